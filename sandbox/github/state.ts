@@ -1,0 +1,362 @@
+/**
+ * SANDBOX FAKE — never part of src/. The fake GitHub's in-memory world: accounts, repositories
+ * with a tiny git model (commits carry whole file trees), issues, pull requests, reviews,
+ * checks. Plain data and lookups; the rules of change live in operations.ts.
+ */
+import { createHash } from "node:crypto";
+
+export type AccountType = "User" | "Bot" | "Organization";
+export type Permission = "admin" | "maintain" | "write" | "triage" | "read" | "none";
+export type CheckConclusion =
+  | "success"
+  | "failure"
+  | "neutral"
+  | "cancelled"
+  | "skipped"
+  | "timed_out"
+  | "action_required";
+export type ReviewState = "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED" | "PENDING" | "DISMISSED";
+export type ReactionContent = "+1" | "-1" | "laugh" | "confused" | "heart" | "hooray" | "rocket" | "eyes";
+
+export interface Account {
+  login: string;
+  id: number;
+  nodeId: string;
+  type: AccountType;
+}
+
+export interface Commit {
+  sha: string;
+  message: string;
+  parents: string[];
+  /** The whole tree: path → content. Small repositories only, which is all a sandbox has. */
+  files: Map<string, string>;
+  /** What this commit changed against its first parent (null = deleted). */
+  changes: Map<string, string | null>;
+  author: Account;
+  date: string;
+  /** Decided by whoever made the commit (a scenario); the CI hook's default otherwise. */
+  ciConclusion?: CheckConclusion;
+}
+
+export interface Label {
+  id: number;
+  nodeId: string;
+  name: string;
+  color: string;
+  description: string | null;
+}
+
+export interface Reaction {
+  id: number;
+  nodeId: string;
+  content: ReactionContent;
+  user: Account;
+  createdAt: string;
+}
+
+export interface IssueComment {
+  id: number;
+  nodeId: string;
+  issueNumber: number;
+  body: string;
+  user: Account;
+  createdAt: string;
+  updatedAt: string;
+  reactions: Reaction[];
+}
+
+export interface Issue {
+  number: number;
+  id: number;
+  nodeId: string;
+  title: string;
+  body: string | null;
+  state: "open" | "closed";
+  stateReason: "completed" | "not_planned" | "reopened" | null;
+  user: Account;
+  labels: string[];
+  createdAt: string;
+  updatedAt: string;
+  closedAt: string | null;
+  closedBy: Account | null;
+  comments: IssueComment[];
+  reactions: Reaction[];
+  /** True when this number belongs to a pull request (issues and PRs share numbers). */
+  isPull: boolean;
+}
+
+export interface Review {
+  id: number;
+  nodeId: string;
+  user: Account;
+  body: string;
+  state: ReviewState;
+  commitId: string;
+  submittedAt: string | null;
+}
+
+export interface ReviewComment {
+  id: number;
+  nodeId: string;
+  reviewId: number;
+  path: string;
+  line: number | null;
+  body: string;
+  user: Account;
+  commitId: string;
+  createdAt: string;
+}
+
+export interface Pull {
+  number: number;
+  id: number;
+  nodeId: string;
+  headRef: string;
+  headSha: string;
+  baseRef: string;
+  state: "open" | "closed";
+  merged: boolean;
+  mergedAt: string | null;
+  mergedBy: Account | null;
+  mergeCommitSha: string | null;
+  draft: boolean;
+  maintainerCanModify: boolean;
+  /** A conflict with the base; `resolvable` says whether update-branch fixes it. */
+  conflict: { resolvable: boolean } | null;
+  /** GitHub computes mergeability in the background: `mergeable` is null until this time. */
+  mergeableKnownAt: number;
+  reviews: Review[];
+  reviewComments: ReviewComment[];
+}
+
+export interface CheckRun {
+  id: number;
+  nodeId: string;
+  suiteId: number;
+  name: string;
+  headSha: string;
+  status: "queued" | "in_progress" | "completed";
+  conclusion: CheckConclusion | null;
+  startedAt: string;
+  completedAt: string | null;
+  title: string | null;
+  summary: string | null;
+  text: string | null;
+  externalId: string;
+}
+
+export interface CheckSuite {
+  id: number;
+  nodeId: string;
+  headSha: string;
+  headBranch: string | null;
+  before: string | null;
+  status: "queued" | "in_progress" | "completed";
+  conclusion: CheckConclusion | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface CommitStatus {
+  id: number;
+  nodeId: string;
+  sha: string;
+  context: string;
+  state: "error" | "failure" | "pending" | "success";
+  description: string | null;
+  targetUrl: string | null;
+  createdAt: string;
+  updatedAt: string;
+  creator: Account;
+}
+
+export interface Repo {
+  id: number;
+  nodeId: string;
+  owner: Account;
+  name: string;
+  description: string | null;
+  private: boolean;
+  defaultBranch: string;
+  createdAt: string;
+  pushedAt: string;
+  branches: Map<string, string>;
+  commits: Map<string, Commit>;
+  labels: Map<string, Label>;
+  collaborators: Map<string, Permission>;
+  issues: Map<number, Issue>;
+  pulls: Map<number, Pull>;
+  nextNumber: number;
+  checkSuites: CheckSuite[];
+  checkRuns: CheckRun[];
+  statuses: CommitStatus[];
+}
+
+export interface Installation {
+  id: number;
+  account: Account;
+  createdAt: string;
+}
+
+export interface AppIdentity {
+  id: number;
+  slug: string;
+  name: string;
+  nodeId: string;
+  owner: Account;
+  bot: Account;
+  createdAt: string;
+}
+
+/** The check runs and statuses of one commit, folded into one verdict like GraphQL's rollup. */
+export type RollupState = "SUCCESS" | "FAILURE" | "PENDING" | "ERROR" | "EXPECTED";
+
+const FAILING_CONCLUSIONS: ReadonlySet<string> = new Set([
+  "failure",
+  "timed_out",
+  "cancelled",
+  "action_required",
+  "startup_failure",
+]);
+
+export function isoNow(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+export function nodeId(kind: string, id: number): string {
+  return Buffer.from(`0:${kind}${id}`).toString("base64").replace(/=+$/, "");
+}
+
+/** Git's blob id, so `sha` fields of files look and behave like the real thing. */
+export function blobSha(content: string): string {
+  const bytes = Buffer.from(content, "utf8");
+  return createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
+}
+
+export class GitHubState {
+  private nextId = 1000;
+  private commitCounter = 0;
+  readonly accounts = new Map<string, Account>();
+  readonly repos = new Map<string, Repo>();
+  readonly installations = new Map<number, Installation>();
+  readonly app: AppIdentity;
+
+  constructor(appId: number, appSlug: string) {
+    const owner = this.account("orchestra-maintainers", "Organization");
+    const bot = this.account(`${appSlug}[bot]`, "Bot");
+    this.app = {
+      id: appId,
+      slug: appSlug,
+      name: appSlug.charAt(0).toUpperCase() + appSlug.slice(1),
+      nodeId: nodeId("Integration", appId),
+      owner,
+      bot,
+      createdAt: isoNow(),
+    };
+  }
+
+  newId(): number {
+    return ++this.nextId;
+  }
+
+  /** The account with this login, created on first mention (GitHub logins are case-insensitive). */
+  account(login: string, type: AccountType = "User"): Account {
+    const key = login.toLowerCase();
+    const existing = this.accounts.get(key);
+    if (existing) return existing;
+    const id = this.newId();
+    const account = { login, id, nodeId: nodeId(type, id), type };
+    this.accounts.set(key, account);
+    return account;
+  }
+
+  findAccount(login: string): Account | undefined {
+    return this.accounts.get(login.toLowerCase());
+  }
+
+  repo(owner: string, name: string): Repo | undefined {
+    return this.repos.get(`${owner}/${name}`.toLowerCase());
+  }
+
+  repoByFullName(fullName: string): Repo | undefined {
+    return this.repos.get(fullName.toLowerCase());
+  }
+
+  installationFor(ownerLogin: string): Installation | undefined {
+    for (const installation of this.installations.values()) {
+      if (installation.account.login.toLowerCase() === ownerLogin.toLowerCase()) return installation;
+    }
+    return undefined;
+  }
+
+  /** A commit sha that is unique, 40 hex digits and stable for the same content and history. */
+  commitSha(parents: string[], files: Map<string, string>, message: string): string {
+    const hash = createHash("sha1");
+    hash.update(String(++this.commitCounter));
+    hash.update(parents.join(","));
+    hash.update(message);
+    for (const [path, content] of [...files].sort(([a], [b]) => a.localeCompare(b))) {
+      hash.update(path).update("\0").update(content);
+    }
+    return hash.digest("hex");
+  }
+
+  /** True when `ancestor` is reachable from `sha` through parents (or is `sha`). */
+  isAncestor(repo: Repo, ancestor: string, sha: string): boolean {
+    const seen = new Set<string>();
+    const stack = [sha];
+    while (stack.length > 0) {
+      const current = stack.pop()!;
+      if (current === ancestor) return true;
+      if (seen.has(current)) continue;
+      seen.add(current);
+      stack.push(...(repo.commits.get(current)?.parents ?? []));
+    }
+    return false;
+  }
+
+  /** The latest check run per name and latest status per context of a commit. */
+  checksFor(repo: Repo, sha: string): { runs: CheckRun[]; statuses: CommitStatus[] } {
+    const runs = new Map<string, CheckRun>();
+    for (const run of repo.checkRuns) if (run.headSha === sha) runs.set(run.name, run);
+    const statuses = new Map<string, CommitStatus>();
+    for (const status of repo.statuses) if (status.sha === sha) statuses.set(status.context, status);
+    return { runs: [...runs.values()], statuses: [...statuses.values()] };
+  }
+
+  /** GraphQL's statusCheckRollup state; null when the commit has no checks at all. */
+  rollupState(repo: Repo, sha: string): RollupState | null {
+    const { runs, statuses } = this.checksFor(repo, sha);
+    if (runs.length === 0 && statuses.length === 0) return null;
+    let pending = false;
+    for (const run of runs) {
+      if (run.status !== "completed") pending = true;
+      else if (run.conclusion && FAILING_CONCLUSIONS.has(run.conclusion)) return "FAILURE";
+    }
+    for (const status of statuses) {
+      if (status.state === "failure") return "FAILURE";
+      if (status.state === "error") return "ERROR";
+      if (status.state === "pending") pending = true;
+    }
+    return pending ? "PENDING" : "SUCCESS";
+  }
+
+  /** REST `mergeable`: null while GitHub is still computing it, and for closed pull requests. */
+  mergeable(pull: Pull, now = Date.now()): boolean | null {
+    if (pull.state === "closed") return null;
+    if (now < pull.mergeableKnownAt) return null;
+    return pull.conflict === null;
+  }
+
+  mergeableState(repo: Repo, pull: Pull, now = Date.now()): string {
+    if (pull.state === "closed") return "unknown";
+    const mergeable = this.mergeable(pull, now);
+    if (mergeable === null) return "unknown";
+    if (!mergeable) return "dirty";
+    if (pull.draft) return "draft";
+    const rollup = this.rollupState(repo, pull.headSha);
+    if (rollup === "FAILURE" || rollup === "ERROR" || rollup === "PENDING") return "unstable";
+    return "clean";
+  }
+}

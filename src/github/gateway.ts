@@ -1,0 +1,203 @@
+import type { ProbotOctokit } from "probot";
+import { toPullRequestView } from "./pull-request-view.js";
+import { buildSnapshotQuery, type GqlSnapshot } from "./snapshot-query.js";
+import type { PullRequestView } from "../orchestration/snapshot.js";
+
+export type Octokit = InstanceType<typeof ProbotOctokit>;
+
+export interface RepoRef {
+  owner: string;
+  repo: string;
+}
+
+export interface IssueRead {
+  number: number;
+  title: string;
+  body: string;
+  state: "open" | "closed";
+  createdAt?: string;
+}
+
+export interface SnapshotRead {
+  defaultBranch: string;
+  issue: IssueRead | null;
+  /** The newest same-repository PR of each branch asked for. */
+  pulls: Map<string, PullRequestView>;
+}
+
+export type MergeOutcome = { merged: true; sha: string } | { merged: false; status: number; message: string };
+
+export const CONFIG_PATH = ".github/orchestra.yml";
+
+function isStatus(error: unknown, ...statuses: number[]): boolean {
+  return statuses.includes((error as { status?: number }).status ?? 0);
+}
+
+/** Every GitHub call Orchestra makes, typed, in one place. */
+export class GitHubGateway {
+  constructor(
+    readonly octokit: Octokit,
+    readonly repo: RepoRef,
+  ) {}
+
+  get fullName(): string {
+    return `${this.repo.owner}/${this.repo.repo}`;
+  }
+
+  /** One GraphQL request: the issue and the PR of every task branch, checks and reviews included. */
+  async readSnapshot(issueNumber: number, branches: string[]): Promise<SnapshotRead> {
+    const variables: Record<string, string | number> = {
+      owner: this.repo.owner,
+      repo: this.repo.repo,
+      issue: issueNumber,
+    };
+    branches.forEach((branch, i) => (variables[`b${i}`] = branch));
+    const data = await this.octokit.graphql<GqlSnapshot>(buildSnapshotQuery(branches.length), variables);
+    const repository = data.repository;
+    if (!repository) return { defaultBranch: "main", issue: null, pulls: new Map() };
+    const pulls = new Map<string, PullRequestView>();
+    branches.forEach((branch, i) => {
+      const nodes = repository[`b${i}`]?.nodes ?? [];
+      const own = nodes
+        .map((node) => toPullRequestView(node, repository.nameWithOwner))
+        .find((pr) => pr.sameRepo && pr.headRef === branch);
+      if (own) pulls.set(branch, own);
+    });
+    const issue = repository.issue;
+    return {
+      defaultBranch: repository.defaultBranchRef?.name ?? "main",
+      issue: issue && {
+        number: issue.number,
+        title: issue.title,
+        body: issue.body,
+        state: issue.state === "OPEN" ? "open" : "closed",
+        createdAt: issue.createdAt,
+      },
+      pulls,
+    };
+  }
+
+  async getIssue(issueNumber: number): Promise<IssueRead> {
+    const { data } = await this.octokit.rest.issues.get({ ...this.repo, issue_number: issueNumber });
+    return {
+      number: data.number,
+      title: data.title,
+      body: data.body ?? "",
+      state: data.state === "closed" ? "closed" : "open",
+      createdAt: data.created_at,
+    };
+  }
+
+  async updateIssueBody(issueNumber: number, body: string): Promise<void> {
+    await this.octokit.rest.issues.update({ ...this.repo, issue_number: issueNumber, body });
+  }
+
+  async closeIssue(issueNumber: number): Promise<void> {
+    await this.octokit.rest.issues.update({
+      ...this.repo,
+      issue_number: issueNumber,
+      state: "closed",
+      state_reason: "completed",
+    });
+  }
+
+  async createComment(issueNumber: number, body: string): Promise<number> {
+    const { data } = await this.octokit.rest.issues.createComment({ ...this.repo, issue_number: issueNumber, body });
+    return data.id;
+  }
+
+  async updateComment(commentId: number, body: string): Promise<void> {
+    await this.octokit.rest.issues.updateComment({ ...this.repo, comment_id: commentId, body });
+  }
+
+  /** The id of the newest comment whose body contains `marker`, looking at the newest 100. */
+  async findComment(issueNumber: number, marker: string): Promise<number | null> {
+    const { data } = await this.octokit.rest.issues.listComments({
+      ...this.repo,
+      issue_number: issueNumber,
+      per_page: 100,
+    });
+    const found = data.filter((comment) => comment.body?.includes(marker)).pop();
+    return found?.id ?? null;
+  }
+
+  async reactToComment(commentId: number, content: "eyes" | "rocket" | "confused"): Promise<void> {
+    await this.octokit.rest.reactions.createForIssueComment({ ...this.repo, comment_id: commentId, content });
+  }
+
+  async reactToIssue(issueNumber: number, content: "eyes" | "rocket"): Promise<void> {
+    await this.octokit.rest.reactions.createForIssue({ ...this.repo, issue_number: issueNumber, content });
+  }
+
+  /** `admin`, `maintain`, `write`, `triage`, `read` or `none`. */
+  async permissionOf(username: string): Promise<string> {
+    try {
+      const { data } = await this.octokit.rest.repos.getCollaboratorPermissionLevel({ ...this.repo, username });
+      return (data as { role_name?: string }).role_name ?? data.permission;
+    } catch (error) {
+      if (isStatus(error, 404)) return "none";
+      throw error;
+    }
+  }
+
+  /** The text of `.github/orchestra.yml` on the default branch, or null when there is none. */
+  async readConfigText(): Promise<string | null> {
+    try {
+      const { data } = await this.octokit.rest.repos.getContent({
+        ...this.repo,
+        path: CONFIG_PATH,
+        mediaType: { format: "raw" },
+      });
+      return typeof data === "string" ? data : null;
+    } catch (error) {
+      if (isStatus(error, 404)) return null;
+      throw error;
+    }
+  }
+
+  async merge(pullNumber: number, sha: string, method: "merge" | "squash" | "rebase"): Promise<MergeOutcome> {
+    try {
+      const { data } = await this.octokit.rest.pulls.merge({
+        ...this.repo,
+        pull_number: pullNumber,
+        sha,
+        merge_method: method,
+      });
+      return { merged: true, sha: data.sha };
+    } catch (error) {
+      // 405: not mergeable (or already merged); 409: the head moved. The caller re-reads.
+      if (isStatus(error, 405, 409, 422)) {
+        return { merged: false, status: (error as { status: number }).status, message: (error as Error).message };
+      }
+      throw error;
+    }
+  }
+
+  async getPullState(pullNumber: number): Promise<{ merged: boolean; state: string; headSha: string }> {
+    const { data } = await this.octokit.rest.pulls.get({ ...this.repo, pull_number: pullNumber });
+    return { merged: data.merged, state: data.state, headSha: data.head.sha };
+  }
+
+  async updateBranch(pullNumber: number, sha: string): Promise<void> {
+    await this.octokit.rest.pulls.updateBranch({ ...this.repo, pull_number: pullNumber, expected_head_sha: sha });
+  }
+
+  async deleteBranch(branch: string): Promise<void> {
+    try {
+      await this.octokit.rest.git.deleteRef({ ...this.repo, ref: `heads/${branch}` });
+    } catch (error) {
+      // Already gone (GitHub's auto-delete, or a person): that is the outcome we wanted.
+      if (!isStatus(error, 404, 422)) throw error;
+    }
+  }
+
+  async listOpenEpics(label: string): Promise<number[]> {
+    const issues = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, {
+      ...this.repo,
+      labels: label,
+      state: "open",
+      per_page: 100,
+    });
+    return issues.filter((issue) => !issue.pull_request).map((issue) => issue.number);
+  }
+}

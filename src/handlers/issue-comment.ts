@@ -1,0 +1,63 @@
+import type { Context, Probot } from "probot";
+import { parseBody } from "../orchestration/checklist.js";
+import { parseCommands } from "../orchestration/commands.js";
+import * as messages from "../orchestration/messages.js";
+import { parseBranchName } from "../orchestration/naming.js";
+import type { Intent } from "../orchestration/snapshot.js";
+import type { Orchestra } from "../orchestra.js";
+import { epicRefOf, isBot } from "./epic-ref.js";
+
+/**
+ * Slash commands in new comments, on an epic or on one of its task PRs. Edited comments are
+ * not commands again: only `issue_comment.created` is handled.
+ */
+export function registerCommentHandlers(app: Probot, orchestra: Orchestra): void {
+  app.on("issue_comment.created", async (context) => {
+    const { issue, comment, sender } = context.payload;
+    if (isBot(sender)) return;
+    const commands = parseCommands(comment.body);
+    if (commands.length === 0) return;
+    const gateway = orchestra.gateway(context.octokit, context.repo());
+
+    let epicNumber = issue.number;
+    let prTaskId: string | undefined;
+    if (issue.pull_request) {
+      const { data: pull } = await context.octokit.rest.pulls.get(context.repo({ pull_number: issue.number }));
+      const branch = parseBranchName(pull.head.ref);
+      if (!branch || pull.head.repo?.full_name !== gateway.fullName) return; // not a task PR
+      epicNumber = branch.issueNumber;
+      prTaskId = branch.taskId;
+    } else if (!(await isEpic(orchestra, gateway, issue))) {
+      return; // `/retry` is a common word among bots' commands; answer only on epics
+    }
+    const ref = epicRefOf(context as Context, epicNumber);
+    if (!ref) return;
+
+    if (!(await orchestra.canWrite(gateway, sender.login))) {
+      await gateway.createComment(issue.number, messages.notAuthorized(sender.login, "run Orchestra's commands"));
+      return;
+    }
+    await gateway.reactToComment(comment.id, "eyes");
+    const intents: Intent[] = commands.map((command) => ({
+      kind: "command",
+      command,
+      actor: sender.login,
+      commentId: comment.id,
+      ...(issue.pull_request ? { target: issue.number } : {}),
+      ...(prTaskId ? { prTaskId } : {}),
+    }));
+    orchestra.schedule(ref, intents);
+  });
+}
+
+async function isEpic(
+  orchestra: Orchestra,
+  gateway: ReturnType<Orchestra["gateway"]>,
+  issue: { body?: string | null; labels?: Array<{ name?: string } | string> },
+): Promise<boolean> {
+  const parsed = parseBody(issue.body ?? "");
+  if (!parsed.ok || parsed.parsed.plan) return true;
+  const config = await orchestra.config(gateway);
+  const label = config.ok ? config.config.label : "epic";
+  return (issue.labels ?? []).some((l) => (typeof l === "string" ? l : l.name) === label);
+}

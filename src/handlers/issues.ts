@@ -1,0 +1,61 @@
+import type { Context, Probot } from "probot";
+import { parseBody } from "../orchestration/checklist.js";
+import * as messages from "../orchestration/messages.js";
+import type { Orchestra } from "../orchestra.js";
+import { epicRefOf, isBot } from "./epic-ref.js";
+
+/**
+ * issues.opened / labeled ask for a plan; edited / closed / reopened are hints to reconcile.
+ * Only a person with write access can make an issue an epic.
+ */
+export function registerIssueHandlers(app: Probot, orchestra: Orchestra): void {
+  app.on(["issues.opened", "issues.labeled"], async (context) => {
+    const { issue, sender } = context.payload;
+    if (isBot(sender) || issue.state !== "open") return;
+    const gateway = orchestra.gateway(context.octokit, context.repo());
+    const config = await orchestra.config(gateway);
+    const label = config.ok ? config.config.label : "epic";
+    const labelled =
+      context.payload.action === "labeled"
+        ? context.payload.label?.name === label
+        : (issue.labels ?? []).some((l) => (typeof l === "string" ? l : l.name) === label);
+    if (!labelled) return;
+    const ref = epicRefOf(context as Context, issue.number);
+    if (!ref) return;
+    if (!(await orchestra.canWrite(gateway, sender.login))) {
+      context.log.info({ issue: issue.number, sender: sender.login }, "epic label from a person without write access; ignored");
+      await gateway.createComment(issue.number, messages.notAuthorized(sender.login, "make this issue an epic"));
+      return;
+    }
+    await gateway.reactToIssue(issue.number, "eyes");
+    orchestra.schedule(ref, [{ kind: "plan", actor: sender.login }]);
+  });
+
+  app.on("issues.edited", async (context) => {
+    const { issue, sender, changes } = context.payload;
+    if (isBot(sender)) return;
+    const ref = epicRefOf(context as Context, issue.number);
+    if (!ref) return;
+    const now = parseBody(issue.body);
+    const before = parseBody(changes.body?.from);
+    if (!(now.ok && now.parsed.plan) && !(before.ok && before.parsed.plan)) return;
+    // A task deleted from the checklist is cancelled: its agent is stopped. Only the edit
+    // event knows what was there before, so it carries the agents to stop.
+    const kept = new Set(now.ok ? (now.parsed.plan?.tasks ?? []).map((task) => task.id) : []);
+    const orphaned =
+      before.ok && now.ok
+        ? (before.parsed.plan?.tasks ?? [])
+            .filter((task) => !kept.has(task.id) && task.agent && ["running", "pr_open"].includes(task.state))
+            .map((task) => task.agent!)
+        : [];
+    orchestra.schedule(ref, orphaned.length ? [{ kind: "stop-agents", agentIds: orphaned }] : []);
+  });
+
+  app.on(["issues.closed", "issues.reopened"], async (context) => {
+    const { issue } = context.payload;
+    const parsed = parseBody(issue.body);
+    if (!parsed.ok || !parsed.parsed.plan) return;
+    const ref = epicRefOf(context as Context, issue.number);
+    if (ref) orchestra.schedule(ref);
+  });
+}

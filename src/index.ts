@@ -1,0 +1,53 @@
+import type { ApplicationFunctionOptions, Probot } from "probot";
+import type { CursorClient } from "./cursor/client.js";
+import { createCursorWebhookHandler } from "./cursor/webhook.js";
+import { readEnv, startupWarnings, type OrchestraEnv } from "./env.js";
+import { cursorStatusHandler } from "./handlers/cursor.js";
+import { registerCommentHandlers } from "./handlers/issue-comment.js";
+import { registerIssueHandlers } from "./handlers/issues.js";
+import { registerPullRequestHandlers } from "./handlers/pull-requests.js";
+import { healthHandler } from "./health.js";
+import { Orchestra } from "./orchestra.js";
+
+export interface OrchestraAppOptions {
+  env?: OrchestraEnv;
+  /** Tests inject a client with fast retries; by default one is built from the environment. */
+  cursor?: CursorClient | null;
+  /** Called with the running Orchestra, so tests and the sandbox can wait for it to be idle. */
+  onReady?: (orchestra: Orchestra) => void;
+}
+
+/** The Probot app: wiring only. Handlers translate events, orchestration decides, edges do I/O. */
+export function createApp(options: OrchestraAppOptions = {}) {
+  return (app: Probot, { addHandler }: ApplicationFunctionOptions): void => {
+    const env = options.env ?? readEnv();
+    const log = app.log.child({ name: "orchestra" });
+    for (const warning of startupWarnings(env)) log.warn(warning);
+    const orchestra = new Orchestra(app, env, log, options.cursor !== undefined ? { cursor: options.cursor } : {});
+
+    registerIssueHandlers(app, orchestra);
+    registerCommentHandlers(app, orchestra);
+    registerPullRequestHandlers(app, orchestra);
+    addHandler(
+      createCursorWebhookHandler({
+        secret: env.cursorWebhookSecret,
+        onStatusChange: cursorStatusHandler(orchestra, log),
+        log: log.child({ name: "cursor-webhook" }),
+      }),
+    );
+    addHandler(healthHandler(orchestra));
+
+    if (env.resyncIntervalMs > 0) startResync(orchestra, env.resyncIntervalMs);
+    options.onReady?.(orchestra);
+  };
+}
+
+/** A resync shortly after start-up, then periodically: lost webhooks and restarts heal here. */
+function startResync(orchestra: Orchestra, intervalMs: number): void {
+  const run = () =>
+    orchestra.resync().catch((error: unknown) => orchestra.log.warn({ err: error }, "resync failed; next one will retry"));
+  setTimeout(run, 1_000).unref();
+  setInterval(run, intervalMs).unref();
+}
+
+export default createApp();

@@ -1,0 +1,136 @@
+import type { Logger } from "pino";
+import type { Probot } from "probot";
+import { CursorClient } from "./cursor/client.js";
+import type { OrchestraEnv } from "./env.js";
+import { GitHubGateway, type Octokit, type RepoRef } from "./github/gateway.js";
+import { collectRepoContext } from "./github/repo-context.js";
+import { planTasks } from "./llm/planner.js";
+import { AgentCache } from "./orchestration/agent-cache.js";
+import { parseConfigText, type ConfigResult } from "./orchestration/config.js";
+import { reconcile, type EpicRef } from "./orchestration/reconcile.js";
+import { Scheduler } from "./orchestration/scheduler.js";
+import type { Intent } from "./orchestration/snapshot.js";
+import { TtlCache } from "./ttl-cache.js";
+
+const WRITE_ROLES = new Set(["admin", "maintain", "write"]);
+const PERMISSION_TTL_MS = 60_000;
+const CONFIG_TTL_MS = 60_000;
+
+/**
+ * The long-lived parts of a running Orchestra: the scheduler, caches and clients. Handlers
+ * translate events into `schedule()` calls; everything they decide goes through here.
+ */
+export class Orchestra {
+  readonly scheduler: Scheduler;
+  readonly agents = new AgentCache();
+  readonly cursor: CursorClient | null;
+  private readonly permissions = new TtlCache<string, string>(PERMISSION_TTL_MS);
+  private readonly configs = new TtlCache<string, ConfigResult>(CONFIG_TTL_MS);
+  private readonly statusCache = new Map<number, string>();
+  private readonly branchCache = new Map<string, string[]>();
+  /** Which epic each agent works for, so a Cursor webhook finds its epic without a lookup. */
+  readonly agentEpics = new Map<string, EpicRef>();
+
+  constructor(
+    readonly app: Probot,
+    readonly env: OrchestraEnv,
+    readonly log: Logger,
+    options: { cursor?: CursorClient | null } = {},
+  ) {
+    this.cursor =
+      options.cursor !== undefined
+        ? options.cursor
+        : env.cursorApiKey
+          ? new CursorClient({
+              apiKey: env.cursorApiKey,
+              ...(env.cursorApiUrl ? { baseUrl: env.cursorApiUrl } : {}),
+              log: log.child({ name: "cursor" }),
+            })
+          : null;
+    this.scheduler = new Scheduler({
+      reconcile: (ref, intents) => this.reconcile(ref, intents),
+      log: log.child({ name: "scheduler" }),
+      debounceMs: env.debounceMs,
+    });
+  }
+
+  schedule(ref: EpicRef, intents: Intent[] = []): void {
+    this.scheduler.schedule(ref, intents);
+  }
+
+  gateway(octokit: Octokit, repo: RepoRef): GitHubGateway {
+    return new GitHubGateway(octokit, repo);
+  }
+
+  async installationOctokit(installationId: number): Promise<Octokit> {
+    return (await this.app.auth(installationId)) as Octokit;
+  }
+
+  /** Write, maintain or admin on the repository, asked through the collaborator-permission API. */
+  async canWrite(gateway: GitHubGateway, login: string): Promise<boolean> {
+    const key = `${gateway.fullName}:${login}`.toLowerCase();
+    let role = this.permissions.get(key);
+    if (role === undefined) {
+      role = await gateway.permissionOf(login);
+      this.permissions.set(key, role);
+    }
+    return WRITE_ROLES.has(role);
+  }
+
+  async config(gateway: GitHubGateway): Promise<ConfigResult> {
+    const key = gateway.fullName.toLowerCase();
+    const cached = this.configs.get(key);
+    if (cached) return cached;
+    const text = await gateway.readConfigText();
+    const result = text === null ? parseConfigText("{}") : parseConfigText(text);
+    this.configs.set(key, result);
+    return result;
+  }
+
+  private async reconcile(ref: EpicRef, intents: Intent[]) {
+    const octokit = await this.installationOctokit(ref.installationId);
+    const gateway = this.gateway(octokit, { owner: ref.owner, repo: ref.repo });
+    const result = await reconcile(ref, intents, {
+      gateway,
+      cursor: this.cursor,
+      loadConfig: () => this.config(gateway),
+      plan: (input, config) => planTasks(input, { env: process.env, planner: config.planner, log: this.log.child({ name: "planner" }) }),
+      repoContext: () => collectRepoContext(octokit, { owner: ref.owner, repo: ref.repo }),
+      agents: this.agents,
+      statusCache: this.statusCache,
+      branchCache: this.branchCache,
+      webUrl: this.env.webUrl,
+      ...(this.env.publicUrl ? { publicUrl: this.env.publicUrl } : {}),
+      ...(this.env.cursorWebhookSecret ? { cursorWebhookSecret: this.env.cursorWebhookSecret } : {}),
+      log: this.log,
+      onAgent: (agentId: string) => this.agentEpics.set(agentId, ref),
+    });
+    return result;
+  }
+
+  /** Reconciles every open epic of every installation: how lost webhooks and restarts heal. */
+  async resync(): Promise<number> {
+    let scheduled = 0;
+    const appOctokit = await this.app.auth();
+    const installations = await appOctokit.paginate(appOctokit.rest.apps.listInstallations, { per_page: 100 });
+    for (const installation of installations) {
+      const octokit = await this.installationOctokit(installation.id);
+      const repos = await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
+      for (const repo of repos) {
+        const gateway = this.gateway(octokit, { owner: repo.owner.login, repo: repo.name });
+        try {
+          const config = await this.config(gateway);
+          const label = config.ok ? config.config.label : "epic";
+          for (const issueNumber of await gateway.listOpenEpics(label)) {
+            this.schedule({ installationId: installation.id, owner: repo.owner.login, repo: repo.name, issueNumber });
+            scheduled++;
+          }
+        } catch (error) {
+          this.log.warn({ err: error, repo: repo.full_name }, "resync skipped a repository");
+        }
+      }
+    }
+    this.log.info({ scheduled }, "resync scheduled open epics");
+    return scheduled;
+  }
+}

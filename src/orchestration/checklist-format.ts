@@ -1,0 +1,183 @@
+/**
+ * The text format of Orchestra's block in the issue body: markers, attribute encoding, and the
+ * canonical rendering. Parsing lives in `checklist-parse.ts`; both share the helpers here so that
+ * what one writes the other reads back exactly.
+ */
+import type { EpicStatus, ParsedBody, Plan, Task, TaskState } from "./types.js";
+import { EPIC_STATUSES, TASK_STATES } from "./types.js";
+
+/** Opens the block; followed by the version and the epic's attributes, closed by `-->`. */
+export const PLAN_START = "<!-- orchestra:plan";
+/** Closes the block. */
+export const PLAN_END = "<!-- orchestra:plan:end -->";
+/** Starts a task's metadata comment at the end of its checklist item. */
+export const TASK_MARKER = "<!-- orchestra:task";
+export const PLAN_VERSION = "v1";
+export const TASKS_HEADING = "### Tasks";
+
+/** Every marker Orchestra recognises starts with this, so removing it makes text inert. */
+const MARKER_PREFIX = "<!-- orchestra:";
+
+/** Line breaks as the parser splits them; everything else (even U+2028) stays inside a line. */
+export const LINE_BREAK = /\r\n|\n|\r/;
+
+const TICKED_STATES: ReadonlySet<TaskState> = new Set<TaskState>(["merged", "skipped", "done"]);
+
+/** The checkbox shows finished work: merged or skipped by Orchestra, or ticked by a person. */
+export function isTicked(state: TaskState): boolean {
+  return TICKED_STATES.has(state);
+}
+
+export function isTaskState(value: string): value is TaskState {
+  return (TASK_STATES as readonly string[]).includes(value);
+}
+
+export function isEpicStatus(value: string): value is EpicStatus {
+  return (EPIC_STATUSES as readonly string[]).includes(value);
+}
+
+export function isBlank(line: string): boolean {
+  return line.trim() === "";
+}
+
+/**
+ * Removes Orchestra markers from text a person or the planner wrote (titles, details), so that no
+ * title can smuggle in a second task marker or close the block early. Whole markers on one line
+ * go; a prefix left over (unclosed, or formed by the removal itself) is defused with a space,
+ * which cannot form a new prefix, so one pass suffices and the result is stable.
+ */
+export function stripMarkers(text: string): string {
+  if (!text.includes("<!--")) return text;
+  return text.replace(/<!-- orchestra:[^\r\n]*?-->/g, "").replaceAll(MARKER_PREFIX, "<!-- orchestra :");
+}
+
+/** A title is one line: line breaks become spaces, markers go, the ends are trimmed. */
+export function canonicalTitle(title: string): string {
+  return stripMarkers(title.replace(/[\r\n]+/g, " ")).trim();
+}
+
+/** Details lines without markers and without blank lines at either end. */
+export function canonicalDetailLines(details: string): string[] {
+  const lines = stripMarkers(details).split(LINE_BREAK);
+  let first = 0;
+  let last = lines.length;
+  while (first < last && isBlank(lines[first] ?? "")) first++;
+  while (last > first && isBlank(lines[last - 1] ?? "")) last--;
+  return lines.slice(first, last);
+}
+
+export function canonicalDetails(details: string): string {
+  return canonicalDetailLines(details).join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Attribute values
+
+/** Values made only of these characters are written as they are; others are percent-encoded. */
+const PLAIN_VALUE = /^[A-Za-z0-9._:,-]*$/;
+/** The same inside `deps`, minus the comma that separates the ids. */
+const PLAIN_DEP = /^[A-Za-z0-9._:-]*$/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+export function encodeValue(value: string, plain: RegExp = PLAIN_VALUE): string {
+  if (plain.test(value)) return value;
+  // encodeURIComponent throws on lone surrogates; they carry no meaning, so they become U+FFFD.
+  return encodeURIComponent(value.replace(LONE_SURROGATE, "\uFFFD"));
+}
+
+/** Plain values hold no `%`, so decoding every value is safe; a malformed escape stays as typed. */
+export function decodeValue(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+/** `key=value` tokens of a marker (the first occurrence of a key wins) and the bare tokens. */
+export function readAttributes(text: string): { attributes: Map<string, string>; bare: string[] } {
+  const attributes = new Map<string, string>();
+  const bare: string[] = [];
+  for (const token of text.split(/\s+/)) {
+    if (token === "") continue;
+    const eq = token.indexOf("=");
+    if (eq <= 0) {
+      bare.push(token);
+      continue;
+    }
+    const key = token.slice(0, eq);
+    if (!attributes.has(key)) attributes.set(key, token.slice(eq + 1));
+  }
+  return { attributes, bare };
+}
+
+/** A non-negative safe integer written in decimal, or undefined. */
+export function readCount(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\d+$/.test(value)) return undefined;
+  const n = Number(value);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+export function isCount(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}
+
+export function readDeps(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  return value
+    .split(",")
+    .filter((dep) => dep !== "")
+    .map(decodeValue);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering
+
+function planMarker(plan: Plan): string {
+  const parts = [PLAN_START, PLAN_VERSION];
+  if (plan.status !== "planned") parts.push(`status=${plan.status}`);
+  if (isCount(plan.runs) && plan.runs !== 0) parts.push(`runs=${plan.runs}`);
+  if (isCount(plan.statusComment)) parts.push(`comment=${plan.statusComment}`);
+  parts.push("-->");
+  return parts.join(" ");
+}
+
+/** Attributes in a fixed order, each omitted at its default. */
+function taskMarker(task: Task): string {
+  const parts = [TASK_MARKER, `id=${encodeValue(task.id)}`];
+  if (task.state !== "pending") parts.push(`state=${task.state}`);
+  if (isCount(task.attempt) && task.attempt !== 0) parts.push(`attempt=${task.attempt}`);
+  if (task.agent) parts.push(`agent=${encodeValue(task.agent)}`);
+  if (isCount(task.pr)) parts.push(`pr=${task.pr}`);
+  const deps = task.deps.filter((dep) => dep !== "");
+  if (deps.length > 0) parts.push(`deps=${deps.map((dep) => encodeValue(dep, PLAIN_DEP)).join(",")}`);
+  if (isCount(task.fixes) && task.fixes !== 0) parts.push(`fixes=${task.fixes}`);
+  if (task.followup) parts.push(`followup=${encodeValue(task.followup)}`);
+  if (task.reason) parts.push(`reason=${encodeValue(task.reason)}`);
+  parts.push("-->");
+  return parts.join(" ");
+}
+
+export function renderItemLine(task: Task): string {
+  const title = canonicalTitle(task.title);
+  return `- [${isTicked(task.state) ? "x" : " "}] ${title === "" ? "" : `${title} `}${taskMarker(task)}`;
+}
+
+/** Detail lines as written: indented by two spaces, blank lines left empty. */
+export function renderDetailLines(details: string): string[] {
+  return canonicalDetailLines(details).map((line) => (line === "" ? "" : `  ${line}`));
+}
+
+/** The block alone, from the start marker to the end marker, without a final line break. */
+export function renderPlan(plan: Plan, eol: "\n" | "\r\n"): string {
+  const lines = [planMarker(plan), TASKS_HEADING];
+  for (const task of plan.tasks) lines.push(renderItemLine(task), ...renderDetailLines(task.details));
+  lines.push(PLAN_END);
+  return lines.join(eol);
+}
+
+/** The whole body: the user's text around the block, exactly as it was. */
+export function renderBody(parsed: ParsedBody): string {
+  if (parsed.plan === null) return parsed.before + parsed.after;
+  return parsed.before + renderPlan(parsed.plan, parsed.eol) + parsed.after;
+}

@@ -1,0 +1,205 @@
+/**
+ * Writes Orchestra's own changes onto a freshly re-read body (DESIGN principle 4, one writer per
+ * epic): everything a person changed a second earlier survives, because only the fields in the
+ * patch are touched, and only for tasks still in the body.
+ */
+import {
+  canonicalDetails,
+  canonicalTitle,
+  isCount,
+  isTaskState,
+  isTicked,
+  renderBody,
+  renderDetailLines,
+  renderPlan,
+} from "./checklist-format.js";
+import { parseBody, taskNumber } from "./checklist-parse.js";
+import type { ParsedBody, Plan, PlanPatch, PlannedTask, Task, TaskPatch } from "./types.js";
+
+/** GitHub allows 65,536 characters; the margin leaves room for a person's next edit. */
+export const MAX_BODY_LENGTH = 60_000;
+
+export type ApplyResult =
+  | { ok: true; body: string; changed: boolean; folded: boolean }
+  | { ok: false; error: string };
+
+export interface ApplyOptions {
+  /**
+   * When the body has no block yet, put it in place of this range (a checklist found by
+   * `findChecklist` and adopted as the plan) instead of appending it. The line break that ended
+   * the range is kept after the block.
+   */
+  adoptChecklistAt?: { start: number; end: number };
+}
+
+export function applyPatch(
+  freshBody: string | null | undefined,
+  patch: PlanPatch,
+  options: ApplyOptions = {},
+): ApplyResult {
+  try {
+    return apply(freshBody ?? "", patch, options);
+  } catch (error) {
+    // Unreachable by design; a bad patch must not crash a reconcile.
+    return { ok: false, error: `Orchestra could not update the issue description (${String(error)}).` };
+  }
+}
+
+function apply(input: string, patch: PlanPatch, options: ApplyOptions): ApplyResult {
+  const result = parseBody(input);
+  if (!result.ok) return result;
+  const fresh = result.parsed;
+  let target: ParsedBody;
+  // The person's own text, for the error when it leaves no room (the separator is not theirs).
+  let ownText = fresh.before.length + fresh.after.length;
+  if (fresh.plan) {
+    target = { ...fresh, plan: clonePlan(fresh.plan) };
+  } else if (patch.replacePending) {
+    const placed = placeNewBlock(input, fresh.eol, options.adoptChecklistAt);
+    if (typeof placed === "string") return { ok: false, error: placed };
+    target = { ...placed, eol: fresh.eol, plan: { status: "planned", runs: 0, tasks: [] } };
+    const range = options.adoptChecklistAt;
+    if (range) ownText -= range.end - range.start;
+  } else {
+    return { ok: true, body: input, changed: false, folded: false }; // a person removed the plan
+  }
+  const plan = target.plan as Plan;
+  applyEpicFields(plan, patch);
+  // Task patches name ids the caller read, so they go before re-planning renumbers anything.
+  for (const taskPatch of patch.tasks ?? []) {
+    const task = plan.tasks.find((candidate) => candidate.id === taskPatch.id);
+    if (task) applyTaskPatch(task, taskPatch);
+  }
+  if (patch.replacePending) replacePending(plan, patch.replacePending);
+  for (const task of plan.tasks) task.checked = isTicked(task.state);
+
+  const fitted = fit(target, ownText);
+  if (typeof fitted === "string") return { ok: false, error: fitted };
+  return { ok: true, body: fitted.body, changed: fitted.body !== input, folded: fitted.folded };
+}
+
+function clonePlan(plan: Plan): Plan {
+  return { ...plan, tasks: plan.tasks.map((task) => ({ ...task, deps: [...task.deps] })) };
+}
+
+/** Where a first block goes: in place of an adopted checklist, or after the text and a blank line. */
+function placeNewBlock(
+  input: string,
+  eol: "\n" | "\r\n",
+  range: ApplyOptions["adoptChecklistAt"],
+): { before: string; after: string } | string {
+  if (range) {
+    const { start, end } = range;
+    if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || start > end || end > input.length) {
+      return `Orchestra tried to adopt the checklist at characters ${start}–${end}, which is not a range of the issue description (${input.length} characters). This is a bug in Orchestra; comment \`/orchestra plan\` to plan again.`;
+    }
+    const lineBreak = /(\r\n|\n|\r)$/.exec(input.slice(start, end))?.[1] ?? "";
+    return { before: input.slice(0, start), after: lineBreak + input.slice(end) };
+  }
+  if (input === "" || /(\r?\n|\r)[ \t]*(\r?\n|\r)$/.test(input)) return { before: input, after: "" };
+  return { before: input + (/(\r?\n|\r)$/.test(input) ? eol : eol + eol), after: "" };
+}
+
+function applyEpicFields(plan: Plan, patch: PlanPatch): void {
+  if (patch.status !== undefined) plan.status = patch.status;
+  if ("statusComment" in patch) {
+    if (isCount(patch.statusComment)) plan.statusComment = patch.statusComment;
+    else delete plan.statusComment;
+  }
+  if (patch.runsDelta !== undefined && Number.isSafeInteger(patch.runsDelta)) {
+    plan.runs = Math.max(0, plan.runs + patch.runsDelta);
+  }
+}
+
+/**
+ * Fields present in the patch overwrite; an optional field present with `undefined` is cleared
+ * (a new attempt drops the old agent and PR); absent fields are left alone. `checked` is not
+ * taken from the patch: the checkbox follows the state.
+ */
+function applyTaskPatch(task: Task, patch: TaskPatch): void {
+  if (patch.state !== undefined && isTaskState(patch.state)) task.state = patch.state;
+  if (isCount(patch.attempt)) task.attempt = patch.attempt;
+  if (isCount(patch.fixes)) task.fixes = patch.fixes;
+  if ("pr" in patch) {
+    if (isCount(patch.pr)) task.pr = patch.pr;
+    else delete task.pr;
+  }
+  for (const key of ["agent", "followup", "reason"] as const) {
+    if (!(key in patch)) continue;
+    const value = patch[key];
+    if (value) task[key] = value;
+    else delete task[key];
+  }
+}
+
+/**
+ * Started and finished tasks stay where they are; pending ones give way to the planner's list,
+ * appended with ids after the highest kept one. Numbering from the kept tasks (not from the
+ * removed pending ones) makes re-applying the same plan give the same ids.
+ */
+function replacePending(plan: Plan, planned: PlannedTask[]): void {
+  const kept = plan.tasks.filter((task) => task.state !== "pending");
+  const used = new Set(kept.map((task) => task.id));
+  let highest = kept.reduce((max, task) => Math.max(max, taskNumber(task.id)), 0);
+  const ids = planned.map(() => {
+    let id: string;
+    do id = `t${++highest}`;
+    while (used.has(id));
+    used.add(id);
+    return id;
+  });
+  // The planner's own ids win over kept ids of the same spelling: they are what it meant.
+  const byPlannerId = new Map<string, string>();
+  planned.forEach((task, i) => {
+    if (!byPlannerId.has(task.id)) byPlannerId.set(task.id, ids[i] as string);
+  });
+  const keptIds = new Set(kept.map((task) => task.id));
+  const added = planned.map((task, i): Task => {
+    const id = ids[i] as string;
+    const deps = task.deps
+      .map((dep) => byPlannerId.get(dep) ?? (keptIds.has(dep) ? dep : undefined))
+      .filter((dep): dep is string => dep !== undefined && dep !== id);
+    return {
+      id,
+      title: canonicalTitle(task.title),
+      details: canonicalDetails(task.details),
+      checked: false,
+      state: "pending",
+      attempt: 0,
+      deps: [...new Set(deps)],
+      fixes: 0,
+    };
+  });
+  plan.tasks = [...kept, ...added];
+}
+
+/**
+ * Keeps the body under MAX_BODY_LENGTH by dropping the details of finished tasks, oldest (first
+ * in the list) first. The user's text is never cut.
+ */
+function fit(parsed: ParsedBody, ownText: number): { body: string; folded: boolean } | string {
+  const plan = parsed.plan as Plan;
+  let length = renderBody(parsed).length;
+  let folded = false;
+  for (const task of plan.tasks) {
+    if (length <= MAX_BODY_LENGTH) break;
+    if (!isTicked(task.state) || task.details === "") continue;
+    // Counted rather than re-rendered, so a long plan folds in one pass.
+    length -= renderDetailLines(task.details).reduce((sum, line) => sum + line.length + parsed.eol.length, 0);
+    task.details = "";
+    folded = true;
+  }
+  const body = renderBody(parsed);
+  if (body.length <= MAX_BODY_LENGTH) return { body, folded };
+
+  const limits = `Orchestra keeps issue descriptions under ${format(MAX_BODY_LENGTH)} characters (GitHub's limit is 65,536)`;
+  const outside = parsed.before.length + parsed.after.length;
+  if (outside + renderPlan({ ...plan, tasks: [] }, parsed.eol).length > MAX_BODY_LENGTH) {
+    return `The issue description is ${format(ownText)} characters long without Orchestra's plan, which leaves no room for the plan: ${limits}. Shorten the description (move long material into a comment or a linked file); the plan is written once it fits.`;
+  }
+  return `The plan is too long for the issue description: with it the description would be ${format(body.length)} characters (${format(ownText)} of them your own text) even after folding the details of finished tasks, and ${limits}. Shorten the details of the open tasks or the description, or split the epic into smaller epics.`;
+}
+
+function format(n: number): string {
+  return n.toLocaleString("en-US");
+}

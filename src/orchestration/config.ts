@@ -1,0 +1,95 @@
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+
+/**
+ * `.github/orchestra.yml`. Every field has a default, so a repository needs no file at all.
+ * No `refine` here: the schema doubles as the published JSON Schema, and cross-field checks
+ * live in `validateConfig` where their messages can name the key.
+ */
+export const configSchema = z
+  .object({
+    /** Label that marks an issue as an epic. */
+    label: z.string().min(1).max(50).default("epic").describe("Label that marks an issue as an epic."),
+    /** Start running tasks as soon as the plan is written, without `/orchestra start`. */
+    autoStart: z
+      .boolean()
+      .default(false)
+      .describe("Start running tasks as soon as the plan is written, without `/orchestra start`."),
+    planner: z
+      .object({
+        provider: z
+          .enum(["auto", "openai", "anthropic"])
+          .default("auto")
+          .describe("LLM provider; `auto` uses whichever API key is set, OpenAI first, the other as fallback."),
+        model: z
+          .string()
+          .min(1)
+          .optional()
+          .describe("Model name; defaults to gpt-4o-mini (OpenAI) or claude-sonnet-4-5 (Anthropic)."),
+        maxTasks: z.number().int().min(1).max(20).default(10).describe("Most tasks a plan may have."),
+      })
+      .prefault({})
+      .describe("How epics are planned."),
+    agent: z
+      .object({
+        model: z.string().min(1).optional().describe("Cursor agent model; Cursor's default when absent."),
+      })
+      .prefault({})
+      .describe("The Cursor background agents."),
+    concurrency: z.number().int().min(1).max(10).default(1).describe("Tasks run side by side."),
+    maxAttempts: z.number().int().min(1).max(10).default(3).describe("Agent attempts per task before it fails."),
+    maxFixes: z
+      .number()
+      .int()
+      .min(0)
+      .max(10)
+      .default(2)
+      .describe("Follow-ups sent to an agent to fix red checks before the epic pauses."),
+    mergeMethod: z.enum(["merge", "squash", "rebase"]).default("squash").describe("How task PRs are merged."),
+    requireApproval: z.boolean().default(false).describe("Merge only PRs with an approving review."),
+    requireChecks: z
+      .boolean()
+      .default(true)
+      .describe("Merge only once at least one check has run; set false for repositories without CI."),
+    deleteBranch: z.boolean().default(true).describe("Delete a task's branch once its PR is merged."),
+    closeOnComplete: z.boolean().default(true).describe("Close the epic issue when every task is merged or skipped."),
+    budget: z
+      .object({
+        agentRuns: z
+          .number()
+          .int()
+          .min(1)
+          .max(1000)
+          .default(50)
+          .describe("Agent runs one epic may launch, retries included; the epic pauses when they are used up."),
+      })
+      .prefault({})
+      .describe("Limits per epic."),
+  })
+  .strict();
+
+export type OrchestraConfig = z.output<typeof configSchema>;
+export type OrchestraConfigInput = z.input<typeof configSchema>;
+
+export const DEFAULT_CONFIG: OrchestraConfig = configSchema.parse({});
+
+export type ConfigResult = { ok: true; config: OrchestraConfig } | { ok: false; error: string };
+
+/** Validates a config object (as read by `context.config`, or null when the file is absent). */
+export function validateConfig(raw: unknown): ConfigResult {
+  if (raw === null || raw === undefined) return { ok: true, config: DEFAULT_CONFIG };
+  const result = configSchema.safeParse(raw);
+  if (!result.success) return { ok: false, error: z.prettifyError(result.error) };
+  return { ok: true, config: result.data };
+}
+
+/** Parses the YAML text of `.github/orchestra.yml`. */
+export function parseConfigText(text: string): ConfigResult {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (error) {
+    return { ok: false, error: `✖ The file is not valid YAML: ${(error as Error).message.split("\n")[0]}` };
+  }
+  return validateConfig(raw ?? {});
+}

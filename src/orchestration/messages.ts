@@ -1,0 +1,301 @@
+import { helpText } from "./commands.js";
+import { neutralizeHtml, oneLine, stateLabel, tableCell } from "./status-comment.js";
+import type { EpicStatus, TaskState } from "./types.js";
+
+/**
+ * Every text Orchestra posts on an epic, as small pure functions, so wording lives in one place
+ * and tests can read it. Each says what happened and which command continues.
+ *
+ * Safety rules for text that comes from elsewhere (errors, reasons, titles): errors go into code
+ * blocks with secrets redacted; one-line text is flattened and HTML-neutralised; nothing a
+ * message contains ever parses as a slash command, so Orchestra cannot command itself.
+ */
+
+// ---------------------------------------------------------------------------------------------
+// Hidden markers: a comment's identity, so a retried action edits it instead of posting twice.
+
+const MARKER_PATTERN = /<!-- orchestra:comment key=([^\s>]*) -->/;
+
+/**
+ * `<!-- orchestra:comment key=<key> -->`. Characters outside a safe set are percent-encoded, so
+ * any key (even one holding `-->` or spaces) gives a well-formed marker and distinct keys stay
+ * distinct.
+ */
+export function commentMarker(key: string): string {
+  const safe = Array.from(key)
+    .map((char) => (/^[A-Za-z0-9._:/#=-]$/.test(char) ? char : percentEncode(char)))
+    .join("");
+  return `<!-- orchestra:comment key=${safe} -->`;
+}
+
+/** The key of the first marker in a comment body, or null when it carries none. */
+export function findMarkerKey(body: string): string | null {
+  const raw = MARKER_PATTERN.exec(body)?.[1];
+  if (raw === undefined) return null;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw; // not written by commentMarker; still an identity worth returning
+  }
+}
+
+/** A comment body carrying its marker on the first line. */
+export function withMarker(key: string, body: string): string {
+  return `${commentMarker(key)}\n${body}`;
+}
+
+function percentEncode(char: string): string {
+  return Array.from(new TextEncoder().encode(char), (byte) => `%${byte.toString(16).toUpperCase().padStart(2, "0")}`).join(
+    "",
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Planning
+
+export function planWritten(count: number, autoStart: boolean): string {
+  if (count === 0) {
+    return "📋 The planner proposed no tasks. Comment `/orchestra plan` followed by instructions to try again, or write the checklist yourself in the issue description.";
+  }
+  const editHint =
+    "Edit the checklist in the issue description to change the plan, or comment `/orchestra plan` followed by instructions to plan again.";
+  if (autoStart) return `📋 Planned ${tasks(count)} and started ${count === 1 ? "it" : "the first"}. ${editHint}`;
+  return `📋 Planned ${tasks(count)}. Comment \`/orchestra start\` to run ${count === 1 ? "it" : "them"}. ${editHint}`;
+}
+
+export function planAdopted(count: number, autoStart = false): string {
+  const adopted = `📋 Adopted the ${tasks(count)} of the checklist in the issue description as the plan.`;
+  if (autoStart) return `${adopted} Started ${count === 1 ? "it" : "the first"}.`;
+  return `${adopted} Comment \`/orchestra start\` to run ${count === 1 ? "it" : "them"}.`;
+}
+
+export function configInvalid(error: string): string {
+  return [
+    "⚠️ **`.github/orchestra.yml` is not valid**, so Orchestra did nothing else.",
+    "",
+    codeBlock(error),
+    "",
+    "Fix the file on the default branch, then repeat the command or add the label again.",
+  ].join("\n");
+}
+
+export function missingLlmKey(error: string): string {
+  return [
+    "⚠️ **Orchestra cannot plan this epic**: no language model is available to it.",
+    "",
+    codeBlock(error),
+    "",
+    "Whoever runs the app must set `OPENAI_API_KEY` or `ANTHROPIC_API_KEY`. Meanwhile you can write the plan yourself: a checklist of `- [ ]` items in the issue description, which Orchestra runs as it is.",
+  ].join("\n");
+}
+
+export function plannerFailed(error: string): string {
+  return [
+    "⚠️ **Planning failed**, so nothing was changed.",
+    "",
+    codeBlock(error),
+    "",
+    "Comment `/orchestra plan` to try again, optionally followed by instructions (`/orchestra plan at most 5 tasks`), or write the checklist yourself in the issue description.",
+  ].join("\n");
+}
+
+export function bodyParseError(error: string): string {
+  return [
+    "⚠️ **Orchestra cannot read its task list in the issue description**, so it changed nothing.",
+    "",
+    codeBlock(error),
+    "",
+    "Undo the last edit of the checklist or fix what the error names; Orchestra reads the description again when it is saved.",
+  ].join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Permissions
+
+/** `action` is Orchestra's own wording, e.g. "run `/orchestra start`" or "start an epic". */
+export function notAuthorized(login: string, action: string): string {
+  const who = login.replace(/[^A-Za-z0-9\-[\]]/g, "");
+  const greeting = who ? `@${who}, sorry` : "Sorry";
+  return `${greeting}: only people with write, maintain or admin permission on this repository can ${flatten(action)}. Nothing was changed.`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tasks and the epic
+
+/** "✅ t1 merged in #14, starting t2." */
+export function taskMerged(taskId: string, pr: number, next?: string[]): string {
+  const merged = `✅ ${flatten(taskId)} merged in #${pr}`;
+  if (!next || next.length === 0) return `${merged}.`;
+  return `${merged}, starting ${andList(next.map(flatten))}.`;
+}
+
+/** `hint` says what went wrong in more detail (e.g. the PR was closed without merging). */
+export function taskFailed(taskId: string, reason: string, hint: string): string {
+  const id = flatten(taskId);
+  const lines = [`❌ **${id} failed**: ${flatten(reason)}`];
+  const detail = neutralizeCommands(neutralizeHtml(redactSecrets(hint.trim())));
+  if (detail) lines.push("", detail);
+  lines.push(
+    "",
+    `The epic is paused. Comment ${inlineCode(`/retry ${taskId}`)} to try again with a new agent, or ${inlineCode(`/skip ${taskId}`)} to go on without it.`,
+  );
+  return lines.join("\n");
+}
+
+export function epicPaused(reason: string): string {
+  return `⏸️ **The epic is paused**: ${flatten(reason)}\n\nComment \`/orchestra resume\` to continue.`;
+}
+
+/** The reason given to {@link epicPaused} when the agent-run budget runs out. */
+export function budgetExhausted(used: number, limit: number): string {
+  return `the epic has used ${used} of its ${limit} agent runs. Raise \`budget.agentRuns\` in \`.github/orchestra.yml\` to allow more.`;
+}
+
+export function epicStopped(agentsStopped: number): string {
+  const agents = agentsStopped === 0 ? "" : ` and stopped ${agentsStopped} running agent${agentsStopped === 1 ? "" : "s"}`;
+  return `⏹️ **The epic is stopped**${agents}. Open pull requests stay open; nothing more will be started on this issue.`;
+}
+
+export interface SummaryRow {
+  id: string;
+  title: string;
+  pr?: number;
+  attempts: number;
+  state: TaskState;
+  /** e.g. "2 h 5 min"; the column appears when any row has one. */
+  durationText?: string;
+}
+
+export function epicCompleted(rows: SummaryRow[], options: { closing?: boolean } = {}): string {
+  const count = (state: TaskState): number => rows.filter((row) => row.state === state).length;
+  const parts = [`${count("merged")} of ${tasks(rows.length)} merged`];
+  if (count("skipped") > 0) parts.push(`${count("skipped")} skipped`);
+  if (count("done") > 0) parts.push(`${count("done")} done by hand`);
+  const withTime = rows.some((row) => row.durationText);
+  const header = ["Id", "Task", "Result", "PR", "Attempts", ...(withTime ? ["Time"] : [])];
+  const body = rows.map((row) => [
+    tableCell(row.id, 20),
+    tableCell(row.title, 80),
+    stateLabel(row.state),
+    row.pr === undefined ? "" : `#${row.pr}`,
+    row.attempts === 0 ? "" : String(row.attempts),
+    ...(withTime ? [tableCell(row.durationText ?? "", 30)] : []),
+  ]);
+  const lines = [
+    `🎉 **Epic completed**: ${parts.join(", ")}.`,
+    "",
+    `| ${header.join(" | ")} |`,
+    `| ${header.map(() => "---").join(" | ")} |`,
+    ...body.map((cells) => `| ${cells.join(" | ")} |`),
+  ];
+  if (options.closing) lines.push("", "Closing this issue.");
+  return lines.join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replies to commands: "`/retry t2`: t2 has not failed and is not running."
+
+/** A reply to one command line; `outcome` is one of the sentences below, or the caller's own. */
+export function commandReply(line: string, outcome: string): string {
+  return `${inlineCode(oneLine(line, 100))}: ${neutralizeCommands(outcome)}`;
+}
+
+export function unknownCommand(line: string, word: string): string {
+  const lead =
+    word === ""
+      ? "`/orchestra` needs a command after it."
+      : `${inlineCode(oneLine(line, 100))} is not a command Orchestra knows.`;
+  return `${lead}\n\n${helpText()}`;
+}
+
+export function cannotRetry(taskId: string, state: TaskState): string {
+  return `${flatten(taskId)} has not failed and is not running (it is ${stateLabel(state)}).`;
+}
+
+export function cannotSkip(taskId: string, state: TaskState): string {
+  return `${flatten(taskId)} is already finished (${stateLabel(state)}); there is nothing to skip.`;
+}
+
+export function epicStatusConflict(action: string, status: EpicStatus): string {
+  return `cannot ${flatten(action)}: the epic is ${status}.`;
+}
+
+export function noPlanYet(label: string): string {
+  return `this issue has no plan yet. Add the ${inlineCode(label)} label to plan it, or write a checklist in the description.`;
+}
+
+export function retrying(taskId: string, attempt: number): string {
+  return `retrying ${flatten(taskId)} with a new agent (attempt ${attempt}).`;
+}
+
+export function skipped(taskId: string, next?: string[]): string {
+  const rest = next && next.length > 0 ? `; starting ${andList(next.map(flatten))}` : "";
+  return `skipped ${flatten(taskId)}${rest}.`;
+}
+
+export function started(taskIds: string[]): string {
+  return taskIds.length === 0 ? "started; no task is ready yet." : `started ${andList(taskIds.map(flatten))}.`;
+}
+
+export const paused = "paused: no new agent will start until `/orchestra resume`.";
+export const resumed = "resumed.";
+export const replanning = "planning the tasks not yet started again.";
+
+// ---------------------------------------------------------------------------------------------
+// Markdown helpers
+
+/**
+ * A fenced code block that `text` cannot break out of: the fence is longer than any backtick
+ * run inside. Long texts are cut, since a comment holds at most 65,536 characters.
+ */
+export function codeBlock(text: string, max = 3000): string {
+  let content = redactSecrets(text.replace(/\r\n?/g, "\n")).replace(/\n+$/, "");
+  if (content.length > max) content = `${content.slice(0, max)}\n… (cut after ${max} characters)`;
+  const fence = "`".repeat(Math.max(3, longestBacktickRun(content) + 1));
+  return `${fence}\n${content}\n${fence}`;
+}
+
+/** An inline code span holding `text` exactly, whatever backticks it contains. */
+export function inlineCode(text: string): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  const ticks = "`".repeat(longestBacktickRun(flat) + 1);
+  const pad = flat.startsWith("`") || flat.endsWith("`") ? " " : "";
+  return `${ticks}${pad}${flat}${pad}${ticks}`;
+}
+
+/**
+ * Removes what looks like a credential before text reaches a public comment: API keys (OpenAI,
+ * Anthropic, Cursor), GitHub tokens, bearer headers and PEM private keys. Defence in depth: the
+ * callers should not pass secrets in the first place.
+ */
+export function redactSecrets(text: string): string {
+  return text
+    .replace(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g, "[redacted private key]")
+    .replace(/\bBearer\s+[A-Za-z0-9._~+/-]{8,}=*/gi, "Bearer [redacted]")
+    .replace(/\b(?:sk-[A-Za-z0-9_-]{16,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|key_[A-Za-z0-9]{20,})/g, "[redacted]");
+}
+
+/** One line, HTML-neutral, secrets removed, never a command even at the start of a line. */
+function flatten(text: string): string {
+  return neutralizeCommands(neutralizeHtml(oneLine(redactSecrets(text), 300)));
+}
+
+/** A line that starts with `/` gets its slash escaped (`\/` renders as `/`), so it is no command. */
+function neutralizeCommands(text: string): string {
+  return text.replace(/^(\s*)\//gm, "$1\\/");
+}
+
+function longestBacktickRun(text: string): number {
+  let longest = 0;
+  for (const run of text.match(/`+/g) ?? []) longest = Math.max(longest, run.length);
+  return longest;
+}
+
+function tasks(count: number): string {
+  return `${count} task${count === 1 ? "" : "s"}`;
+}
+
+function andList(items: string[]): string {
+  if (items.length <= 1) return items.join("");
+  return `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
+}

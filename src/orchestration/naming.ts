@@ -1,0 +1,22 @@
+/**
+ * Deterministic identities: the same task and attempt always map to the same branch, so a
+ * repeated launch finds the agent already working on it instead of starting a second one.
+ */
+const BRANCH_PATTERN = /^orchestra\/(\d+)-(t\d+)-a(\d+)$/;
+
+export function branchName(issueNumber: number, taskId: string, attempt: number): string {
+  return `orchestra/${issueNumber}-${taskId}-a${attempt}`;
+}
+
+export function parseBranchName(
+  branch: string,
+): { issueNumber: number; taskId: string; attempt: number } | null {
+  const match = BRANCH_PATTERN.exec(branch);
+  if (!match) return null;
+  return { issueNumber: Number(match[1]), taskId: match[2]!, attempt: Number(match[3]) };
+}
+
+/** Key of the scheduler's queue: one writer per epic. */
+export function epicKey(owner: string, repo: string, issueNumber: number): string {
+  return `${owner}/${repo}#${issueNumber}`.toLowerCase();
+}

@@ -1,0 +1,493 @@
+import type { Logger } from "pino";
+import type { AgentCache } from "./agent-cache.js";
+import { applyPatch, findChecklist, parseBody } from "./checklist.js";
+import type { OrchestraConfig } from "./config.js";
+import { decide, isAgentLive, statusTablePlaceholder, type Decision, type Notification, type Step } from "./decide.js";
+import * as messages from "./messages.js";
+import { branchName } from "./naming.js";
+import type { Intent, Snapshot, TaskObservation } from "./snapshot.js";
+import { renderStatusComment, renderStatusTable, STATUS_MARKER, type StatusView } from "./status-comment.js";
+import type { Plan, PlanPatch, PlannedTask, Task, TaskPatch } from "./types.js";
+import type { CursorClient } from "../cursor/client.js";
+import type { GitHubGateway, SnapshotRead } from "../github/gateway.js";
+import type { PlanInput, PlanResult } from "../llm/types.js";
+import type { RepoContext } from "../github/repo-context.js";
+
+/**
+ * observe -> decide -> act, for one epic. Runs under the scheduler's per-epic lock, so it is
+ * the only writer of its epic; every step is safe to repeat if the process dies half-way.
+ */
+
+export interface EpicRef {
+  installationId: number;
+  owner: string;
+  repo: string;
+  issueNumber: number;
+}
+
+export interface ReconcileDeps {
+  gateway: GitHubGateway;
+  /** null when CURSOR_API_KEY is not set: planning works, running explains what is missing. */
+  cursor: CursorClient | null;
+  loadConfig: () => Promise<{ ok: true; config: OrchestraConfig } | { ok: false; error: string }>;
+  plan: (input: PlanInput, config: OrchestraConfig) => Promise<PlanResult>;
+  repoContext: () => Promise<RepoContext>;
+  agents: AgentCache;
+  /** Last status comment text written per comment id, so an unchanged status is not re-sent. */
+  statusCache: Map<number, string>;
+  /** Branches read for this epic last time: one GraphQL read suffices when the plan is unchanged. */
+  branchCache: Map<string, string[]>;
+  /** `https://github.com` or the GHE host's web address. */
+  webUrl: string;
+  publicUrl?: string;
+  cursorWebhookSecret?: string;
+  log: Logger;
+  now?: () => number;
+  /** Told of every agent working for this epic, so Cursor webhooks find their epic. */
+  onAgent?: (agentId: string) => void;
+}
+
+export interface ReconcileResult {
+  wakeAfterMs?: number;
+}
+
+const ACTIVE_STATES = new Set<Task["state"]>(["running", "pr_open", "merging"]);
+/** Agents without a PR are polled at most this often when no webhook tells us they changed. */
+export const AGENT_POLL_MS = 30_000;
+
+export async function reconcile(ref: EpicRef, intents: Intent[], deps: ReconcileDeps): Promise<ReconcileResult> {
+  const log = deps.log.child({ epic: `${ref.owner}/${ref.repo}#${ref.issueNumber}` });
+  const { gateway } = deps;
+  const configResult = await deps.loadConfig();
+  if (!configResult.ok) {
+    await commentOnce(deps, ref.issueNumber, "config-invalid", messages.configInvalid(configResult.error));
+    log.warn({ error: configResult.error }, "invalid .github/orchestra.yml; nothing else done");
+    return {};
+  }
+  const config = configResult.config;
+
+  const read = await readState(ref, deps);
+  if (!read) return {};
+  const { observed, parsedResult } = read;
+  if (!parsedResult.ok) {
+    await commentOnce(deps, ref.issueNumber, "body-invalid", messages.bodyParseError(parsedResult.error));
+    log.warn({ error: parsedResult.error }, "issue body cannot be parsed; waiting for a person to fix it");
+    return {};
+  }
+  const parsed = parsedResult.parsed;
+
+  const planIntents = intents.filter(
+    (intent) => intent.kind === "plan" || (intent.kind === "command" && intent.command.name === "plan"),
+  );
+  if (planIntents.length > 0 && observed.issue!.state === "open") {
+    const planned = await planEpic(ref, deps, config, parsed.plan, planIntents, observed.issue!.title, parsed.before + parsed.after, log);
+    if (planned) return { wakeAfterMs: 0 };
+  }
+  if (!parsed.plan) {
+    for (const intent of intents) {
+      if (intent.kind === "command" && intent.command.name !== "plan") {
+        await gateway.createComment(
+          intent.target ?? ref.issueNumber,
+          messages.commandReply(intent.command.line, "this issue has no plan yet: label it as an epic or comment `/orchestra plan`."),
+        );
+      }
+    }
+    return {};
+  }
+
+  const observations = await observe(ref, parsed.plan, observed, deps);
+  const snapshot: Snapshot = {
+    now: (deps.now ?? Date.now)(),
+    repo: { owner: ref.owner, name: ref.repo, defaultBranch: observed.defaultBranch },
+    issue: {
+      number: ref.issueNumber,
+      title: observed.issue!.title,
+      state: observed.issue!.state,
+      body: observed.issue!.body,
+      ...(observed.issue!.createdAt ? { createdAt: observed.issue!.createdAt } : {}),
+    },
+    parsed,
+    observations,
+    intents: intents.filter((intent) => !planIntents.includes(intent)),
+  };
+  const decision = decide(snapshot, config);
+  log.debug({ decision }, "decided");
+  const outcome = await act(ref, snapshot, decision, config, deps, log);
+
+  let wakeAfterMs = decision.wakeAfterMs ?? outcome.wakeAfterMs;
+  if (outcome.plan.tasks.some((task) => task.state === "running") && outcome.plan.status !== "stopped") {
+    wakeAfterMs = Math.min(wakeAfterMs ?? AGENT_POLL_MS, AGENT_POLL_MS);
+  }
+  if (outcome.error) throw outcome.error;
+  return wakeAfterMs === undefined ? {} : { wakeAfterMs };
+}
+
+// --- observe --------------------------------------------------------------------------------
+
+function activeBranches(issueNumber: number, plan: Plan | null): string[] {
+  return (plan?.tasks ?? [])
+    .filter((task) => ACTIVE_STATES.has(task.state) && task.attempt > 0)
+    .map((task) => branchName(issueNumber, task.id, task.attempt));
+}
+
+async function readState(ref: EpicRef, deps: ReconcileDeps) {
+  const key = `${ref.owner}/${ref.repo}#${ref.issueNumber}`;
+  let branches = deps.branchCache.get(key) ?? [];
+  let observed: SnapshotRead = await deps.gateway.readSnapshot(ref.issueNumber, branches);
+  if (!observed.issue) return null;
+  let parsedResult = parseBody(observed.issue.body);
+  const needed = parsedResult.ok ? activeBranches(ref.issueNumber, parsedResult.parsed.plan) : [];
+  if (needed.some((branch) => !branches.includes(branch))) {
+    // The plan moved on since the last read (or the process restarted): read again with its branches.
+    branches = needed;
+    observed = await deps.gateway.readSnapshot(ref.issueNumber, branches);
+    if (!observed.issue) return null;
+    parsedResult = parseBody(observed.issue.body);
+  }
+  deps.branchCache.set(key, needed);
+  return { observed, parsedResult };
+}
+
+async function observe(
+  ref: EpicRef,
+  plan: Plan,
+  observed: SnapshotRead,
+  deps: ReconcileDeps,
+): Promise<Record<string, TaskObservation>> {
+  const observations: Record<string, TaskObservation> = {};
+  const now = (deps.now ?? Date.now)();
+  for (const task of plan.tasks) {
+    if (!ACTIVE_STATES.has(task.state) || task.attempt === 0) continue;
+    const branch = branchName(ref.issueNumber, task.id, task.attempt);
+    const pr = observed.pulls.get(branch);
+    const observation: TaskObservation = { branch, ...(pr ? { pr } : {}) };
+    if (task.agent) deps.onAgent?.(task.agent);
+    if (task.agent && deps.cursor) {
+      const agent = await deps.agents.read(task.agent, deps.cursor, now, {
+        // An open PR is judged on GitHub's side; its agent only matters while it might still push.
+        maxAgeMs: AGENT_POLL_MS,
+      });
+      if (agent !== undefined) observation.agent = agent;
+    }
+    observations[task.id] = observation;
+  }
+  return observations;
+}
+
+// --- act ------------------------------------------------------------------------------------
+
+interface ActOutcome {
+  plan: Plan;
+  error?: unknown;
+  wakeAfterMs?: number;
+}
+
+async function act(
+  ref: EpicRef,
+  snapshot: Snapshot,
+  decision: Decision,
+  config: OrchestraConfig,
+  deps: ReconcileDeps,
+  log: Logger,
+): Promise<ActOutcome> {
+  const succeeded: TaskPatch[] = [];
+  const notify: Notification[] = [...decision.notify];
+  let runsDelta = 0;
+  let error: unknown;
+  let wakeAfterMs: number | undefined;
+  let allDone = true;
+
+  for (const step of decision.steps) {
+    try {
+      const result = await runStep(ref, snapshot, step, config, deps, log);
+      if (result === "retry-later") {
+        allDone = false;
+        wakeAfterMs = 2_000;
+        break;
+      }
+      if (result.patch) succeeded.push(...result.patch);
+      runsDelta += result.runs ?? 0;
+      if (result.notify) notify.push(...result.notify);
+    } catch (caught) {
+      if (step.soft) {
+        log.warn({ err: caught, effect: step.effect.kind }, "step failed; going on");
+        if (step.onFailure) succeeded.push(...step.onFailure);
+        continue;
+      }
+      log.error({ err: caught, effect: step.effect.kind }, "step failed; the reconcile will be retried");
+      if (missingCursor(caught)) notify.push(missingCursorComment());
+      error = caught;
+      allDone = false;
+      break;
+    }
+  }
+
+  const patch: PlanPatch = {
+    ...decision.patch,
+    tasks: mergeTaskPatches([...(decision.patch.tasks ?? []), ...succeeded]),
+    ...(runsDelta ? { runsDelta } : {}),
+  };
+  if (!allDone && decision.patch.status === "completed") delete patch.status;
+  const plan = await writeBody(ref, patch, deps, log);
+
+  for (const item of notify) await sendNotification(ref, snapshot, decision, plan, item, deps);
+  await refreshStatusComment(ref, snapshot, decision, plan, config, deps);
+  if (decision.closeIssue && allDone && plan.status === "completed") await deps.gateway.closeIssue(ref.issueNumber);
+  return { plan, error, ...(wakeAfterMs !== undefined ? { wakeAfterMs } : {}) };
+}
+
+function mergeTaskPatches(patches: TaskPatch[]): TaskPatch[] {
+  const byId = new Map<string, TaskPatch>();
+  for (const patch of patches) byId.set(patch.id, { ...byId.get(patch.id), ...patch });
+  return [...byId.values()];
+}
+
+type StepResult = { patch?: TaskPatch[]; runs?: number; notify?: Notification[] } | "retry-later";
+
+class MissingCursorKey extends Error {}
+function missingCursor(error: unknown): boolean {
+  return error instanceof MissingCursorKey;
+}
+function missingCursorComment(): Notification {
+  return { kind: "comment", key: "missing-cursor-key", body: messages.missingCursorKey() };
+}
+
+async function runStep(
+  ref: EpicRef,
+  snapshot: Snapshot,
+  step: Step,
+  config: OrchestraConfig,
+  deps: ReconcileDeps,
+  log: Logger,
+): Promise<StepResult> {
+  const effect = step.effect;
+  const done = { ...(step.onSuccess ? { patch: step.onSuccess } : {}), ...(step.notify ? { notify: step.notify } : {}) };
+  switch (effect.kind) {
+    case "launch": {
+      const cursor = requireCursor(deps);
+      const repository = `${deps.webUrl}/${ref.owner}/${ref.repo}`;
+      // Deterministic branch: an agent created by a run that died before recording it is found, not doubled.
+      const existing = await cursor.findAgentByBranch(repository, effect.branch);
+      const agent =
+        existing ??
+        (await cursor.createAgent({
+          prompt: effect.prompt,
+          repository,
+          ref: snapshot.repo.defaultBranch,
+          branchName: effect.branch,
+          ...(effect.model ? { model: effect.model } : {}),
+          ...(deps.publicUrl && deps.cursorWebhookSecret
+            ? { webhookUrl: `${deps.publicUrl.replace(/\/$/, "")}/orchestra/cursor`, webhookSecret: deps.cursorWebhookSecret }
+            : {}),
+        }));
+      deps.agents.remember(agent, (deps.now ?? Date.now)());
+      deps.onAgent?.(agent.id);
+      log.info({ task: effect.taskId, agent: agent.id, branch: effect.branch, reused: Boolean(existing) }, "agent launched");
+      return {
+        patch: [
+          {
+            id: effect.taskId,
+            state: "running",
+            attempt: effect.attempt,
+            agent: agent.id,
+            pr: undefined,
+            fixes: 0,
+            followup: undefined,
+            reason: undefined,
+          },
+        ],
+        runs: existing ? 0 : 1,
+      };
+    }
+    case "stop-agent":
+      await requireCursor(deps).stop(effect.agentId);
+      deps.agents.forget(effect.agentId);
+      return done;
+    case "followup":
+      await requireCursor(deps).followup(effect.agentId, effect.text);
+      // The agent is working again; its cached FINISHED no longer holds.
+      deps.agents.forget(effect.agentId);
+      log.info({ task: effect.taskId, agent: effect.agentId }, "follow-up sent");
+      return done;
+    case "merge": {
+      const outcome = await deps.gateway.merge(effect.pr, effect.sha, effect.method);
+      if (outcome.merged) {
+        log.info({ task: effect.taskId, pr: effect.pr, sha: effect.sha }, "merged");
+        return done;
+      }
+      const now = await deps.gateway.getPullState(effect.pr);
+      if (now.merged) return done;
+      log.warn({ task: effect.taskId, pr: effect.pr, status: outcome.status, message: outcome.message }, "merge refused; re-reading");
+      return "retry-later";
+    }
+    case "update-branch":
+      await deps.gateway.updateBranch(effect.pr, effect.sha);
+      return done;
+    case "delete-branch":
+      await deps.gateway.deleteBranch(effect.branch);
+      return done;
+  }
+}
+
+function requireCursor(deps: ReconcileDeps): CursorClient {
+  if (!deps.cursor) throw new MissingCursorKey("CURSOR_API_KEY is not set");
+  return deps.cursor;
+}
+
+/** Re-reads the body and applies only Orchestra's own changes, so a person's edit made meanwhile survives. */
+async function writeBody(ref: EpicRef, patch: PlanPatch, deps: ReconcileDeps, log: Logger): Promise<Plan> {
+  const fresh = await deps.gateway.getIssue(ref.issueNumber);
+  const result = applyPatch(fresh.body, patch);
+  if (!result.ok) {
+    await commentOnce(deps, ref.issueNumber, "body-invalid", messages.bodyParseError(result.error));
+    throw new Error(`cannot write the plan: ${result.error}`);
+  }
+  if (result.changed) {
+    await deps.gateway.updateIssueBody(ref.issueNumber, result.body);
+    log.info({ status: patch.status, tasks: patch.tasks?.map((t) => `${t.id}:${t.state ?? "~"}`) }, "plan written");
+  }
+  const parsed = parseBody(result.body);
+  return parsed.ok && parsed.parsed.plan ? parsed.parsed.plan : { status: "planned", runs: 0, tasks: [] };
+}
+
+async function sendNotification(
+  ref: EpicRef,
+  snapshot: Snapshot,
+  decision: Decision,
+  plan: Plan,
+  item: Notification,
+  deps: ReconcileDeps,
+): Promise<void> {
+  if (item.kind === "react") {
+    await deps.gateway.reactToComment(item.commentId, item.content);
+    return;
+  }
+  const body = item.body.includes(statusTablePlaceholder)
+    ? item.body.replace(statusTablePlaceholder, renderStatusTable(statusView(ref, snapshot, decision, plan, deps)))
+    : item.body;
+  await deps.gateway.createComment(item.target ?? ref.issueNumber, messages.withMarker(item.key, body));
+}
+
+function statusView(ref: EpicRef, snapshot: Snapshot, decision: Decision, plan: Plan, deps: ReconcileDeps): StatusView {
+  return {
+    plan,
+    issueNumber: ref.issueNumber,
+    waitingFor: decision.waitingFor,
+    budget: { used: plan.runs, limit: 0 },
+    tasks: plan.tasks.map((task) => {
+      const observation = snapshot.observations[task.id];
+      const agent = task.agent ? deps.agents.peek(task.agent) : undefined;
+      return {
+        task,
+        ...(observation?.pr ? { prUrl: observation.pr.url } : task.pr ? { prUrl: `${deps.webUrl}/${ref.owner}/${ref.repo}/pull/${task.pr}` } : {}),
+        ...(agent ? { agentStatus: agent.status } : {}),
+        ...(decision.waiting[task.id] ? { waitingFor: decision.waiting[task.id] } : {}),
+      };
+    }),
+  };
+}
+
+async function refreshStatusComment(
+  ref: EpicRef,
+  snapshot: Snapshot,
+  decision: Decision,
+  plan: Plan,
+  config: OrchestraConfig,
+  deps: ReconcileDeps,
+): Promise<void> {
+  const view = statusView(ref, snapshot, decision, plan, deps);
+  view.budget.limit = config.budget.agentRuns;
+  const body = renderStatusComment(view);
+  let id = plan.statusComment;
+  if (!id) {
+    id = (await deps.gateway.findComment(ref.issueNumber, STATUS_MARKER)) ?? undefined;
+    if (!id) {
+      id = await deps.gateway.createComment(ref.issueNumber, body);
+      deps.statusCache.set(id, body);
+    }
+    await writeBody(ref, { statusComment: id }, deps, deps.log);
+  }
+  if (deps.statusCache.get(id) === body) return;
+  await deps.gateway.updateComment(id, body);
+  deps.statusCache.set(id, body);
+}
+
+/** For failures that a repeated reconcile would report again: one comment per key, found by its marker. */
+async function commentOnce(deps: ReconcileDeps, issueNumber: number, key: string, body: string): Promise<void> {
+  const existing = await deps.gateway.findComment(issueNumber, messages.commentMarker(key));
+  if (existing) return;
+  await deps.gateway.createComment(issueNumber, messages.withMarker(key, body));
+}
+
+// --- planning -------------------------------------------------------------------------------
+
+async function planEpic(
+  ref: EpicRef,
+  deps: ReconcileDeps,
+  config: OrchestraConfig,
+  existing: Plan | null,
+  intents: Intent[],
+  title: string,
+  userText: string,
+  log: Logger,
+): Promise<boolean> {
+  const command = intents.find((intent) => intent.kind === "command");
+  if (existing && !command) return false; // labelled again, or a duplicate event: already planned
+  const instructions = command?.kind === "command" && command.command.name === "plan" ? command.command.arg : "";
+  const reply = async (text: string) => {
+    if (command?.kind === "command") {
+      await deps.gateway.createComment(ref.issueNumber, messages.commandReply(command.command.line, text));
+    }
+  };
+  if (existing?.status === "completed" || existing?.status === "stopped") {
+    await reply(`the epic is ${existing.status}; nothing to re-plan.`);
+    return false;
+  }
+
+  const checklist = existing ? null : findChecklist(userText);
+  let tasks: PlannedTask[];
+  if (checklist && checklist.tasks.length > 0) {
+    tasks = checklist.tasks;
+    log.info({ tasks: tasks.length }, "adopting the issue's checklist as the plan");
+  } else {
+    const keep = (existing?.tasks ?? []).filter((task) => task.state !== "pending").map((task) => task.title);
+    const result = await deps.plan(
+      {
+        title,
+        body: userText,
+        ...(instructions ? { instructions } : {}),
+        ...(keep.length ? { keep } : {}),
+        repoContext: await deps.repoContext(),
+      },
+      config,
+    );
+    if (!result.ok) {
+      const body = result.kind === "missing-key" ? messages.missingLlmKey(result.error) : messages.plannerFailed(result.error);
+      if (command?.kind === "command") await reply(body);
+      else await commentOnce(deps, ref.issueNumber, `plan-failed-${result.kind}`, body);
+      log.warn({ kind: result.kind, error: result.error }, "planning failed");
+      return false;
+    }
+    tasks = result.tasks;
+    log.info({ tasks: tasks.length, provider: result.provider, model: result.model }, "planned");
+  }
+
+  const fresh = await deps.gateway.getIssue(ref.issueNumber);
+  const adopt = checklist ? findChecklist(parseBody(fresh.body).ok ? fresh.body : "") : null;
+  const result = applyPatch(
+    fresh.body,
+    { replacePending: tasks, ...(existing ? {} : { status: config.autoStart ? "running" : "planned" }) },
+    adopt ? { adoptChecklistAt: { start: adopt.start, end: adopt.end } } : undefined,
+  );
+  if (!result.ok) {
+    await commentOnce(deps, ref.issueNumber, "body-invalid", messages.bodyParseError(result.error));
+    return false;
+  }
+  if (result.changed) await deps.gateway.updateIssueBody(ref.issueNumber, result.body);
+  if (command?.kind === "command" && command.commentId) {
+    await deps.gateway.reactToComment(command.commentId, "rocket");
+  }
+  return true;
+}
+
+export { isAgentLive };

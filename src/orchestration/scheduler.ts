@@ -1,0 +1,125 @@
+import type { Logger } from "pino";
+import type { EpicRef, ReconcileResult } from "./reconcile.js";
+import { epicKey } from "./naming.js";
+import type { Intent } from "./snapshot.js";
+
+/**
+ * A keyed serial queue: reconciles of one epic run one at a time (one writer per epic), events
+ * arriving meanwhile are coalesced into the next run, and a failed run is retried with backoff.
+ * Intents (commands) are kept until a run that received them succeeds, so none is lost.
+ */
+
+export type ReconcileFn = (ref: EpicRef, intents: Intent[]) => Promise<ReconcileResult>;
+
+interface Entry {
+  ref: EpicRef;
+  intents: Intent[];
+  timer?: NodeJS.Timeout;
+  dueAt?: number;
+  running?: Promise<void>;
+  /** Another run was asked for while one was running. */
+  again: boolean;
+  failures: number;
+}
+
+export interface SchedulerOptions {
+  reconcile: ReconcileFn;
+  log: Logger;
+  /** Events within this window share one reconcile. */
+  debounceMs?: number;
+  maxBackoffMs?: number;
+  /** Failures in a row after which the epic waits for the next event or resync. */
+  maxFailures?: number;
+}
+
+export class Scheduler {
+  private readonly entries = new Map<string, Entry>();
+  private readonly debounceMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly maxFailures: number;
+  private stopped = false;
+
+  constructor(private readonly options: SchedulerOptions) {
+    this.debounceMs = options.debounceMs ?? 250;
+    this.maxBackoffMs = options.maxBackoffMs ?? 60_000;
+    this.maxFailures = options.maxFailures ?? 8;
+  }
+
+  /** Asks for a reconcile of `ref`; `delayMs` defaults to the debounce window. */
+  schedule(ref: EpicRef, intents: Intent[] = [], delayMs = this.debounceMs): void {
+    if (this.stopped) return;
+    const key = epicKey(ref.owner, ref.repo, ref.issueNumber);
+    let entry = this.entries.get(key);
+    if (!entry) {
+      entry = { ref, intents: [], again: false, failures: 0 };
+      this.entries.set(key, entry);
+    }
+    entry.ref = ref;
+    entry.intents.push(...intents);
+    if (entry.running) {
+      entry.again = true;
+      return;
+    }
+    this.arm(key, entry, delayMs);
+  }
+
+  /** Resolves when nothing is scheduled or running (tests and shutdown). */
+  async idle(): Promise<void> {
+    for (;;) {
+      const running = [...this.entries.values()].map((entry) => entry.running).filter(Boolean);
+      if (running.length === 0) return;
+      await Promise.allSettled(running);
+    }
+  }
+
+  /** How many epics have a run scheduled or under way. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const entry of this.entries.values()) clearTimeout(entry.timer);
+  }
+
+  private arm(key: string, entry: Entry, delayMs: number): void {
+    const dueAt = Date.now() + delayMs;
+    // An earlier wake-up wins; a later one never postpones a run already due.
+    if (entry.timer && entry.dueAt !== undefined && entry.dueAt <= dueAt) return;
+    clearTimeout(entry.timer);
+    entry.dueAt = dueAt;
+    entry.timer = setTimeout(() => this.run(key, entry), delayMs);
+    entry.timer.unref?.();
+  }
+
+  private run(key: string, entry: Entry): void {
+    entry.timer = undefined;
+    entry.dueAt = undefined;
+    const intents = entry.intents;
+    entry.intents = [];
+    entry.again = false;
+    entry.running = this.options
+      .reconcile(entry.ref, intents)
+      .then((result) => {
+        entry.failures = 0;
+        entry.running = undefined;
+        if (entry.again || entry.intents.length > 0) this.arm(key, entry, this.debounceMs);
+        else if (result.wakeAfterMs !== undefined) this.arm(key, entry, result.wakeAfterMs);
+        else this.entries.delete(key);
+      })
+      .catch((error: unknown) => {
+        entry.running = undefined;
+        entry.failures++;
+        // Put the intents back: a command is answered once, by the run that succeeds.
+        entry.intents = [...intents, ...entry.intents];
+        if (entry.failures >= this.maxFailures) {
+          this.options.log.error({ err: error, epic: key, failures: entry.failures }, "reconcile keeps failing; waiting for the next event or resync");
+          this.entries.delete(key);
+          return;
+        }
+        const backoff = Math.min(this.maxBackoffMs, 1_000 * 2 ** (entry.failures - 1));
+        this.options.log.warn({ err: error, epic: key, retryInMs: backoff }, "reconcile failed; retrying");
+        this.arm(key, entry, backoff);
+      });
+  }
+}

@@ -1,0 +1,73 @@
+import type { Command } from "./commands.js";
+import type { ParsedBody } from "./types.js";
+
+/**
+ * What a reconcile observed: the truth `decide()` acts on. Built by the reconciler from one
+ * GraphQL read and the Cursor agents' states; `decide()` never does I/O.
+ */
+
+export type ChecksState = "success" | "pending" | "failure" | "none";
+
+export interface FailingCheck {
+  name: string;
+  summary: string;
+}
+
+export interface PullRequestView {
+  number: number;
+  url: string;
+  state: "open" | "closed" | "merged";
+  headRef: string;
+  headSha: string;
+  /** The head branch lives in the epic's own repository (not a fork). */
+  sameRepo: boolean;
+  isDraft: boolean;
+  /** null while GitHub is still computing it. */
+  mergeable: boolean | null;
+  /** The combined state of every check run and commit status at `headSha`. */
+  checks: ChecksState;
+  /** The sha the check state was read at; a merge is only sent for this sha. */
+  checksSha: string;
+  failingChecks: FailingCheck[];
+  approved: boolean;
+  /** The newest review requesting changes that no later approval by its author superseded. */
+  changesRequested?: { id: number; author: string; text: string };
+}
+
+export interface AgentView {
+  id: string;
+  status: string;
+  prUrl?: string;
+  summary?: string;
+}
+
+export interface TaskObservation {
+  branch: string;
+  pr?: PullRequestView;
+  /** Undefined when not read this time; null when Cursor does not know the agent. */
+  agent?: AgentView | null;
+}
+
+/** Something a person asked for, already authorized by the handler that received it. */
+export type Intent =
+  | {
+      kind: "command";
+      command: Command;
+      actor: string;
+      commentId?: number;
+      /** Where the command was written: the epic, or a task's pull request (then `prTaskId`). */
+      target?: number;
+      prTaskId?: string;
+    }
+  | { kind: "plan"; actor: string }
+  | { kind: "stop-agents"; agentIds: string[] };
+
+export interface Snapshot {
+  now: number;
+  repo: { owner: string; name: string; defaultBranch: string };
+  issue: { number: number; title: string; state: "open" | "closed"; body: string; createdAt?: string };
+  parsed: ParsedBody;
+  /** Keyed by task id; present for every task that has been launched. */
+  observations: Record<string, TaskObservation>;
+  intents: Intent[];
+}

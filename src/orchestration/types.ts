@@ -1,0 +1,102 @@
+/**
+ * The epic's state as it lives in the issue body. The issue is the only store, so everything
+ * Orchestra must remember across restarts is in these types and nowhere else.
+ */
+
+export const TASK_STATES = [
+  "pending",
+  "running",
+  "pr_open",
+  "merging",
+  "merged",
+  "failed",
+  "skipped",
+  "done",
+] as const;
+/** `done` means ticked by a person: finished outside Orchestra, never started or merged by it. */
+export type TaskState = (typeof TASK_STATES)[number];
+
+export const EPIC_STATUSES = [
+  "planned",
+  "running",
+  "paused",
+  "completed",
+  "stopped",
+] as const;
+export type EpicStatus = (typeof EPIC_STATUSES)[number];
+
+export interface Task {
+  /** Stable id, `t1`, `t2`, …; an item written by a person without metadata gets the next free one. */
+  id: string;
+  title: string;
+  /** Lines indented under the item, with the indentation removed, joined by "\n". */
+  details: string;
+  /** The checkbox as it appears in the body. */
+  checked: boolean;
+  state: TaskState;
+  /** Attempts launched so far; 0 before the first launch. */
+  attempt: number;
+  /** Cursor agent id of the current attempt. */
+  agent?: string;
+  /** Pull request number of the current attempt, once known. */
+  pr?: number;
+  deps: string[];
+  /** Follow-ups sent to fix red checks in the current attempt. */
+  fixes: number;
+  /**
+   * Identity of the last follow-up sent (e.g. `ci:<sha>` or `review:<id>`), so that a
+   * repeated reconcile never sends the same follow-up twice.
+   */
+  followup?: string;
+  /** Why the task failed, one short line; shown in the status comment. */
+  reason?: string;
+}
+
+export interface Plan {
+  status: EpicStatus;
+  /** Agent runs launched for this epic, counted against the per-epic budget. */
+  runs: number;
+  /** Id of the status comment, edited in place so it is found again without listing comments. */
+  statusComment?: number;
+  tasks: Task[];
+}
+
+/** A parsed issue body: the user's text around Orchestra's block, kept byte for byte. */
+export interface ParsedBody {
+  /** Text before the block (the whole body when there is no block). */
+  before: string;
+  /** Text after the block's end marker. */
+  after: string;
+  /** The plan, or null when the body holds no Orchestra block. */
+  plan: Plan | null;
+  /** "\r\n" when the body uses CRLF line endings, "\n" otherwise. */
+  eol: "\n" | "\r\n";
+}
+
+/** A change Orchestra makes to one task, applied by id onto a freshly re-read body. */
+export type TaskPatch = Partial<Omit<Task, "id" | "title" | "details" | "deps">> & {
+  id: string;
+};
+
+/** Orchestra's own changes to a plan: what it writes back onto the fresh body. */
+export interface PlanPatch {
+  status?: EpicStatus;
+  statusComment?: number;
+  /** Added to the fresh body's run count. */
+  runsDelta?: number;
+  tasks?: TaskPatch[];
+  /**
+   * Replaces every pending task (planning and re-planning); started or finished tasks are
+   * kept. Creates the block when the body has none. Ids are the planner's own and are
+   * renumbered to free ids, with `deps` remapped.
+   */
+  replacePending?: PlannedTask[];
+}
+
+/** A task as the planner (or an adopted checklist) proposes it. */
+export interface PlannedTask {
+  id: string;
+  title: string;
+  details: string;
+  deps: string[];
+}
