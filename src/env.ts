@@ -15,7 +15,11 @@ export interface OrchestraEnv {
   resyncIntervalMs: number;
   /** Events for one epic within this window share one reconcile. */
   debounceMs: number;
+  /** OPENAI_* and ANTHROPIC_* variables, handed to the planner as they are. */
+  llm: Record<string, string | undefined>;
 }
+
+const LLM_VARIABLES = ["OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"] as const;
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value && value.trim() !== "" ? value.trim() : undefined;
@@ -33,6 +37,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): OrchestraEnv {
     production: env.NODE_ENV === "production",
     resyncIntervalMs: numberFrom(env.ORCHESTRA_RESYNC_INTERVAL_MS, 5 * 60_000),
     debounceMs: numberFrom(env.ORCHESTRA_DEBOUNCE_MS, 250),
+    llm: Object.fromEntries(LLM_VARIABLES.map((name) => [name, nonEmpty(env[name])])),
   };
   const optional = {
     cursorApiKey: nonEmpty(env.CURSOR_API_KEY),
@@ -59,13 +64,13 @@ export function startupErrors(env: OrchestraEnv): string[] {
 }
 
 /** Missing settings that leave part of Orchestra unable to work; logged at start-up. */
-export function startupWarnings(env: OrchestraEnv, raw: NodeJS.ProcessEnv = process.env): string[] {
+export function startupWarnings(env: OrchestraEnv): string[] {
   const warnings: string[] = [];
   if (!env.cursorApiKey) warnings.push("CURSOR_API_KEY is not set: epics can be planned but no agent can be launched.");
   if (env.cursorApiKey && (!env.publicUrl || !env.cursorWebhookSecret)) {
     warnings.push("PUBLIC_URL or CURSOR_WEBHOOK_SECRET is not set: Cursor cannot call back, so agents are only polled.");
   }
-  if (!nonEmpty(raw.OPENAI_API_KEY) && !nonEmpty(raw.ANTHROPIC_API_KEY)) {
+  if (!env.llm.OPENAI_API_KEY && !env.llm.ANTHROPIC_API_KEY) {
     warnings.push("Neither OPENAI_API_KEY nor ANTHROPIC_API_KEY is set: epics without a checklist cannot be planned.");
   }
   return warnings;

@@ -94,7 +94,7 @@ export class Orchestra {
       gateway,
       cursor: this.cursor,
       loadConfig: () => this.config(gateway),
-      plan: (input, config) => planTasks(input, { env: process.env, planner: config.planner, log: this.log.child({ name: "planner" }) }),
+      plan: (input, config) => planTasks(input, { env: this.env.llm, planner: config.planner, log: this.log.child({ name: "planner" }) }),
       repoContext: () => collectRepoContext(octokit, { owner: ref.owner, repo: ref.repo }),
       agents: this.agents,
       statusCache: this.statusCache,

@@ -475,7 +475,7 @@ describe("findChecklist and adopting it", () => {
     const found = findChecklist(text);
     expect(found?.tasks).toEqual([
       { id: "t1", title: "Add the model", details: "With fields:\n\n  - name", deps: [] },
-      { id: "t2", title: "Add the endpoint", details: "", deps: [] },
+      { id: "t2", title: "Add the endpoint", details: "", deps: [], done: true },
       { id: "t3", title: "Ordered works too", details: "", deps: [] },
     ]);
     expect(text.slice(found?.start, found?.end)).toBe(
@@ -507,7 +507,7 @@ describe("findChecklist and adopting it", () => {
         "  With fields:",
         "",
         "    - name",
-        "- [ ] Add the endpoint <!-- orchestra:task id=t2 -->",
+        "- [x] Add the endpoint <!-- orchestra:task id=t2 state=done -->",
         "- [ ] Ordered works too <!-- orchestra:task id=t3 -->",
         "<!-- orchestra:plan:end -->",
         "",
@@ -534,3 +534,28 @@ describe("findChecklist and adopting it", () => {
     expect(result.ok).toBe(false);
   });
 });
+
+describe("hostile bodies", () => {
+  // Issue authors without write access write bodies too; every pass must stay linear. At this size
+  // a quadratic scan takes minutes, a linear one a fraction of a second.
+  const n = 300_000;
+  const bodies = {
+    "marker prefixes in a title": `${PLAN_START} v1 -->\n- [ ] ${"<!-- orchestra:".repeat(n / 15)}\n${PLAN_END}`,
+    "start markers sharing one close": `${"<!-- orchestra:plan ".repeat(n / 20)}-->`,
+    "near-miss task markers": `${PLAN_START} v1 -->\n- [ ] ${"<!-- orchestra:taskx".repeat(n / 20)}\n${PLAN_END}`,
+    "many items": `${PLAN_START} v1 -->\n${"- [x] a\n  d\n".repeat(n / 12)}${PLAN_END}`,
+    "blank detail lines": `${PLAN_START} v1 -->\n- [ ] a\n${"  \n".repeat(n / 3)}${PLAN_END}`,
+    "a checklist and many line breaks": `- [ ] a\n${"\n".repeat(n)}x`,
+  };
+
+  it.each(Object.entries(bodies))("%s", (_name, body) => {
+    const started = performance.now();
+    const result = parseBody(body);
+    const patched = applyPatch(body, { replacePending: [], runsDelta: 1 });
+    findChecklist(body);
+    expect(performance.now() - started).toBeLessThan(3_000);
+    expect(typeof result.ok).toBe("boolean");
+    expect(patched.ok || patched.error.length > 0).toBe(true);
+  });
+});
+

@@ -74,6 +74,23 @@ describe("parseCommands: forms", () => {
     expect(commands.at(-1)).toEqual({ name: "retry", arg: "t10", line: "/retry t10" });
   });
 
+  it("stays fast on hostile comments of GitHub's maximum size", () => {
+    const hostile = [
+      "a `b\n".repeat(13_000),
+      `\`\n${"``x\n".repeat(16_000)}`,
+      "x <!--\n".repeat(9_000),
+      "```\n~~~~\n".repeat(6_000),
+    ];
+    const startedAt = performance.now();
+    for (const body of hostile) {
+      expect(parseCommands(`${body.slice(0, 65_536)}\n/orchestra status`)).toEqual([
+        { name: "status", arg: "", line: "/orchestra status" },
+      ]);
+    }
+    // Quadratic scanning took seconds here; linear scanning takes milliseconds.
+    expect(performance.now() - startedAt).toBeLessThan(1_500);
+  });
+
   it("returns nothing for a comment without commands", () => {
     expect(parseCommands("")).toEqual([]);
     expect(parseCommands("LGTM, ship it")).toEqual([]);

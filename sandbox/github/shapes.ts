@@ -33,7 +33,9 @@ export interface ShapeContext {
 type Json = Record<string, unknown>;
 
 export function user(ctx: ShapeContext, account: Account): Json {
-  const url = `${ctx.api}/users/${account.login}`;
+  // Bot logins end in "[bot]", which GitHub percent-encodes in its addresses.
+  const path = encodeURIComponent(account.login);
+  const url = `${ctx.api}/users/${path}`;
   return {
     login: account.login,
     id: account.id,
@@ -41,7 +43,7 @@ export function user(ctx: ShapeContext, account: Account): Json {
     avatar_url: `${ctx.web}/avatars/u/${account.id}?v=4`,
     gravatar_id: "",
     url,
-    html_url: account.type === "Bot" ? `${ctx.web}/apps/${account.login.replace(/\[bot\]$/, "")}` : `${ctx.web}/${account.login}`,
+    html_url: account.type === "Bot" ? `${ctx.web}/apps/${account.login.replace(/\[bot\]$/, "")}` : `${ctx.web}/${path}`,
     followers_url: `${url}/followers`,
     following_url: `${url}/following{/other_user}`,
     gists_url: `${url}/gists{/gist_id}`,

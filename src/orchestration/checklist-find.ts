@@ -73,9 +73,9 @@ function indentWidth(line: string): number {
 
 /** Items from `first` on, each with the lines indented under it; blank lines inside the run too. */
 function readRun(lines: Line[], first: number): { found: FoundChecklist; tasks: PlannedTask[]; last: number } {
-  const items: Array<{ title: string; details: string[] }> = [];
+  const items: Array<{ title: string; details: string[]; done: boolean }> = [];
   let last = first;
-  let current: { title: string; details: string[]; indent: number } | undefined;
+  let current: { title: string; details: string[]; indent: number; done: boolean } | undefined;
   let blanks: string[] = [];
   for (let i = first; i < lines.length; i++) {
     const line = (lines[i] as Line).text;
@@ -92,14 +92,20 @@ function readRun(lines: Line[], first: number): { found: FoundChecklist; tasks: 
     }
     if (!item) break;
     blanks = [];
-    current = { title: item[3] ?? "", details: [], indent: (item[1] ?? "").length };
+    current = { title: item[3] ?? "", details: [], indent: (item[1] ?? "").length, done: (item[2] ?? " ") !== " " };
     items.push(current);
     last = i;
   }
   const tasks = items
-    .map((item) => ({ title: canonicalTitle(item.title), details: canonicalDetails(dedent(item.details)) }))
+    .map((item) => ({ ...item, title: canonicalTitle(item.title), details: canonicalDetails(dedent(item.details)) }))
     .filter((item) => item.title !== "")
-    .map((item, i): PlannedTask => ({ id: `t${i + 1}`, title: item.title, details: item.details, deps: [] }));
+    .map((item, i): PlannedTask => ({
+      id: `t${i + 1}`,
+      title: item.title,
+      details: item.details,
+      deps: [],
+      ...(item.done ? { done: true } : {}),
+    }));
   const found = { start: (lines[first] as Line).start, end: (lines[last] as Line).end, tasks };
   return { found, tasks, last };
 }

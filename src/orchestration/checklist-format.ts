@@ -44,11 +44,38 @@ export function isBlank(line: string): boolean {
  * Removes Orchestra markers from text a person or the planner wrote (titles, details), so that no
  * title can smuggle in a second task marker or close the block early. Whole markers on one line
  * go; a prefix left over (unclosed, or formed by the removal itself) is defused with a space,
- * which cannot form a new prefix, so one pass suffices and the result is stable.
+ * which cannot form a new prefix, so one pass suffices and the result is stable. Written as a
+ * scan rather than a lazy regex so that a line full of prefixes costs linear time.
  */
 export function stripMarkers(text: string): string {
-  if (!text.includes("<!--")) return text;
-  return text.replace(/<!-- orchestra:[^\r\n]*?-->/g, "").replaceAll(MARKER_PREFIX, "<!-- orchestra :");
+  if (!text.includes(MARKER_PREFIX)) return text;
+  let out = "";
+  let pos = 0;
+  // Next `-->`, `\n` and `\r` at or after the current prefix; each only moves forward.
+  let close = -1;
+  let lf = -1;
+  let cr = -1;
+  for (let at = text.indexOf(MARKER_PREFIX); at !== -1; at = text.indexOf(MARKER_PREFIX, pos)) {
+    const from = at + MARKER_PREFIX.length;
+    if (close < from) close = indexOrEnd(text, "-->", from);
+    if (lf < from) lf = indexOrEnd(text, "\n", from);
+    if (cr < from) cr = indexOrEnd(text, "\r", from);
+    out += text.slice(pos, at);
+    if (close < Math.min(lf, cr)) {
+      pos = close + 3;
+    } else {
+      out += DEFUSED_PREFIX;
+      pos = from;
+    }
+  }
+  return (out + text.slice(pos)).replaceAll(MARKER_PREFIX, DEFUSED_PREFIX);
+}
+
+const DEFUSED_PREFIX = "<!-- orchestra :";
+
+function indexOrEnd(text: string, search: string, from: number): number {
+  const index = text.indexOf(search, from);
+  return index === -1 ? Number.POSITIVE_INFINITY : index;
 }
 
 /** A title is one line: line breaks become spaces, markers go, the ends are trimmed. */

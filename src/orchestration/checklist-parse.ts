@@ -7,7 +7,6 @@
 import {
   LINE_BREAK,
   PLAN_START,
-  PLAN_END,
   PLAN_VERSION,
   TASK_MARKER,
   canonicalDetails,
@@ -91,7 +90,10 @@ interface PlanMarker {
 /** Every start and end marker in order, or an error when one is not closed on its own line. */
 function findPlanMarkers(body: string): PlanMarker[] | string {
   const markers: PlanMarker[] = [];
-  for (let index = body.indexOf(PLAN_START); index !== -1; index = body.indexOf(PLAN_START, index + 1)) {
+  // The search resumes after each marker's `-->`: like HTML, a comment ends at the first `-->`.
+  let from = 0;
+  for (let index = body.indexOf(PLAN_START); index !== -1; index = body.indexOf(PLAN_START, from)) {
+    from = index + 1;
     let nameEnd = index + PLAN_START.length;
     let kind: PlanMarker["kind"];
     if (body.startsWith(":end", nameEnd) && isMarkerNameEnd(body, nameEnd + 4)) {
@@ -103,23 +105,19 @@ function findPlanMarkers(body: string): PlanMarker[] | string {
       continue; // e.g. `<!-- orchestra:planning`: not one of ours
     }
     const close = body.indexOf("-->", nameEnd);
-    const lineEnd = endOfLine(body, nameEnd);
-    if (close === -1 || close + 3 > lineEnd) {
+    if (close === -1 || /[\r\n]/.test(body.slice(nameEnd, close))) {
       const what = kind === "start" ? `start marker ${START_EXAMPLE}` : `end marker ${END_EXAMPLE}`;
       return `The plan's ${what} on line ${lineOf(body, index)} of the issue description is not closed with \`-->\` on the same line. Restore the marker as one line.`;
     }
     markers.push({ kind, index, end: close + 3, inside: body.slice(nameEnd, close) });
+    from = close + 3;
   }
   return markers;
 }
 
+/** A marker's name ends at whitespace, `-->`, or the end of the text (an unclosed marker). */
 function isMarkerNameEnd(body: string, at: number): boolean {
-  return body.startsWith("-->", at) || /\s/.test(body.charAt(at));
-}
-
-function endOfLine(body: string, from: number): number {
-  const match = LINE_BREAK.exec(body.slice(from));
-  return match ? from + match.index : body.length;
+  return at >= body.length || body.startsWith("-->", at) || /\s/.test(body.charAt(at));
 }
 
 function lineOf(body: string, index: number): number {

@@ -7,6 +7,7 @@ import {
   canonicalDetails,
   canonicalTitle,
   isCount,
+  isEpicStatus,
   isTaskState,
   isTicked,
   renderBody,
@@ -57,7 +58,9 @@ function apply(input: string, patch: PlanPatch, options: ApplyOptions): ApplyRes
   } else if (patch.replacePending) {
     const placed = placeNewBlock(input, fresh.eol, options.adoptChecklistAt);
     if (typeof placed === "string") return { ok: false, error: placed };
-    target = { ...placed, eol: fresh.eol, plan: { status: "planned", runs: 0, tasks: [] } };
+    // A body ending in a lone CR turns CRLF once a line feed follows it, so it takes CRLF now.
+    const eol = placed.before.includes("\r\n") ? "\r\n" : fresh.eol;
+    target = { ...placed, eol, plan: { status: "planned", runs: 0, tasks: [] } };
     const range = options.adoptChecklistAt;
     if (range) ownText -= range.end - range.start;
   } else {
@@ -97,11 +100,12 @@ function placeNewBlock(
     return { before: input.slice(0, start), after: lineBreak + input.slice(end) };
   }
   if (input === "" || /(\r?\n|\r)[ \t]*(\r?\n|\r)$/.test(input)) return { before: input, after: "" };
-  return { before: input + (/(\r?\n|\r)$/.test(input) ? eol : eol + eol), after: "" };
+  const lineBreak = input.endsWith("\r") ? "\r\n" : eol;
+  return { before: input + (/(\r?\n|\r)$/.test(input) ? lineBreak : lineBreak + lineBreak), after: "" };
 }
 
 function applyEpicFields(plan: Plan, patch: PlanPatch): void {
-  if (patch.status !== undefined) plan.status = patch.status;
+  if (patch.status !== undefined && isEpicStatus(patch.status)) plan.status = patch.status;
   if ("statusComment" in patch) {
     if (isCount(patch.statusComment)) plan.statusComment = patch.statusComment;
     else delete plan.statusComment;
@@ -163,8 +167,8 @@ function replacePending(plan: Plan, planned: PlannedTask[]): void {
       id,
       title: canonicalTitle(task.title),
       details: canonicalDetails(task.details),
-      checked: false,
-      state: "pending",
+      checked: task.done === true,
+      state: task.done ? "done" : "pending",
       attempt: 0,
       deps: [...new Set(deps)],
       fixes: 0,

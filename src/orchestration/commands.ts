@@ -63,7 +63,7 @@ interface Fence {
   length: number;
 }
 
-const FENCE_OPEN = /^\s*(`{3,}|~{3,})(.*)$/;
+const FENCE_OPEN = /^\s*(`{3,}|~{3,})(.*)$/s;
 const FENCE_CLOSE = /^\s*(`{3,}|~{3,})\s*$/;
 const QUOTED = /^\s*>/;
 const HTML_COMMENT_BLOCK = /^\s*<!--/;
@@ -77,7 +77,7 @@ function proseLineStarts(body: string): string[] {
   let inHtmlComment = false;
 
   const flushParagraph = (): void => {
-    prose.push(...linesStartingOutsideInlineCode(paragraph));
+    for (const line of linesStartingOutsideInlineCode(paragraph)) prose.push(line);
     paragraph = [];
   };
 
@@ -131,11 +131,14 @@ function openingFence(line: string): Fence | null {
 function linesStartingOutsideInlineCode(paragraph: string[]): string[] {
   if (paragraph.length <= 1) return paragraph;
   const text = paragraph.join("\n");
-  const hidden = hiddenRanges(text);
+  const hidden = hiddenRanges(text); // sorted and disjoint, so one pointer walks them
   const result: string[] = [];
   let offset = 0;
+  let next = 0;
   for (const line of paragraph) {
-    if (!hidden.some(([start, end]) => offset > start && offset < end)) result.push(line);
+    while ((hidden[next]?.[1] ?? Infinity) <= offset) next += 1;
+    const range = hidden[next];
+    if (!range || offset <= range[0]) result.push(line);
     offset += line.length + 1;
   }
   return result;
@@ -144,6 +147,10 @@ function linesStartingOutsideInlineCode(paragraph: string[]): string[] {
 /** [start, end) ranges of `text` inside code spans or HTML comments. */
 function hiddenRanges(text: string): Array<[number, number]> {
   const ranges: Array<[number, number]> = [];
+  // A closer missing after one position is missing after every later one; remembering that
+  // keeps a hostile comment of many unmatched openers linear instead of quadratic.
+  const runsWithoutCloser = new Set<number>();
+  let commentCloserMissing = false;
   let i = 0;
   while (i < text.length) {
     const char = text[i];
@@ -153,8 +160,9 @@ function hiddenRanges(text: string): Array<[number, number]> {
     }
     if (char === "`") {
       const run = backtickRunLength(text, i);
-      const close = findClosingRun(text, i + run, run);
+      const close = runsWithoutCloser.has(run) ? -1 : findClosingRun(text, i + run, run);
       if (close === -1) {
+        runsWithoutCloser.add(run);
         i += run;
         continue;
       }
@@ -162,13 +170,14 @@ function hiddenRanges(text: string): Array<[number, number]> {
       i = close + run;
       continue;
     }
-    if (text.startsWith("<!--", i)) {
+    if (!commentCloserMissing && text.startsWith("<!--", i)) {
       const close = text.indexOf("-->", i + 4);
       if (close !== -1) {
         ranges.push([i, close + 3]);
         i = close + 3;
         continue;
       }
+      commentCloserMissing = true;
     }
     i += 1;
   }

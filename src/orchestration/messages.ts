@@ -109,6 +109,14 @@ export function bodyParseError(error: string): string {
   ].join("\n");
 }
 
+export function missingCursorKey(): string {
+  return [
+    "⚠️ **Orchestra cannot launch agents**: `CURSOR_API_KEY` is not set where the app runs.",
+    "",
+    "Whoever runs the app must set `CURSOR_API_KEY` (and, for callbacks, `PUBLIC_URL` and `CURSOR_WEBHOOK_SECRET`), then comment `/orchestra resume`.",
+  ].join("\n");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Permissions
 

@@ -112,6 +112,12 @@ export async function reconcile(ref: EpicRef, intents: Intent[], deps: Reconcile
   };
   const decision = decide(snapshot, config);
   log.debug({ decision }, "decided");
+  if (!deps.cursor && decision.steps.some((step) => step.effect.kind === "launch")) {
+    // Nothing can run without Cursor: say so once and pause rather than retrying forever.
+    await commentOnce(deps, ref.issueNumber, "missing-cursor-key", messages.missingCursorKey());
+    decision.steps = decision.steps.filter((step) => step.effect.kind !== "launch");
+    decision.patch.status = "paused";
+  }
   const outcome = await act(ref, snapshot, decision, config, deps, log);
 
   let wakeAfterMs = decision.wakeAfterMs ?? outcome.wakeAfterMs;
@@ -215,7 +221,6 @@ async function act(
         continue;
       }
       log.error({ err: caught, effect: step.effect.kind }, "step failed; the reconcile will be retried");
-      if (missingCursor(caught)) notify.push(missingCursorComment());
       error = caught;
       allDone = false;
       break;
@@ -228,7 +233,7 @@ async function act(
     ...(runsDelta ? { runsDelta } : {}),
   };
   if (!allDone && decision.patch.status === "completed") delete patch.status;
-  const plan = await writeBody(ref, patch, deps, log);
+  const plan = await writeBody(ref, patch, deps, log, snapshot.parsed.plan!);
 
   for (const item of notify) await sendNotification(ref, snapshot, decision, plan, item, deps);
   await refreshStatusComment(ref, snapshot, decision, plan, config, deps);
@@ -243,14 +248,6 @@ function mergeTaskPatches(patches: TaskPatch[]): TaskPatch[] {
 }
 
 type StepResult = { patch?: TaskPatch[]; runs?: number; notify?: Notification[] } | "retry-later";
-
-class MissingCursorKey extends Error {}
-function missingCursor(error: unknown): boolean {
-  return error instanceof MissingCursorKey;
-}
-function missingCursorComment(): Notification {
-  return { kind: "comment", key: "missing-cursor-key", body: messages.missingCursorKey() };
-}
 
 async function runStep(
   ref: EpicRef,
@@ -330,12 +327,29 @@ async function runStep(
 }
 
 function requireCursor(deps: ReconcileDeps): CursorClient {
-  if (!deps.cursor) throw new MissingCursorKey("CURSOR_API_KEY is not set");
+  if (!deps.cursor) throw new Error("CURSOR_API_KEY is not set");
   return deps.cursor;
 }
 
+function isEmptyPatch(patch: PlanPatch): boolean {
+  return (
+    patch.status === undefined &&
+    patch.statusComment === undefined &&
+    !patch.runsDelta &&
+    !patch.tasks?.length &&
+    !patch.replacePending
+  );
+}
+
 /** Re-reads the body and applies only Orchestra's own changes, so a person's edit made meanwhile survives. */
-async function writeBody(ref: EpicRef, patch: PlanPatch, deps: ReconcileDeps, log: Logger): Promise<Plan> {
+async function writeBody(
+  ref: EpicRef,
+  patch: PlanPatch,
+  deps: ReconcileDeps,
+  log: Logger,
+  current?: Plan,
+): Promise<Plan> {
+  if (current && isEmptyPatch(patch)) return current;
   const fresh = await deps.gateway.getIssue(ref.issueNumber);
   const result = applyPatch(fresh.body, patch);
   if (!result.ok) {
@@ -346,8 +360,7 @@ async function writeBody(ref: EpicRef, patch: PlanPatch, deps: ReconcileDeps, lo
     await deps.gateway.updateIssueBody(ref.issueNumber, result.body);
     log.info({ status: patch.status, tasks: patch.tasks?.map((t) => `${t.id}:${t.state ?? "~"}`) }, "plan written");
   }
-  const parsed = parseBody(result.body);
-  return parsed.ok && parsed.parsed.plan ? parsed.parsed.plan : { status: "planned", runs: 0, tasks: [] };
+  return parsePlan(result.body);
 }
 
 async function sendNotification(
@@ -368,12 +381,30 @@ async function sendNotification(
   await deps.gateway.createComment(item.target ?? ref.issueNumber, messages.withMarker(item.key, body));
 }
 
-function statusView(ref: EpicRef, snapshot: Snapshot, decision: Decision, plan: Plan, deps: ReconcileDeps): StatusView {
+function parsePlan(body: string): Plan {
+  const parsed = parseBody(body);
+  return parsed.ok && parsed.parsed.plan ? parsed.parsed.plan : { status: "planned", runs: 0, tasks: [] };
+}
+
+/** While an epic waits for `/orchestra start`, its status comment says how many tasks wait. */
+function headline(plan: Plan): { headline?: string } {
+  return plan.status === "planned" ? { headline: messages.planWritten(plan.tasks.length, false) } : {};
+}
+
+function statusView(
+  ref: EpicRef,
+  snapshot: Snapshot,
+  decision: Decision,
+  plan: Plan,
+  deps: ReconcileDeps,
+  budgetLimit = 0,
+): StatusView {
   return {
+    ...headline(plan),
     plan,
     issueNumber: ref.issueNumber,
     waitingFor: decision.waitingFor,
-    budget: { used: plan.runs, limit: 0 },
+    budget: { used: plan.runs, limit: budgetLimit },
     tasks: plan.tasks.map((task) => {
       const observation = snapshot.observations[task.id];
       const agent = task.agent ? deps.agents.peek(task.agent) : undefined;
@@ -395,9 +426,7 @@ async function refreshStatusComment(
   config: OrchestraConfig,
   deps: ReconcileDeps,
 ): Promise<void> {
-  const view = statusView(ref, snapshot, decision, plan, deps);
-  view.budget.limit = config.budget.agentRuns;
-  const body = renderStatusComment(view);
+  const body = renderStatusComment(statusView(ref, snapshot, decision, plan, deps, config.budget.agentRuns));
   let id = plan.statusComment;
   if (!id) {
     id = (await deps.gateway.findComment(ref.issueNumber, STATUS_MARKER)) ?? undefined;
@@ -473,17 +502,38 @@ async function planEpic(
   }
 
   const fresh = await deps.gateway.getIssue(ref.issueNumber);
-  const adopt = checklist ? findChecklist(parseBody(fresh.body).ok ? fresh.body : "") : null;
-  const result = applyPatch(
+  const adopt = checklist ? findChecklist(fresh.body) : null;
+  const planned = applyPatch(
     fresh.body,
     { replacePending: tasks, ...(existing ? {} : { status: config.autoStart ? "running" : "planned" }) },
     adopt ? { adoptChecklistAt: { start: adopt.start, end: adopt.end } } : undefined,
   );
-  if (!result.ok) {
-    await commentOnce(deps, ref.issueNumber, "body-invalid", messages.bodyParseError(result.error));
+  if (!planned.ok) {
+    await commentOnce(deps, ref.issueNumber, "body-invalid", messages.bodyParseError(planned.error));
     return false;
   }
-  if (result.changed) await deps.gateway.updateIssueBody(ref.issueNumber, result.body);
+  let body = planned.body;
+  if (!existing) {
+    // The status comment is the one comment planning posts; its id goes into the same write.
+    const parsed = parseBody(body);
+    if (!parsed.ok) throw new Error(parsed.error);
+    const snapshot: Snapshot = {
+      now: (deps.now ?? Date.now)(),
+      repo: { owner: ref.owner, name: ref.repo, defaultBranch: "" },
+      issue: { number: ref.issueNumber, title, state: "open", body },
+      parsed: parsed.parsed,
+      observations: {},
+      intents: [],
+    };
+    // Rendered exactly as later reconciles will render it, so the first of them has nothing to edit.
+    const view = statusView(ref, snapshot, decide(snapshot, config), parsed.parsed.plan!, deps, config.budget.agentRuns);
+    const statusBody = renderStatusComment(view);
+    const id = (await deps.gateway.findComment(ref.issueNumber, STATUS_MARKER)) ?? (await deps.gateway.createComment(ref.issueNumber, statusBody));
+    deps.statusCache.set(id, statusBody);
+    const withComment = applyPatch(body, { statusComment: id });
+    if (withComment.ok) body = withComment.body;
+  }
+  if (body !== fresh.body) await deps.gateway.updateIssueBody(ref.issueNumber, body);
   if (command?.kind === "command" && command.commentId) {
     await deps.gateway.reactToComment(command.commentId, "rocket");
   }

@@ -63,12 +63,18 @@ export class Scheduler {
     this.arm(key, entry, delayMs);
   }
 
-  /** Resolves when nothing is scheduled or running (tests and shutdown). */
-  async idle(): Promise<void> {
+  /**
+   * Resolves once no reconcile is running or due within `horizonMs` (tests, the sandbox and
+   * shutdown); periodic agent polls further out do not count.
+   */
+  async idle(horizonMs = 1_000): Promise<void> {
     for (;;) {
-      const running = [...this.entries.values()].map((entry) => entry.running).filter(Boolean);
-      if (running.length === 0) return;
-      await Promise.allSettled(running);
+      const now = Date.now();
+      const busy = [...this.entries.values()].some(
+        (entry) => entry.running || (entry.dueAt !== undefined && entry.dueAt - now <= horizonMs),
+      );
+      if (!busy) return;
+      await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
 

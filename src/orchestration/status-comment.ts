@@ -24,6 +24,8 @@ export interface StatusView {
   waitingFor: string;
   budget: { used: number; limit: number };
   issueNumber: number;
+  /** A sentence shown above the progress line (e.g. what planning did). */
+  headline?: string;
 }
 
 /** A small emoji per state, so the table reads at a glance. */
@@ -50,6 +52,7 @@ export function renderStatusComment(view: StatusView): string {
     STATUS_MARKER,
     "### Orchestra status",
     "",
+    ...(view.headline ? [view.headline, ""] : []),
     progressLine(view),
     "",
     renderStatusTable(view),
@@ -167,6 +170,7 @@ export function tableCell(text: string, max: number): string {
 export function neutralizeHtml(text: string): string {
   let out = "";
   let i = 0;
+  const runsWithoutCloser = new Set<number>(); // keeps many unmatched backticks linear
   while (i < text.length) {
     const char = text[i] ?? "";
     if (char === "\\" && i + 1 < text.length) {
@@ -177,14 +181,15 @@ export function neutralizeHtml(text: string): string {
     if (char === "`") {
       let run = 0;
       while (text[i + run] === "`") run += 1;
-      const close = closingRun(text, i + run, run);
-      if (close !== -1) {
-        out += text.slice(i, close + run).replace(/<!--/g, "&lt;!--");
-        i = close + run;
+      const close = runsWithoutCloser.has(run) ? -1 : closingRun(text, i + run, run);
+      if (close === -1) {
+        runsWithoutCloser.add(run);
+        out += text.slice(i, i + run);
+        i += run;
         continue;
       }
-      out += text.slice(i, i + run);
-      i += run;
+      out += text.slice(i, close + run).replace(/<!--/g, "&lt;!--");
+      i = close + run;
       continue;
     }
     out += char === "<" ? "&lt;" : char;

@@ -99,4 +99,6 @@ export interface PlannedTask {
   title: string;
   details: string;
   deps: string[];
+  /** Ticked in an adopted checklist: already done by a person. */
+  done?: boolean;
 }

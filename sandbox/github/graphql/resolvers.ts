@@ -1,0 +1,470 @@
+/**
+ * SANDBOX FAKE — never part of src/. Resolvers of the GraphQL subset over the fake's state.
+ * Objects are classes whose methods are fields, the shape graphql-js resolves by default.
+ * Connections enforce GitHub's rule that `first` or `last` is given and at most 100.
+ */
+import { GraphQLError } from "graphql";
+import type { World } from "../world.js";
+import type { Account, CheckRun, Commit, CommitStatus, Issue, Pull, Repo, Review, ReviewComment } from "../state.js";
+
+const MAX_PAGE = 100;
+
+interface PageArgs {
+  first?: number | null;
+  last?: number | null;
+  after?: string | null;
+  before?: string | null;
+}
+
+export interface GraphqlContext {
+  world: World;
+  /** The login of the installation's account, or null for any public repository. */
+  installationOwner: string | null;
+}
+
+function notFound(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { type: "NOT_FOUND" } });
+}
+
+function cursor(index: number): string {
+  return Buffer.from(`cursor:v2:${index}`).toString("base64");
+}
+
+function cursorIndex(value: string): number {
+  const match = /^cursor:v2:(\d+)$/.exec(Buffer.from(value, "base64").toString("utf8"));
+  if (!match) throw new GraphQLError(`\`${value}\` does not appear to be a valid cursor.`);
+  return Number(match[1]);
+}
+
+/** A connection over `items`, paged like GitHub pages: first/last required, at most 100. */
+function connection<T, N>(name: string, items: T[], args: PageArgs, wrap: (item: T) => N) {
+  const { first, last } = args;
+  if (first == null && last == null) {
+    throw new GraphQLError(`You must provide a \`first\` or \`last\` value to properly paginate the \`${name}\` connection.`, {
+      extensions: { type: "MISSING_PAGINATION_BOUNDARIES" },
+    });
+  }
+  for (const [label, value] of [["first", first], ["last", last]] as const) {
+    if (value != null && value > MAX_PAGE) {
+      throw new GraphQLError(
+        `Requesting ${value} records on the \`${name}\` connection exceeds the \`${label}\` limit of ${MAX_PAGE} records.`,
+        { extensions: { type: "EXCESSIVE_PAGINATION" } },
+      );
+    }
+    if (value != null && value < 0) throw new GraphQLError(`\`${label}\` on the \`${name}\` connection cannot be less than zero.`);
+  }
+  let start = args.after ? cursorIndex(args.after) + 1 : 0;
+  let end = args.before ? cursorIndex(args.before) : items.length;
+  if (first != null) end = Math.min(end, start + first);
+  if (last != null) start = Math.max(start, end - last);
+  const page = items.slice(start, end);
+  return {
+    nodes: page.map(wrap),
+    totalCount: items.length,
+    pageInfo: {
+      startCursor: page.length > 0 ? cursor(start) : null,
+      endCursor: page.length > 0 ? cursor(end - 1) : null,
+      hasNextPage: end < items.length,
+      hasPreviousPage: start > 0,
+    },
+  };
+}
+
+class ActorNode {
+  readonly __typename: "User" | "Bot" | "Organization";
+  readonly id: string;
+  readonly databaseId: number;
+  readonly login: string;
+  constructor(
+    private readonly world: World,
+    account: Account,
+  ) {
+    this.__typename = account.type;
+    this.id = account.nodeId;
+    this.databaseId = account.id;
+    // GraphQL names a bot without its "[bot]" suffix, unlike REST.
+    this.login = account.type === "Bot" ? account.login.replace(/\[bot\]$/, "") : account.login;
+  }
+  avatarUrl(): string {
+    return `${this.world.ctx.web}/avatars/u/${this.databaseId}?v=4`;
+  }
+  resourcePath(): string {
+    return this.__typename === "Bot" ? `/apps/${this.login}` : `/${this.login}`;
+  }
+  url(): string {
+    return `${this.world.ctx.web}${this.resourcePath()}`;
+  }
+}
+
+class CommitNode {
+  readonly __typename = "Commit";
+  constructor(
+    private readonly world: World,
+    private readonly repo: Repo,
+    private readonly commit: Commit,
+  ) {}
+  get id(): string {
+    return Buffer.from(`0:Commit${this.repo.id}:${this.commit.sha}`).toString("base64");
+  }
+  get oid(): string {
+    return this.commit.sha;
+  }
+  get abbreviatedOid(): string {
+    return this.commit.sha.slice(0, 7);
+  }
+  get message(): string {
+    return this.commit.message;
+  }
+  get messageHeadline(): string {
+    return this.commit.message.split("\n")[0] ?? "";
+  }
+  url(): string {
+    return `${this.world.ctx.web}/${this.repo.owner.login}/${this.repo.name}/commit/${this.commit.sha}`;
+  }
+  statusCheckRollup(): RollupNode | null {
+    const state = this.world.state.rollupState(this.repo, this.commit.sha);
+    return state ? new RollupNode(this.world, this.repo, this, state) : null;
+  }
+}
+
+class RollupNode {
+  readonly __typename = "StatusCheckRollup";
+  constructor(
+    private readonly world: World,
+    private readonly repo: Repo,
+    readonly commit: CommitNode,
+    readonly state: string,
+  ) {}
+  get id(): string {
+    return Buffer.from(`0:StatusCheckRollup${this.repo.id}:${this.commit.oid}`).toString("base64");
+  }
+  contexts(args: PageArgs) {
+    const { runs, statuses } = this.world.state.checksFor(this.repo, this.commit.oid);
+    const items: Array<CheckRun | CommitStatus> = [...runs, ...statuses];
+    return connection("contexts", items, args, (item) =>
+      "suiteId" in item ? checkRunNode(this.world, this.repo, item) : statusContextNode(item),
+    );
+  }
+}
+
+function checkRunNode(world: World, repo: Repo, run: CheckRun) {
+  return {
+    __typename: "CheckRun",
+    id: run.nodeId,
+    databaseId: run.id,
+    name: run.name,
+    status: run.status.toUpperCase(),
+    conclusion: run.conclusion ? run.conclusion.toUpperCase() : null,
+    title: run.title,
+    summary: run.summary,
+    text: run.text,
+    detailsUrl: `${world.ctx.web}/${repo.owner.login}/${repo.name}/runs/${run.id}`,
+    startedAt: run.startedAt,
+    completedAt: run.completedAt,
+    url: `${world.ctx.web}/${repo.owner.login}/${repo.name}/runs/${run.id}`,
+  };
+}
+
+function statusContextNode(status: CommitStatus) {
+  return {
+    __typename: "StatusContext",
+    id: status.nodeId,
+    context: status.context,
+    state: status.state.toUpperCase(),
+    description: status.description,
+    targetUrl: status.targetUrl,
+    createdAt: status.createdAt,
+  };
+}
+
+class IssueNode {
+  readonly __typename = "Issue";
+  constructor(
+    private readonly world: World,
+    private readonly repo: Repo,
+    private readonly issue: Issue,
+  ) {}
+  get id(): string {
+    return this.issue.nodeId;
+  }
+  get databaseId(): number {
+    return this.issue.id;
+  }
+  get number(): number {
+    return this.issue.number;
+  }
+  get title(): string {
+    return this.issue.title;
+  }
+  get body(): string {
+    return this.issue.body ?? "";
+  }
+  get state(): string {
+    return this.issue.state.toUpperCase();
+  }
+  get closed(): boolean {
+    return this.issue.state === "closed";
+  }
+  get createdAt(): string {
+    return this.issue.createdAt;
+  }
+  get updatedAt(): string {
+    return this.issue.updatedAt;
+  }
+  url(): string {
+    return `${this.world.ctx.web}/${this.repo.owner.login}/${this.repo.name}/issues/${this.issue.number}`;
+  }
+  author(): ActorNode {
+    return new ActorNode(this.world, this.issue.user);
+  }
+}
+
+class ReviewNode {
+  readonly __typename = "PullRequestReview";
+  constructor(
+    private readonly world: World,
+    private readonly repo: Repo,
+    private readonly pull: Pull,
+    private readonly review: Review,
+  ) {}
+  get id(): string {
+    return this.review.nodeId;
+  }
+  get databaseId(): number {
+    return this.review.id;
+  }
+  get state(): string {
+    return this.review.state;
+  }
+  get body(): string {
+    return this.review.body;
+  }
+  get submittedAt(): string | null {
+    return this.review.submittedAt;
+  }
+  author(): ActorNode {
+    return new ActorNode(this.world, this.review.user);
+  }
+  commit(): CommitNode | null {
+    const commit = this.repo.commits.get(this.review.commitId);
+    return commit ? new CommitNode(this.world, this.repo, commit) : null;
+  }
+  comments(args: PageArgs) {
+    const items = this.pull.reviewComments.filter((comment) => comment.reviewId === this.review.id);
+    return connection("comments", items, args, (comment: ReviewComment) => ({
+      __typename: "PullRequestReviewComment",
+      id: comment.nodeId,
+      databaseId: comment.id,
+      path: comment.path,
+      line: comment.line,
+      body: comment.body,
+      author: new ActorNode(this.world, comment.user),
+    }));
+  }
+}
+
+class PullRequestNode {
+  readonly __typename = "PullRequest";
+  private readonly issue: Issue;
+  constructor(
+    private readonly world: World,
+    private readonly repo: Repo,
+    private readonly pull: Pull,
+  ) {
+    this.issue = repo.issues.get(pull.number)!;
+  }
+  get id(): string {
+    return this.pull.nodeId;
+  }
+  get databaseId(): number {
+    return this.pull.id;
+  }
+  get number(): number {
+    return this.pull.number;
+  }
+  get title(): string {
+    return this.issue.title;
+  }
+  get body(): string {
+    return this.issue.body ?? "";
+  }
+  get state(): string {
+    return this.pull.merged ? "MERGED" : this.pull.state.toUpperCase();
+  }
+  get closed(): boolean {
+    return this.pull.state === "closed";
+  }
+  get merged(): boolean {
+    return this.pull.merged;
+  }
+  get mergedAt(): string | null {
+    return this.pull.mergedAt;
+  }
+  get mergeable(): string {
+    const mergeable = this.world.state.mergeable(this.pull);
+    return mergeable === null ? "UNKNOWN" : mergeable ? "MERGEABLE" : "CONFLICTING";
+  }
+  get isDraft(): boolean {
+    return this.pull.draft;
+  }
+  get headRefName(): string {
+    return this.pull.headRef;
+  }
+  get headRefOid(): string {
+    return this.pull.headSha;
+  }
+  get baseRefName(): string {
+    return this.pull.baseRef;
+  }
+  get baseRefOid(): string {
+    return this.repo.branches.get(this.pull.baseRef) ?? this.pull.headSha;
+  }
+  get createdAt(): string {
+    return this.issue.createdAt;
+  }
+  get updatedAt(): string {
+    return this.issue.updatedAt;
+  }
+  url(): string {
+    return `${this.world.ctx.web}/${this.repo.owner.login}/${this.repo.name}/pull/${this.pull.number}`;
+  }
+  author(): ActorNode {
+    return new ActorNode(this.world, this.issue.user);
+  }
+  headRepository(): RepositoryNode | null {
+    // GitHub reports null once the head repository is gone; a deleted branch keeps it.
+    return new RepositoryNode(this.world, this.repo);
+  }
+  reviews(args: PageArgs & { states?: string[] | null; author?: string | null }) {
+    const items = this.pull.reviews.filter(
+      (review) =>
+        (!args.states || args.states.includes(review.state)) &&
+        (!args.author || review.user.login.toLowerCase() === args.author.toLowerCase()),
+    );
+    return connection("reviews", items, args, (review) => new ReviewNode(this.world, this.repo, this.pull, review));
+  }
+  commits(args: PageArgs) {
+    // Oldest first, like GitHub; the head commit is the last node.
+    const chain: Commit[] = [];
+    let current: string | undefined = this.pull.headSha;
+    const baseSha = this.pull.merged ? undefined : this.repo.branches.get(this.pull.baseRef);
+    const seen = new Set<string>();
+    while (current && !seen.has(current)) {
+      seen.add(current);
+      if (baseSha && this.world.state.isAncestor(this.repo, current, baseSha)) break;
+      const commit = this.repo.commits.get(current);
+      if (!commit || commit.parents.length === 0) break;
+      chain.push(commit);
+      current = commit.parents[0];
+    }
+    chain.reverse();
+    return connection("commits", chain, args, (commit) => {
+      const node = new CommitNode(this.world, this.repo, commit);
+      return {
+        __typename: "PullRequestCommit",
+        id: Buffer.from(`0:PullRequestCommit${this.pull.id}:${commit.sha}`).toString("base64"),
+        commit: node,
+        url: `${this.url()}/commits/${commit.sha}`,
+      };
+    });
+  }
+}
+
+export class RepositoryNode {
+  readonly __typename = "Repository";
+  constructor(
+    private readonly world: World,
+    private readonly repo: Repo,
+  ) {}
+  get id(): string {
+    return this.repo.nodeId;
+  }
+  get databaseId(): number {
+    return this.repo.id;
+  }
+  get name(): string {
+    return this.repo.name;
+  }
+  get nameWithOwner(): string {
+    return `${this.repo.owner.login}/${this.repo.name}`;
+  }
+  get isPrivate(): boolean {
+    return this.repo.private;
+  }
+  owner(): ActorNode {
+    return new ActorNode(this.world, this.repo.owner);
+  }
+  url(): string {
+    return `${this.world.ctx.web}/${this.nameWithOwner}`;
+  }
+  defaultBranchRef() {
+    const sha = this.repo.branches.get(this.repo.defaultBranch);
+    const commit = sha ? this.repo.commits.get(sha) : undefined;
+    if (!commit) return null;
+    return {
+      __typename: "Ref",
+      id: Buffer.from(`0:Ref${this.repo.id}:refs/heads/${this.repo.defaultBranch}`).toString("base64"),
+      name: this.repo.defaultBranch,
+      prefix: "refs/heads/",
+      target: new CommitNode(this.world, this.repo, commit),
+    };
+  }
+  issue(args: { number: number }): IssueNode {
+    const issue = this.repo.issues.get(args.number);
+    if (!issue || issue.isPull) throw notFound(`Could not resolve to an Issue with the number of ${args.number}.`);
+    return new IssueNode(this.world, this.repo, issue);
+  }
+  pullRequest(args: { number: number }): PullRequestNode {
+    const pull = this.repo.pulls.get(args.number);
+    if (!pull) throw notFound(`Could not resolve to a PullRequest with the number of ${args.number}.`);
+    return new PullRequestNode(this.world, this.repo, pull);
+  }
+  pullRequests(
+    args: PageArgs & {
+      states?: string[] | null;
+      headRefName?: string | null;
+      baseRefName?: string | null;
+      labels?: string[] | null;
+      orderBy?: { field: string; direction: string } | null;
+    },
+  ) {
+    let pulls = [...this.repo.pulls.values()].filter((pull) => {
+      const state = pull.merged ? "MERGED" : pull.state.toUpperCase();
+      const issue = this.repo.issues.get(pull.number)!;
+      return (
+        (!args.states || args.states.includes(state)) &&
+        (args.headRefName == null || pull.headRef === args.headRefName) &&
+        (args.baseRefName == null || pull.baseRef === args.baseRefName) &&
+        (!args.labels || args.labels.some((name) => issue.labels.some((label) => label.toLowerCase() === name.toLowerCase())))
+      );
+    });
+    const field = args.orderBy?.field ?? "CREATED_AT";
+    const key = (pull: Pull) => {
+      const issue = this.repo.issues.get(pull.number)!;
+      return field === "UPDATED_AT" ? issue.updatedAt : field === "COMMENTS" ? String(issue.comments.length).padStart(8, "0") : String(pull.number).padStart(8, "0");
+    };
+    pulls = pulls.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+    if (args.orderBy?.direction === "DESC") pulls.reverse();
+    return connection("pullRequests", pulls, args, (pull) => new PullRequestNode(this.world, this.repo, pull));
+  }
+}
+
+export function rootValue(context: GraphqlContext) {
+  return {
+    repository(args: { owner: string; name: string }): RepositoryNode {
+      const repo = context.world.state.repo(args.owner, args.name);
+      const visible =
+        repo &&
+        (context.installationOwner === null
+          ? !repo.private
+          : repo.owner.login.toLowerCase() === context.installationOwner.toLowerCase());
+      if (!repo || !visible) {
+        throw notFound(`Could not resolve to a Repository with the name '${args.owner}/${args.name}'.`);
+      }
+      return new RepositoryNode(context.world, repo);
+    },
+    rateLimit() {
+      return { cost: 1, limit: 5000, nodeCount: 0, remaining: 4999, resetAt: new Date(Date.now() + 3_600_000).toISOString(), used: 1 };
+    },
+  };
+}

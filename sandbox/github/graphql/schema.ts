@@ -1,0 +1,323 @@
+/**
+ * SANDBOX FAKE — never part of src/. A faithful SUBSET of GitHub's public GraphQL schema: every
+ * type, field, argument and enum value here exists with the same name and type in GitHub's
+ * schema, so a query valid here is valid there. Only what Orchestra reads is included.
+ */
+export const GITHUB_GRAPHQL_SUBSET = /* GraphQL */ `
+scalar URI
+scalar DateTime
+scalar GitObjectID
+
+type Query {
+  "Lookup a given repository by the owner and repository name."
+  repository(owner: String!, name: String!, followRenames: Boolean = true): Repository
+  rateLimit(dryRun: Boolean = false): RateLimit
+}
+
+type RateLimit {
+  cost: Int!
+  limit: Int!
+  nodeCount: Int!
+  remaining: Int!
+  resetAt: DateTime!
+  used: Int!
+}
+
+interface Node {
+  id: ID!
+}
+
+interface Actor {
+  avatarUrl(size: Int): URI!
+  login: String!
+  resourcePath: URI!
+  url: URI!
+}
+
+type User implements Actor & Node & RepositoryOwner {
+  id: ID!
+  databaseId: Int
+  avatarUrl(size: Int): URI!
+  login: String!
+  resourcePath: URI!
+  url: URI!
+}
+
+type Bot implements Actor & Node {
+  id: ID!
+  databaseId: Int
+  avatarUrl(size: Int): URI!
+  login: String!
+  resourcePath: URI!
+  url: URI!
+}
+
+type Organization implements Actor & Node & RepositoryOwner {
+  id: ID!
+  databaseId: Int
+  avatarUrl(size: Int): URI!
+  login: String!
+  resourcePath: URI!
+  url: URI!
+}
+
+type PageInfo {
+  endCursor: String
+  hasNextPage: Boolean!
+  hasPreviousPage: Boolean!
+  startCursor: String
+}
+
+enum OrderDirection {
+  ASC
+  DESC
+}
+
+enum IssueOrderField {
+  COMMENTS
+  CREATED_AT
+  UPDATED_AT
+}
+
+input IssueOrder {
+  direction: OrderDirection!
+  field: IssueOrderField!
+}
+
+enum IssueState {
+  CLOSED
+  OPEN
+}
+
+enum PullRequestState {
+  CLOSED
+  MERGED
+  OPEN
+}
+
+enum MergeableState {
+  CONFLICTING
+  MERGEABLE
+  UNKNOWN
+}
+
+enum PullRequestReviewState {
+  APPROVED
+  CHANGES_REQUESTED
+  COMMENTED
+  DISMISSED
+  PENDING
+}
+
+enum StatusState {
+  ERROR
+  EXPECTED
+  FAILURE
+  PENDING
+  SUCCESS
+}
+
+enum CheckStatusState {
+  COMPLETED
+  IN_PROGRESS
+  PENDING
+  QUEUED
+  REQUESTED
+  WAITING
+}
+
+enum CheckConclusionState {
+  ACTION_REQUIRED
+  CANCELLED
+  FAILURE
+  NEUTRAL
+  SKIPPED
+  STALE
+  STARTUP_FAILURE
+  SUCCESS
+  TIMED_OUT
+}
+
+type Repository implements Node {
+  id: ID!
+  databaseId: Int
+  name: String!
+  nameWithOwner: String!
+  owner: RepositoryOwner!
+  url: URI!
+  isPrivate: Boolean!
+  defaultBranchRef: Ref
+  issue(number: Int!): Issue
+  pullRequest(number: Int!): PullRequest
+  pullRequests(
+    after: String
+    baseRefName: String
+    before: String
+    first: Int
+    headRefName: String
+    labels: [String!]
+    last: Int
+    orderBy: IssueOrder
+    states: [PullRequestState!]
+  ): PullRequestConnection!
+}
+
+interface RepositoryOwner {
+  avatarUrl(size: Int): URI!
+  id: ID!
+  login: String!
+  resourcePath: URI!
+  url: URI!
+}
+
+type Ref implements Node {
+  id: ID!
+  name: String!
+  prefix: String!
+  target: GitObject
+}
+
+interface GitObject {
+  abbreviatedOid: String!
+  id: ID!
+  oid: GitObjectID!
+}
+
+type Commit implements GitObject & Node {
+  abbreviatedOid: String!
+  id: ID!
+  oid: GitObjectID!
+  message: String!
+  messageHeadline: String!
+  url: URI!
+  statusCheckRollup: StatusCheckRollup
+}
+
+type Issue implements Node {
+  id: ID!
+  databaseId: Int
+  number: Int!
+  title: String!
+  body: String!
+  state: IssueState!
+  closed: Boolean!
+  url: URI!
+  author: Actor
+  createdAt: DateTime!
+  updatedAt: DateTime!
+}
+
+type PullRequestConnection {
+  nodes: [PullRequest]
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type PullRequest implements Node {
+  id: ID!
+  databaseId: Int
+  number: Int!
+  title: String!
+  body: String!
+  url: URI!
+  state: PullRequestState!
+  closed: Boolean!
+  merged: Boolean!
+  mergedAt: DateTime
+  mergeable: MergeableState!
+  isDraft: Boolean!
+  headRefName: String!
+  headRefOid: GitObjectID!
+  baseRefName: String!
+  baseRefOid: GitObjectID!
+  headRepository: Repository
+  author: Actor
+  createdAt: DateTime!
+  updatedAt: DateTime!
+  reviews(after: String, author: String, before: String, first: Int, last: Int, states: [PullRequestReviewState!]): PullRequestReviewConnection
+  commits(after: String, before: String, first: Int, last: Int): PullRequestCommitConnection!
+}
+
+type PullRequestReviewConnection {
+  nodes: [PullRequestReview]
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type PullRequestReview implements Node {
+  id: ID!
+  databaseId: Int
+  state: PullRequestReviewState!
+  body: String!
+  author: Actor
+  commit: Commit
+  submittedAt: DateTime
+  comments(after: String, before: String, first: Int, last: Int): PullRequestReviewCommentConnection!
+}
+
+type PullRequestReviewCommentConnection {
+  nodes: [PullRequestReviewComment]
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type PullRequestReviewComment implements Node {
+  id: ID!
+  databaseId: Int
+  path: String!
+  line: Int
+  body: String!
+  author: Actor
+}
+
+type PullRequestCommitConnection {
+  nodes: [PullRequestCommit]
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type PullRequestCommit implements Node {
+  id: ID!
+  commit: Commit!
+  url: URI!
+}
+
+type StatusCheckRollup implements Node {
+  id: ID!
+  state: StatusState!
+  commit: Commit
+  contexts(after: String, before: String, first: Int, last: Int): StatusCheckRollupContextConnection!
+}
+
+union StatusCheckRollupContext = CheckRun | StatusContext
+
+type StatusCheckRollupContextConnection {
+  nodes: [StatusCheckRollupContext]
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type CheckRun implements Node {
+  id: ID!
+  databaseId: Int
+  name: String!
+  status: CheckStatusState!
+  conclusion: CheckConclusionState
+  title: String
+  summary: String
+  text: String
+  detailsUrl: URI
+  startedAt: DateTime
+  completedAt: DateTime
+  url: URI!
+}
+
+type StatusContext implements Node {
+  id: ID!
+  context: String!
+  state: StatusState!
+  description: String
+  targetUrl: URI
+  createdAt: DateTime!
+}
+`;

@@ -1,0 +1,240 @@
+import nock from "nock";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import labeledEvent from "../fixtures/events/issues.labeled.json" with { type: "json" };
+import { createTestApp, OPENAI_URL, withInstallation, type TestApp } from "./helpers/app.js";
+
+const API = "https://api.github.com";
+const REPO = "/repos/Codertocat/Hello-World";
+const EPIC_TEXT = "Build a todo app.\n\nUsers add, tick and delete todos.";
+
+function labeled(overrides: { body?: string; sender?: string } = {}) {
+  const payload = withInstallation(labeledEvent as unknown as Record<string, unknown>) as typeof labeledEvent & {
+    installation: { id: number };
+  };
+  payload.label = { ...payload.label, name: "epic" };
+  payload.issue.body = overrides.body ?? EPIC_TEXT;
+  if (overrides.sender) payload.sender = { ...payload.sender, login: overrides.sender };
+  return payload;
+}
+
+function plannerAnswer(tasks: unknown) {
+  return {
+    id: "chatcmpl-1",
+    object: "chat.completion",
+    created: 1,
+    model: "gpt-4o-mini",
+    choices: [{ index: 0, finish_reason: "stop", message: { role: "assistant", content: JSON.stringify(tasks) } }],
+  };
+}
+
+const PLAN = {
+  tasks: [
+    { id: "t1", title: "Add the todo model", details: "A Todo has a title and a done flag.", deps: [] },
+    { id: "t2", title: "Add the todo API", details: "CRUD endpoints.", deps: ["t1"] },
+  ],
+};
+
+/** What every labelled event costs before planning: token, config, permission, reaction. */
+function mockLabelHandling(github: nock.Scope, permission = "admin") {
+  github
+    .post("/app/installations/42/access_tokens")
+    .reply(201, { token: "ghs_installation", expires_at: "2999-01-01T00:00:00Z" })
+    .get(`${REPO}/contents/.github%2Forchestra.yml`)
+    .reply(404, { message: "Not Found" })
+    .get(`${REPO}/collaborators/Codertocat/permission`)
+    .reply(200, { permission, role_name: permission, user: { login: "Codertocat" } });
+}
+
+function snapshotResponse(body: string) {
+  return {
+    data: {
+      repository: {
+        nameWithOwner: "Codertocat/Hello-World",
+        defaultBranchRef: { name: "master" },
+        issue: { number: 1, title: "Spelling error in the README file", body, state: "OPEN", createdAt: "2019-05-15T15:20:18Z", author: { login: "Codertocat" } },
+      },
+    },
+  };
+}
+
+function mockRepoContext(github: nock.Scope) {
+  github
+    .get(`${REPO}/contents`)
+    .reply(200, [{ name: "README.md", path: "README.md", type: "file" }])
+    .get(`${REPO}/readme`)
+    .reply(200, "# Hello World\n");
+}
+
+describe("planning an epic", () => {
+  let app: TestApp;
+  afterEach(() => {
+    if (process.env.DEBUG_LOGS) console.log(app.logs.filter((l) => (l.level as number) >= Number(process.env.DEBUG_LOGS)).map((l) => `${l.time} ${l.msg} ${l.err ? JSON.stringify(l.err).slice(0, 300) : ""}`).join("\n"));
+    app?.stop();
+  });
+
+  it("turns a labelled issue into a plan in its body and one status comment", async () => {
+    app = await createTestApp({ processEnv: { OPENAI_API_KEY: "sk-test-secret", OPENAI_BASE_URL: `${OPENAI_URL}/v1` } });
+    const github = nock(API);
+    mockLabelHandling(github);
+    const llmRequest = vi.fn((_body: unknown) => true);
+    const llm = nock(OPENAI_URL).post("/v1/chat/completions", llmRequest).reply(200, plannerAnswer(PLAN));
+    let body = EPIC_TEXT;
+    const patched = vi.fn((request: { body?: string }) => {
+      body = request.body ?? body;
+      return true;
+    });
+    const commentBody = vi.fn((_request: { body: string }) => true);
+    github
+      .post(`${REPO}/issues/1/reactions`, { content: "eyes" })
+      .reply(201, { id: 1, content: "eyes" })
+      .post("/graphql", (request: { query: string }) => request.query.includes("query OrchestraSnapshot"))
+      .reply(200, () => snapshotResponse(body));
+    mockRepoContext(github);
+    github
+      .get(`${REPO}/issues/1`)
+      .reply(200, () => ({ number: 1, title: "Spelling error in the README file", body, state: "open" }))
+      .get(`${REPO}/issues/1/comments`)
+      .query(true)
+      .reply(200, [])
+      .post(`${REPO}/issues/1/comments`, commentBody)
+      .reply(201, { id: 555 })
+      .patch(`${REPO}/issues/1`, patched)
+      .reply(200, () => ({ number: 1, body }))
+      // The reconcile that follows planning reads again and finds nothing to do.
+      .post("/graphql")
+      .reply(200, () => snapshotResponse(body));
+
+    await app.receive("issues", labeled());
+    await app.settle();
+
+    expect(patched).toHaveBeenCalledTimes(1);
+    expect(body).toMatchInlineSnapshot(`
+      "Build a todo app.
+
+      Users add, tick and delete todos.
+
+      <!-- orchestra:plan v1 comment=555 -->
+      ### Tasks
+      - [ ] Add the todo model <!-- orchestra:task id=t1 -->
+        A Todo has a title and a done flag.
+      - [ ] Add the todo API <!-- orchestra:task id=t2 deps=t1 -->
+        CRUD endpoints.
+      <!-- orchestra:plan:end -->"
+    `);
+    expect(commentBody.mock.calls[0]![0].body).toContain("Planned 2 tasks. Comment `/orchestra start` to run them.");
+    expect(commentBody.mock.calls[0]![0].body).toContain("<!-- orchestra:status -->");
+    const sent = llmRequest.mock.calls[0]![0] as { messages: Array<{ content: string }> };
+    expect(JSON.stringify(sent.messages)).toContain("Users add, tick and delete todos.");
+    expect(JSON.stringify(app.logs)).not.toContain("sk-test-secret");
+    expect(app.failures()).toEqual([]);
+    expect(github.isDone()).toBe(true);
+    expect(llm.isDone()).toBe(true);
+  });
+
+  it("adopts a checklist the user wrote, in place, without calling an LLM", async () => {
+    app = await createTestApp({ processEnv: {} });
+    const github = nock(API);
+    mockLabelHandling(github);
+    let body = "Plan:\n\n- [ ] Write the model\n- [x] Sketch the UI\n\nThanks!";
+    github
+      .post(`${REPO}/issues/1/reactions`)
+      .reply(201, {})
+      .post("/graphql")
+      .times(2)
+      .reply(200, () => snapshotResponse(body))
+      .get(`${REPO}/issues/1`)
+      .reply(200, () => ({ number: 1, title: "t", body, state: "open" }))
+      .get(`${REPO}/issues/1/comments`)
+      .query(true)
+      .reply(200, [])
+      .post(`${REPO}/issues/1/comments`, (request: { body: string }) => request.body.includes("Planned 2 tasks"))
+      .reply(201, { id: 7 })
+      .patch(`${REPO}/issues/1`, (request: { body: string }) => {
+        body = request.body;
+        return true;
+      })
+      .reply(200, {});
+
+    await app.receive("issues", labeled({ body }));
+    await app.settle();
+
+    expect(body).toMatchInlineSnapshot(`
+      "Plan:
+
+      <!-- orchestra:plan v1 comment=7 -->
+      ### Tasks
+      - [ ] Write the model <!-- orchestra:task id=t1 -->
+      - [x] Sketch the UI <!-- orchestra:task id=t2 state=done -->
+      <!-- orchestra:plan:end -->
+
+      Thanks!"
+    `);
+    expect(app.failures()).toEqual([]);
+    expect(github.isDone()).toBe(true);
+  });
+
+  it("answers a label from a person without write access politely and plans nothing", async () => {
+    app = await createTestApp();
+    const github = nock(API);
+    mockLabelHandling(github, "read");
+    github
+      .post(`${REPO}/issues/1/comments`, (request: { body: string }) =>
+        request.body.includes("only people with write, maintain or admin permission"),
+      )
+      .reply(201, { id: 9 });
+
+    await app.receive("issues", labeled());
+    await app.settle();
+    expect(app.failures()).toEqual([]);
+    expect(github.isDone()).toBe(true);
+  });
+
+  it("says which variable to set when no LLM key is configured", async () => {
+    app = await createTestApp({ processEnv: {} });
+    const github = nock(API);
+    mockLabelHandling(github);
+    github
+      .post(`${REPO}/issues/1/reactions`)
+      .reply(201, {})
+      .post("/graphql")
+      .reply(200, snapshotResponse(EPIC_TEXT));
+    mockRepoContext(github);
+    github
+      .get(`${REPO}/issues/1/comments`)
+      .query(true)
+      .reply(200, [])
+      .post(`${REPO}/issues/1/comments`, (request: { body: string }) => request.body.includes("OPENAI_API_KEY"))
+      .reply(201, { id: 10 });
+
+    await app.receive("issues", labeled());
+    await app.settle();
+    expect(app.failures()).toEqual([]);
+    expect(github.isDone()).toBe(true);
+  });
+
+  it("comments once on an invalid config and does nothing else", async () => {
+    app = await createTestApp();
+    const github = nock(API);
+    github
+      .post("/app/installations/42/access_tokens")
+      .reply(201, { token: "ghs_installation", expires_at: "2999-01-01T00:00:00Z" })
+      .get(`${REPO}/contents/.github%2Forchestra.yml`)
+      .reply(200, "concurrency: lots\n")
+      .get(`${REPO}/collaborators/Codertocat/permission`)
+      .reply(200, { permission: "admin", role_name: "admin" })
+      .post(`${REPO}/issues/1/reactions`)
+      .reply(201, {})
+      .get(`${REPO}/issues/1/comments`)
+      .query(true)
+      .reply(200, [])
+      .post(`${REPO}/issues/1/comments`, (request: { body: string }) =>
+        request.body.includes("`.github/orchestra.yml` is not valid") && request.body.includes("at concurrency"),
+      )
+      .reply(201, { id: 11 });
+
+    await app.receive("issues", labeled());
+    await app.settle();
+    expect(app.failures()).toEqual([]);
+    expect(github.isDone()).toBe(true);
+  });
+});
