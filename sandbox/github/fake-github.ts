@@ -282,6 +282,16 @@ export class FakeGitHub {
     this.repo(fullName).collaborators.set(login.toLowerCase(), permission);
   }
 
+  /** Grants `permission` unless the person already has an explicit one (a test's choice wins). */
+  ensureCollaborator(fullName: string, login: Login, permission: Permission): void {
+    if (!this.repo(fullName).collaborators.has(login.toLowerCase())) this.addCollaborator(fullName, login, permission);
+  }
+
+  /** The permission GitHub reports for `login` (owner of a personal repository: admin). */
+  permissionOf(fullName: string, login: Login): Permission {
+    return this.world.permission(this.repo(fullName), login);
+  }
+
   // ---- control API: people acting ---------------------------------------------------------
 
   openIssue(fullName: string, as: Login, input: { title: string; body?: string; labels?: string[] }): number {
