@@ -477,6 +477,10 @@ export class FakeGitHub {
     return pullOps.pullsForBranch(this.repo(fullName), branch).map((pull) => this.pull(fullName, pull.number));
   }
 
+  defaultBranch(fullName: string): string {
+    return this.repo(fullName).defaultBranch;
+  }
+
   branches(fullName: string): Record<string, string> {
     return Object.fromEntries(this.repo(fullName).branches);
   }

@@ -136,8 +136,12 @@ function activeBranches(issueNumber: number, plan: Plan | null): string[] {
     .map((task) => branchName(issueNumber, task.id, task.attempt));
 }
 
+function branchKey(ref: EpicRef): string {
+  return `${ref.owner}/${ref.repo}#${ref.issueNumber}`;
+}
+
 async function readState(ref: EpicRef, deps: ReconcileDeps) {
-  const key = `${ref.owner}/${ref.repo}#${ref.issueNumber}`;
+  const key = branchKey(ref);
   let branches = deps.branchCache.get(key) ?? [];
   let observed: SnapshotRead = await deps.gateway.readSnapshot(ref.issueNumber, branches);
   if (!observed.issue) return null;
@@ -197,7 +201,8 @@ async function act(
   log: Logger,
 ): Promise<ActOutcome> {
   const succeeded: TaskPatch[] = [];
-  const notify: Notification[] = [...decision.notify];
+  // What steps announce (a merge) comes before what the decision concludes (the epic completed).
+  const notify: Notification[] = [];
   let runsDelta = 0;
   let error: unknown;
   let wakeAfterMs: number | undefined;
@@ -234,6 +239,8 @@ async function act(
   };
   if (!allDone && decision.patch.status === "completed") delete patch.status;
   const plan = await writeBody(ref, patch, deps, log, snapshot.parsed.plan!);
+  deps.branchCache.set(branchKey(ref), activeBranches(ref.issueNumber, plan));
+  notify.push(...decision.notify);
 
   for (const item of notify) await sendNotification(ref, snapshot, decision, plan, item, deps);
   await refreshStatusComment(ref, snapshot, decision, plan, config, deps);

@@ -102,3 +102,21 @@ export async function createTestApp(
 export function withInstallation<T extends Record<string, unknown>>(payload: T, installationId = 42): T {
   return { ...structuredClone(payload), installation: { id: installationId, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNDI=" } };
 }
+
+/**
+ * Serves the app's custom routes (the Cursor webhook, health) on a loopback port, as Probot's
+ * server would, and returns a function that POSTs to a path.
+ */
+export async function serveRoutes(app: TestApp): Promise<{ url: string; close: () => Promise<void> }> {
+  const { createServer } = await import("node:http");
+  const server = createServer(async (req, res) => {
+    for (const handler of app.handlers) if (await handler(req, res)) return;
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

@@ -217,7 +217,7 @@ export class World {
       }
       observations[task.id] = entry;
     }
-    return makeSnapshot(structuredClone(this.plan), { observations, intents });
+    return makeSnapshot(structuredClone(this.plan), { observations, intents, issueState: this.issueClosed ? "closed" : "open" });
   }
 
   private view(pr: WorldPr): PullRequestView {
