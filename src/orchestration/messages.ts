@@ -109,6 +109,10 @@ export function bodyParseError(error: string): string {
   ].join("\n");
 }
 
+export function detailsFolded(): string {
+  return "ℹ️ The issue description is close to GitHub's size limit, so Orchestra folded away the details of finished tasks in its checklist. Their titles, states and pull requests are kept.";
+}
+
 export function missingCursorKey(): string {
   return [
     "⚠️ **Orchestra cannot launch agents**: `CURSOR_API_KEY` is not set where the app runs.",

@@ -365,6 +365,7 @@ async function writeBody(
   }
   if (result.changed) {
     await deps.gateway.updateIssueBody(ref.issueNumber, result.body);
+    if (result.folded) await commentOnce(deps, ref.issueNumber, "details-folded", messages.detailsFolded());
     log.info({ status: patch.status, tasks: patch.tasks?.map((t) => `${t.id}:${t.state ?? "~"}`) }, "plan written");
   }
   return parsePlan(result.body);

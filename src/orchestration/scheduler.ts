@@ -30,6 +30,8 @@ export interface SchedulerOptions {
   maxBackoffMs?: number;
   /** Failures in a row after which the epic waits for the next event or resync. */
   maxFailures?: number;
+  /** Reconciles running at once across all epics, so a resync of many epics stays within the API budget. */
+  maxConcurrent?: number;
 }
 
 export class Scheduler {
@@ -38,6 +40,9 @@ export class Scheduler {
   private readonly maxBackoffMs: number;
   private readonly maxFailures: number;
   private stopped = false;
+  private active = 0;
+  /** Epics due to run while `maxConcurrent` reconciles were already running, in arrival order. */
+  private readonly waiting: Array<() => void> = [];
 
   constructor(private readonly options: SchedulerOptions) {
     this.debounceMs = options.debounceMs ?? 250;
@@ -101,11 +106,24 @@ export class Scheduler {
   private run(key: string, entry: Entry): void {
     entry.timer = undefined;
     entry.dueAt = undefined;
+    if (this.active >= (this.options.maxConcurrent ?? 16)) {
+      // Marked running so that events meanwhile coalesce instead of arming another timer.
+      entry.running = new Promise<void>((resolve) => this.waiting.push(resolve)).then(() => {
+        entry.running = undefined;
+        this.run(key, entry);
+      });
+      return;
+    }
+    this.active++;
     const intents = entry.intents;
     entry.intents = [];
     entry.again = false;
     entry.running = this.options
       .reconcile(entry.ref, intents)
+      .finally(() => {
+        this.active--;
+        this.waiting.shift()?.();
+      })
       .then((result) => {
         entry.failures = 0;
         entry.running = undefined;
