@@ -1,0 +1,94 @@
+import pino from "pino";
+import { describe, expect, it } from "vitest";
+import type { EpicRef } from "../src/orchestration/reconcile.js";
+import { Scheduler } from "../src/orchestration/scheduler.js";
+import type { Intent } from "../src/orchestration/snapshot.js";
+
+const log = pino({ level: "silent" });
+const epic = (issueNumber: number): EpicRef => ({ installationId: 1, owner: "o", repo: "r", issueNumber });
+const stopIntent = (id: string): Intent => ({ kind: "stop-agents", agentIds: [id] });
+
+describe("Scheduler", () => {
+  it("runs one reconcile per epic at a time and coalesces events that arrive meanwhile", async () => {
+    const runs: Array<{ issue: number; intents: Intent[] }> = [];
+    let concurrent = 0;
+    let maxConcurrent = 0;
+    const scheduler = new Scheduler({
+      log,
+      debounceMs: 0,
+      reconcile: async (ref, intents) => {
+        concurrent++;
+        maxConcurrent = Math.max(maxConcurrent, concurrent);
+        runs.push({ issue: ref.issueNumber, intents });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        concurrent--;
+        return {};
+      },
+    });
+    scheduler.schedule(epic(1), [stopIntent("a")]);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    // Three events during the run: one more run, with both intents.
+    scheduler.schedule(epic(1), [stopIntent("b")]);
+    scheduler.schedule(epic(1));
+    scheduler.schedule(epic(1), [stopIntent("c")]);
+    await scheduler.idle();
+    expect(maxConcurrent).toBe(1);
+    expect(runs).toEqual([
+      { issue: 1, intents: [stopIntent("a")] },
+      { issue: 1, intents: [stopIntent("b"), stopIntent("c")] },
+    ]);
+  });
+
+  it("retries a failed reconcile with its intents, so a command is not lost", async () => {
+    const seen: Intent[][] = [];
+    let calls = 0;
+    const scheduler = new Scheduler({
+      log,
+      debounceMs: 0,
+      maxBackoffMs: 5,
+      reconcile: async (_ref, intents) => {
+        seen.push(intents);
+        if (++calls < 3) throw new Error("GitHub answered 500");
+        return {};
+      },
+    });
+    scheduler.schedule(epic(1), [stopIntent("a")]);
+    await scheduler.idle(2_000);
+    expect(seen).toEqual([[stopIntent("a")], [stopIntent("a")], [stopIntent("a")]]);
+  });
+
+  it("wakes an epic again when the reconcile asks to, and an earlier event wins over a later wake", async () => {
+    let calls = 0;
+    const scheduler = new Scheduler({
+      log,
+      debounceMs: 0,
+      reconcile: async () => (++calls === 1 ? { wakeAfterMs: 10 } : {}),
+    });
+    scheduler.schedule(epic(1));
+    await scheduler.idle();
+    expect(calls).toBe(2);
+  });
+
+  it("limits reconciles across epics to maxConcurrent", async () => {
+    let concurrent = 0;
+    let maxConcurrent = 0;
+    const done: number[] = [];
+    const scheduler = new Scheduler({
+      log,
+      debounceMs: 0,
+      maxConcurrent: 2,
+      reconcile: async (ref) => {
+        concurrent++;
+        maxConcurrent = Math.max(maxConcurrent, concurrent);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        concurrent--;
+        done.push(ref.issueNumber);
+        return {};
+      },
+    });
+    for (let i = 1; i <= 6; i++) scheduler.schedule(epic(i));
+    await scheduler.idle();
+    expect(maxConcurrent).toBe(2);
+    expect(done.sort()).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+});
