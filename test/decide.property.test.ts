@@ -7,6 +7,7 @@ import { branchName } from "../src/orchestration/naming.js";
 import type { AgentView, Intent, PullRequestView, Snapshot, TaskObservation } from "../src/orchestration/snapshot.js";
 import { EPIC_STATUSES, TASK_STATES, type Plan, type Task } from "../src/orchestration/types.js";
 import {
+  applyTaskPatches,
   commandIntent,
   ISSUE,
   makePlan,
@@ -169,6 +170,102 @@ describe("decide in a simulated world", () => {
   });
 });
 
+// --- the simulated world itself: a property is only as good as the world that checks it -------
+
+function decisionOf(steps: Decision["steps"]): Decision {
+  return { patch: {}, notify: [], steps, closeIssue: false, waiting: {}, waitingFor: "" };
+}
+
+/** One task driven to an open PR with green checks, mergeable: the next reconcile merges. */
+function greenWorld(): World {
+  const world = new World(makePlan([makeTask("t1"), makeTask("t2", { deps: ["t1"] })]), {}, { humanPushes: 1 });
+  reconcileOnce(world, DEFAULT_CONFIG); // launches t1
+  world.events()[0]!.apply(); // its agent opens a PR
+  world.events()[0]!.apply(); // CI passes
+  reconcileOnce(world, DEFAULT_CONFIG); // records pr_open (and merges: see the tests)
+  return world;
+}
+
+describe("the simulated world", () => {
+  it("records a second live agent for one task", () => {
+    const world = new World(makePlan([makeTask("t1")]), {});
+    const launch = (attempt: number) => ({
+      effect: { kind: "launch" as const, taskId: "t1", attempt, branch: branchName(ISSUE, "t1", attempt), prompt: "" },
+    });
+    world.execute(decisionOf([launch(1), launch(1)]));
+    expect(world.violations).toEqual([]); // the same branch: the running agent is found again
+    world.execute(decisionOf([launch(2)]));
+    expect(world.violations).toEqual(["two live agents for t1: bc-t1-a1, bc-t1-a2"]);
+  });
+
+  it("records a merge sent for a sha whose checks are not green, and refuses one at a stale sha", () => {
+    const world = new World(makePlan([makeTask("t1")]), {});
+    reconcileOnce(world, DEFAULT_CONFIG);
+    world.events()[0]!.apply(); // a PR with pending checks
+    const pr = world.prs[0]!;
+    const merge = (sha: string) => ({ effect: { kind: "merge" as const, taskId: "t1", pr: pr.number, sha, method: "squash" as const } });
+    const stale = "0".repeat(40);
+    world.checks.set(stale, "success"); // an older commit whose checks passed
+    world.execute(decisionOf([merge(stale), { effect: { kind: "launch", taskId: "t9", attempt: 1, branch: "b", prompt: "" } }]));
+    expect(world.merges).toEqual([]);
+    expect(world.agents.map((agent) => agent.taskId)).toEqual(["t1"]); // the refusal stopped the later step
+    world.execute(decisionOf([merge(pr.headSha)]));
+    expect(world.violations).toEqual([`merge of #${pr.number} sent for ${pr.headSha} whose checks are pending`]);
+  });
+
+  it("merges a green PR and starts its dependant in one reconcile", () => {
+    const world = greenWorld();
+    expect(world.merges).toEqual([{ taskId: "t1", pr: 101, sha: world.prs[0]!.headSha }]);
+    expect(world.plan.tasks.map((task) => [task.id, task.state])).toEqual([["t1", "merged"], ["t2", "running"]]);
+    expect(world.comments.map((comment) => comment.body)).toEqual(["✅ t1 merged in #101, starting t2."]);
+  });
+
+  it("a merge refused because a person pushed meanwhile is sent again at the new sha once it is green", () => {
+    const world = new World(makePlan([makeTask("t1")]), {}, { humanPushes: 1 });
+    reconcileOnce(world, DEFAULT_CONFIG);
+    world.events()[0]!.apply();
+    world.events()[0]!.apply();
+    reconcileOnce(world, DEFAULT_CONFIG, { race: 0 }); // decides the merge; a person pushes before it is sent
+    expect(world.humanPushes).toBe(1);
+    expect(world.merges).toEqual([]);
+    expect(world.plan.status).toBe("running");
+    expect(world.issueClosed).toBe(0);
+    expect(settle(world, DEFAULT_CONFIG)).toBe(true);
+    expect(world.merges).toEqual([{ taskId: "t1", pr: 101, sha: world.prs[0]!.headSha }]);
+    expect(world.prs[0]!.headSha).toMatch(/h2$/);
+    expect(world.plan.status).toBe("completed");
+    expect(world.issueClosed).toBe(1);
+  });
+
+  // BUG (decide.ts): the completion summary rides in decision.notify, which reconcile posts even
+  // when the merge it depends on was refused; see the it.fails in decide.test.ts.
+  it.fails("a refused last merge posts no completion summary, and the summary is posted once", () => {
+    const world = new World(makePlan([makeTask("t1")]), {}, { humanPushes: 1 });
+    reconcileOnce(world, DEFAULT_CONFIG);
+    world.events()[0]!.apply();
+    world.events()[0]!.apply();
+    reconcileOnce(world, DEFAULT_CONFIG, { race: 0 });
+    settle(world, DEFAULT_CONFIG);
+    expect(world.comments.filter((comment) => comment.key === "completed")).toHaveLength(1);
+  });
+
+  it("applyTaskPatches clears fields given as undefined and ticks the box with the state", () => {
+    const plan = makePlan([makeTask("t1", { state: "pr_open", attempt: 1, agent: "bc-1", pr: 3, followup: "ci:x" }), makeTask("t2")]);
+    const next = applyTaskPatches(plan, {
+      status: "paused",
+      runsDelta: 2,
+      tasks: [
+        { id: "t1", state: "merged", agent: undefined, followup: undefined },
+        { id: "t9", state: "failed" },
+      ],
+    });
+    expect(next).toEqual(
+      makePlan([makeTask("t1", { state: "merged", checked: true, attempt: 1, pr: 3 }), makeTask("t2")], { status: "paused", runs: 2 }),
+    );
+    expect(plan.tasks[0]?.agent).toBe("bc-1"); // the argument is left alone
+  });
+});
+
 // --- any snapshot ---------------------------------------------------------------------------
 
 const IDS = ["t1", "t2", "t3", "t4"] as const;
@@ -176,67 +273,81 @@ const SHAS = ["a".repeat(40), "b".repeat(40)] as const;
 
 const text = fc.oneof(fc.constantFrom("", "Task", "t1", "2", "#3", "add", "/orchestra stop", "<!-- x -->"), fc.string({ maxLength: 20 }));
 
+/** Usually `usual`, sometimes anything `other` gives: the cases that lead somewhere come up often. */
+const mostly = <T>(usual: T, other: fc.Arbitrary<T>): fc.Arbitrary<T> =>
+  fc.oneof({ weight: 4, arbitrary: fc.constant(usual) }, { weight: 1, arbitrary: other });
+
 const taskArb = (id: string): fc.Arbitrary<Task> =>
   fc
     .record({
       title: fc.oneof(fc.constant(`Task ${id}`), text),
       details: text,
       checked: fc.boolean(),
-      state: fc.constantFrom(...TASK_STATES),
+      state: fc.constantFrom(...TASK_STATES, "pending", "running", "pr_open", "pr_open"),
       attempt: fc.integer({ min: 0, max: 4 }),
-      agent: fc.option(fc.constantFrom("bc-1", "bc-2", `bc-${id}`), { nil: undefined }),
+      agent: mostly<string | undefined>(`bc-${id}`, fc.option(fc.constantFrom("bc-1", "bc-2"), { nil: undefined })),
       pr: fc.option(fc.integer({ min: 1, max: 20 }), { nil: undefined }),
-      deps: fc.subarray([...IDS.filter((other) => other !== id), "t9"]),
+      deps: fc.oneof({ weight: 3, arbitrary: fc.constant<string[]>([]) }, { weight: 1, arbitrary: fc.subarray([...IDS.filter((other) => other !== id), "t9"]) }),
       fixes: fc.integer({ min: 0, max: 3 }),
       followup: fc.option(fc.constantFrom(`ci:${SHAS[0]}`, `update:${SHAS[0]}`, `rebase:${SHAS[0]}`, "review:7", "x"), { nil: undefined }),
       reason: fc.option(text, { nil: undefined }),
     })
-    .map((fields) => ({ id, ...fields }));
+    .map((fields): Task => ({ id, ...fields, deps: [...fields.deps] }));
 
 const prArb = fc.record({
   number: fc.integer({ min: 1, max: 20 }),
-  state: fc.constantFrom("open", "open", "closed", "merged") as fc.Arbitrary<PullRequestView["state"]>,
-  ownBranch: fc.boolean(),
+  state: mostly<PullRequestView["state"]>("open", fc.constantFrom("closed", "merged")),
+  ownBranch: mostly(true, fc.boolean()),
   headSha: fc.constantFrom(...SHAS),
-  sameRepo: fc.boolean(),
-  isDraft: fc.boolean(),
-  mergeable: fc.constantFrom(true, true, false, null),
-  checks: fc.constantFrom("success", "success", "pending", "failure", "none") as fc.Arbitrary<PullRequestView["checks"]>,
-  checksSha: fc.constantFrom(...SHAS),
+  checksAtHead: mostly(true, fc.boolean()),
+  sameRepo: mostly(true, fc.boolean()),
+  isDraft: mostly(false, fc.boolean()),
+  mergeable: mostly<boolean | null>(true, fc.constantFrom(false, null)),
+  checks: mostly<PullRequestView["checks"]>("success", fc.constantFrom("pending", "failure", "none")),
   failingChecks: fc.array(fc.record({ name: text, summary: text }), { maxLength: 2 }),
   approved: fc.boolean(),
-  changesRequested: fc.option(fc.record({ id: fc.constantFrom(7, 8), author: text, text }), { nil: undefined }),
+  changesRequested: mostly<{ id: number; author: string; text: string } | undefined>(
+    undefined,
+    fc.record({ id: fc.constantFrom(7, 8), author: text, text }),
+  ),
 });
 
-const agentArb: fc.Arbitrary<AgentView | null | undefined> = fc.option(
+/** Undefined: not read; null: unknown to Cursor. `ownId`: the id the task records. */
+const agentArb = fc.option(
   fc.option(
     fc.record({
-      id: fc.constantFrom("bc-1", "bc-2", "bc-9"),
-      status: fc.oneof(fc.constantFrom("CREATING", "RUNNING", "FINISHED", "ERROR", "EXPIRED", "finished"), fc.string({ maxLength: 8 })),
+      ownId: mostly(true, fc.boolean()),
+      status: mostly("FINISHED", fc.oneof(fc.constantFrom("CREATING", "RUNNING", "ERROR", "EXPIRED", "finished"), fc.string({ maxLength: 8 }))),
       prUrl: fc.option(fc.constant("https://github.com/acme/shop/pull/1"), { nil: undefined }),
       summary: fc.option(text, { nil: undefined }),
     }),
-    { nil: null },
+    { nil: null, freq: 6 },
   ),
-  { nil: undefined },
+  { nil: undefined, freq: 6 },
 );
 
 const intentArb: fc.Arbitrary<Intent> = fc.oneof(
-  fc
-    .record({
-      name: fc.constantFrom(...COMMAND_NAMES, "unknown"),
-      arg: text,
-      commentId: fc.option(fc.integer({ min: 1, max: 5 }), { nil: undefined }),
-      pr: fc.option(fc.record({ prTaskId: fc.constantFrom(...IDS, "t9"), target: fc.integer({ min: 1, max: 20 }) }), { nil: undefined }),
-    })
-    .map(({ name, arg, commentId, pr }) => {
-      const intent = commandIntent(name, arg, pr ?? {});
-      if (commentId === undefined) delete intent.commentId;
-      else intent.commentId = commentId;
-      return intent;
-    }),
-  fc.record({ kind: fc.constant("stop-agents" as const), agentIds: fc.array(fc.constantFrom("bc-1", "bc-9"), { maxLength: 2 }) }),
-  fc.constant({ kind: "plan" as const, actor: "octocat" }),
+  {
+    weight: 4,
+    arbitrary: fc
+      .record({
+        name: fc.constantFrom(...COMMAND_NAMES, "unknown"),
+        arg: text,
+        commentId: fc.option(fc.integer({ min: 1, max: 5 }), { nil: undefined }),
+        pr: fc.option(fc.record({ prTaskId: fc.constantFrom(...IDS, "t9"), target: fc.integer({ min: 1, max: 20 }) }), { nil: undefined }),
+      })
+      .map(({ name, arg, commentId, pr }) => {
+        const intent = commandIntent(name, arg, pr ?? {});
+        if (commentId === undefined) delete intent.commentId;
+        else intent.commentId = commentId;
+        return intent;
+      }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant("stop-agents" as const), agentIds: fc.array(fc.constantFrom("bc-1", "bc-9"), { maxLength: 2 }) }),
+  },
+  { weight: 1, arbitrary: fc.constant({ kind: "plan" as const, actor: "octocat" }) },
 );
 
 const configArb: fc.Arbitrary<OrchestraConfig> = fc
@@ -256,11 +367,13 @@ const configArb: fc.Arbitrary<OrchestraConfig> = fc
 const snapshotArb: fc.Arbitrary<Snapshot> = fc
   .record({
     tasks: fc.tuple(...IDS.map(taskArb)).chain((tasks) => fc.subarray(tasks, { minLength: 0 })),
-    status: fc.constantFrom(...EPIC_STATUSES),
+    status: mostly<Plan["status"]>("running", fc.constantFrom(...EPIC_STATUSES)),
     runs: fc.integer({ min: 0, max: 12 }),
-    observed: fc.tuple(...IDS.map(() => fc.option(fc.record({ pr: fc.option(prArb, { nil: undefined }), agent: agentArb }), { nil: undefined }))),
-    intents: fc.array(intentArb, { maxLength: 3 }),
-    issueState: fc.constantFrom("open", "open", "closed") as fc.Arbitrary<"open" | "closed">,
+    observed: fc.tuple(
+      ...IDS.map(() => fc.option(fc.record({ pr: fc.option(prArb, { nil: undefined, freq: 3 }), agent: agentArb }), { nil: undefined, freq: 5 })),
+    ),
+    intents: fc.oneof({ weight: 2, arbitrary: fc.constant<Intent[]>([]) }, { weight: 1, arbitrary: fc.array(intentArb, { maxLength: 3 }) }),
+    issueState: mostly<"open" | "closed">("open", fc.constant("closed")),
   })
   .map(({ tasks, status, runs, observed, intents, issueState }) => {
     const observations: Record<string, TaskObservation> = {};
@@ -271,10 +384,19 @@ const snapshotArb: fc.Arbitrary<Snapshot> = fc
       const branch = branchName(ISSUE, id, task.attempt);
       const observation: TaskObservation = { branch };
       if (seen.pr) {
-        const { ownBranch, ...pr } = seen.pr;
-        observation.pr = { ...pr, url: `https://github.com/acme/shop/pull/${pr.number}`, headRef: ownBranch ? branch : "feature/x" };
+        const { ownBranch, checksAtHead, ...pr } = seen.pr;
+        observation.pr = {
+          ...pr,
+          url: `https://github.com/acme/shop/pull/${pr.number}`,
+          headRef: ownBranch ? branch : "feature/x",
+          checksSha: checksAtHead ? pr.headSha : SHAS.find((sha) => sha !== pr.headSha)!,
+        };
       }
-      if (seen.agent !== undefined) observation.agent = seen.agent;
+      if (seen.agent === null) observation.agent = null;
+      else if (seen.agent) {
+        const { ownId, ...agent } = seen.agent;
+        observation.agent = { ...agent, id: ownId && task.agent ? task.agent : "bc-9" };
+      }
       observations[id] = observation;
     });
     return makeSnapshot(makePlan(tasks, { status, runs }), { observations, intents, issueState });
@@ -311,29 +433,29 @@ describe("decide on any snapshot", () => {
     fc.assert(
       fc.property(snapshotArb, configArb, (snapshot, config) => {
         const decision = decide(snapshot, config);
-        for (const step of decision.steps) {
-          if (step.effect.kind !== "merge") continue;
-          const task = snapshot.parsed.plan!.tasks.find((candidate) => candidate.id === step.effect.taskId)!;
+        for (const { effect } of decision.steps) {
+          if (effect.kind !== "merge") continue;
+          const task = snapshot.parsed.plan!.tasks.find((candidate) => candidate.id === effect.taskId)!;
           const pr = snapshot.observations[task.id]?.pr;
           expect(pr).toBeDefined();
           expect(pr).toMatchObject({
-            number: step.effect.pr,
+            number: effect.pr,
             state: "open",
             sameRepo: true,
             isDraft: false,
             mergeable: true,
             headRef: branchName(ISSUE, task.id, task.attempt),
-            headSha: step.effect.sha,
-            checksSha: step.effect.sha,
+            headSha: effect.sha,
+            checksSha: effect.sha,
           });
           expect(pr!.checks === "success" || (pr!.checks === "none" && !config.requireChecks)).toBe(true);
           expect(pr!.approved || !config.requireApproval).toBe(true);
-          expect(step.effect.method).toBe(config.mergeMethod);
+          expect(effect.method).toBe(config.mergeMethod);
           expect(liveAgent(snapshot, task)).toBeUndefined();
           expect(finalStatus(snapshot, decision)).toBe("running");
         }
       }),
-      { numRuns: 500 },
+      { numRuns: 1_000 },
     );
   });
 
@@ -364,7 +486,7 @@ describe("decide on any snapshot", () => {
           }
         }
       }),
-      { numRuns: 500 },
+      { numRuns: 1_000 },
     );
   });
 });

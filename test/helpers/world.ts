@@ -169,7 +169,7 @@ export interface WorldEvent {
 }
 
 export interface StepFailure {
-  /** Index of the step that throws. */
+  /** Index of the step that throws (modulo the number of steps). */
   step: number;
   /** "before": the call never reached the service; "after": it took effect but the answer was lost. */
   when: "before" | "after";
@@ -317,12 +317,13 @@ export class World {
     const notify = [...decision.notify];
     let runsDelta = 0;
     let allDone = true;
+    const failing = failure && decision.steps.length > 0 ? failure.step % decision.steps.length : -1;
     for (const [index, step] of decision.steps.entries()) {
       let result: StepResult;
       try {
-        if (failure?.step === index && failure.when === "before") throw new InjectedFailure("before");
+        if (failing === index && failure?.when === "before") throw new InjectedFailure("before");
         result = this.run(step);
-        if (failure?.step === index && failure.when === "after") {
+        if (failing === index && failure?.when === "after") {
           this.lostResponses += 1;
           throw new InjectedFailure("after");
         }

@@ -1,0 +1,255 @@
+import nock from "nock";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import commentEvent from "../fixtures/events/issue_comment.created.json" with { type: "json" };
+import labeledEvent from "../fixtures/events/issues.labeled.json" with { type: "json" };
+import { createTestApp, withInstallation, type TestApp } from "./helpers/app.js";
+import { API, NAME, NockWorld, OWNER, REPO_PATH } from "./helpers/nock-world.js";
+
+/**
+ * Who may steer an epic: only people with write, maintain or admin permission, as the
+ * collaborator-permission API says (cached for at most a minute). Bots, Orchestra included, are
+ * ignored without a single request; anyone else gets one polite reply and nothing else happens.
+ */
+
+const PLANNED = [
+  "Build a todo app.",
+  "",
+  "<!-- orchestra:plan v1 status=planned comment=900 -->",
+  "### Tasks",
+  "- [ ] Add the model <!-- orchestra:task id=t1 -->",
+  "- [ ] Add the API <!-- orchestra:task id=t2 deps=t1 -->",
+  "<!-- orchestra:plan:end -->",
+].join("\n");
+
+type Sender = { login: string; type?: "User" | "Bot" };
+
+/** A real `issue_comment.created` payload, adapted: this installation, this sender, this comment. */
+function comment(body: string, sender: Sender, options: { id?: number; issueBody?: string; onPull?: number } = {}) {
+  const payload = withInstallation(commentEvent as unknown as Record<string, unknown>) as typeof commentEvent;
+  const user = { ...payload.sender, login: sender.login, type: sender.type ?? "User" };
+  payload.comment = { ...payload.comment, id: options.id ?? 77, body, user };
+  payload.sender = user;
+  const number = options.onPull ?? 1;
+  payload.issue = {
+    ...payload.issue,
+    number,
+    body: options.issueBody ?? PLANNED,
+    pull_request: options.onPull
+      ? {
+          url: `${API}${REPO_PATH}/pulls/${number}`,
+          html_url: `https://github.com/${OWNER}/${NAME}/pull/${number}`,
+          diff_url: `https://github.com/${OWNER}/${NAME}/pull/${number}.diff`,
+          patch_url: `https://github.com/${OWNER}/${NAME}/pull/${number}.patch`,
+        }
+      : undefined,
+  } as typeof payload.issue;
+  return payload;
+}
+
+/** A real `issues.labeled` payload: `sender` adds the `epic` label to issue 1. */
+function labeled(body: string, sender: Sender) {
+  const payload = withInstallation(labeledEvent as unknown as Record<string, unknown>) as typeof labeledEvent;
+  payload.label = { ...payload.label, name: "epic" };
+  payload.issue = { ...payload.issue, body, labels: [...payload.issue.labels, payload.label] };
+  payload.sender = { ...payload.sender, login: sender.login, type: sender.type ?? "User" };
+  return payload;
+}
+
+const POLITE_COMMAND_REPLY = (login: string) =>
+  `@${login}, sorry: only people with write, maintain or admin permission on this repository can run Orchestra's commands. Nothing was changed.`;
+
+/** Every request nock answered for GitHub and Cursor, and every request it could not match. */
+function countRequests(world: NockWorld) {
+  const seen: string[] = [];
+  const unmatched: string[] = [];
+  const onRequest = (req: { method?: string; path?: string }) => seen.push(`${req.method} ${req.path}`);
+  const onNoMatch = (req: { method?: string; path?: string; href?: string }) => unmatched.push(`${req.method} ${req.href ?? req.path}`);
+  world.github.on("request", onRequest);
+  world.cursor.on("request", onRequest);
+  nock.emitter.on("no match", onNoMatch);
+  return {
+    seen,
+    unmatched,
+    permissionLookups: () => seen.filter((line) => /\/collaborators\/[^/]+\/permission/.test(line)),
+    dispose: () => nock.emitter.removeListener("no match", onNoMatch),
+  };
+}
+
+describe("who may run commands", () => {
+  let app: TestApp;
+  let dispose: (() => void) | undefined;
+  afterEach(() => {
+    app?.stop();
+    dispose?.();
+    dispose = undefined;
+    vi.useRealTimers();
+  });
+
+  async function setup(body = PLANNED): Promise<NockWorld> {
+    const world = new NockWorld(body);
+    world.comments.push({ id: 900, body: "<!-- orchestra:status -->\nold" });
+    app = await createTestApp();
+    return world;
+  }
+
+  it.each([
+    { login: "Codertocat", permission: "admin", who: "the owner" },
+    { login: "octo-maintainer", permission: "maintain", who: "a maintainer" },
+    { login: "octo-writer", permission: "write", who: "a write collaborator" },
+  ])("$who ($permission) starts the epic", async ({ login, permission }) => {
+    const world = await setup();
+    world.permissions[login] = permission;
+
+    await app.receive("issue_comment", comment("/orchestra start", { login }));
+    await app.settle();
+
+    expect(app.failures()).toEqual([]);
+    expect(world.agents.map((agent) => agent.branch)).toEqual(["orchestra/1-t1-a1"]);
+    expect(world.body).toContain("status=running");
+    expect(world.reactions.map((r) => r.content)).toEqual(["eyes", "rocket"]);
+  });
+
+  it.each([
+    { login: "octo-reader", permission: "read" },
+    { login: "octo-triager", permission: "triage" },
+    { login: "passer-by", permission: "none" },
+  ])("$login ($permission) gets one polite reply and nothing runs", async ({ login, permission }) => {
+    const world = await setup();
+    world.permissions[login] = permission;
+
+    await app.receive("issue_comment", comment("/orchestra start", { login }));
+    await app.settle();
+
+    expect(app.failures()).toEqual([]);
+    expect(world.calls).toEqual([`POST comment on #1: ${POLITE_COMMAND_REPLY(login)}`]);
+    expect(world.comments.at(-1)!.body).toBe(POLITE_COMMAND_REPLY(login));
+    expect(world.agents).toEqual([]);
+    expect(world.reactions).toEqual([]);
+    expect(world.body).toBe(PLANNED);
+  });
+
+  it("treats a user GitHub does not know as a collaborator (404) as having no permission", async () => {
+    // Registered before the world's interceptors, so nock answers this one first.
+    const lookup = nock(API).get(`${REPO_PATH}/collaborators/ghost/permission`).reply(404, { message: "Not Found" });
+    const world = await setup();
+
+    await app.receive("issue_comment", comment("/orchestra stop", { login: "ghost" }));
+    await app.settle();
+
+    expect(app.failures()).toEqual([]);
+    expect(world.calls).toEqual([`POST comment on #1: ${POLITE_COMMAND_REPLY("ghost")}`]);
+    expect(lookup.isDone()).toBe(true);
+  });
+
+  it("answers a read-only user's /retry on a task's pull request on that pull request", async () => {
+    const world = await setup();
+    world.permissions["octo-reader"] = "read";
+    const pull = world.openPull({ id: "bc-9", status: "RUNNING", branch: "orchestra/1-t1-a1", prompt: "", followups: [] }, "FAILURE");
+
+    await app.receive("issue_comment", comment("/retry", { login: "octo-reader" }, { onPull: pull.number }));
+    await app.settle();
+
+    expect(app.failures()).toEqual([]);
+    expect(world.calls).toEqual([`GET pull #${pull.number}`, `POST comment on #${pull.number}: ${POLITE_COMMAND_REPLY("octo-reader")}`]);
+  });
+
+  it.each([
+    { login: "orchestra-app[bot]", type: "Bot" as const, who: "Orchestra itself" },
+    { login: "dependabot[bot]", type: "Bot" as const, who: "another app" },
+    { login: "ci-runner", type: "Bot" as const, who: "a bot account without the [bot] suffix" },
+    { login: "renovate[bot]", type: "User" as const, who: "a [bot] login sent as a user" },
+  ])("ignores $who without a single request", async ({ login, type }) => {
+    const world = await setup();
+    const requests = countRequests(world);
+    dispose = requests.dispose;
+
+    await app.receive("issue_comment", comment("/orchestra stop\n/orchestra start", { login, type }));
+    await app.settle();
+
+    expect(app.failures()).toEqual([]);
+    expect(world.calls).toEqual([]);
+    expect(requests.seen).toEqual([]);
+    expect(requests.unmatched).toEqual([]);
+  });
+
+  it("asks GitHub for a person's permission once a minute at most", async () => {
+    const world = await setup();
+    world.permissions["octo-writer"] = "write";
+    const requests = countRequests(world);
+    dispose = requests.dispose;
+
+    await app.receive("issue_comment", comment("/orchestra start", { login: "octo-writer" }, { id: 101 }));
+    await app.settle();
+    await app.receive("issue_comment", comment("/orchestra status", { login: "octo-writer" }, { id: 102 }));
+    await app.settle();
+    expect(requests.permissionLookups()).toHaveLength(1);
+
+    // The cache is per person: someone else is asked about.
+    await app.receive("issue_comment", comment("/orchestra status", { login: "Codertocat" }, { id: 103 }));
+    await app.settle();
+    expect(requests.permissionLookups()).toHaveLength(2);
+
+    // A minute later the answer may have changed (access revoked): GitHub is asked again, and heard.
+    world.permissions["octo-writer"] = "read";
+    vi.setSystemTime(Date.now() + 61_000);
+    await app.receive("issue_comment", comment("/orchestra pause", { login: "octo-writer" }, { id: 104 }));
+    await app.settle();
+    expect(requests.permissionLookups()).toHaveLength(3);
+    expect(world.comments.at(-1)!.body).toBe(POLITE_COMMAND_REPLY("octo-writer"));
+    expect(world.body).toContain("status=running");
+
+    expect(app.failures()).toEqual([]);
+    expect(requests.unmatched).toEqual([]);
+  });
+});
+
+describe("who may make an issue an epic", () => {
+  let app: TestApp;
+  afterEach(() => app?.stop());
+
+  it("answers a read-only user's epic label politely and plans nothing", async () => {
+    const text = "Build a todo app.\n\n- [ ] Add the model\n- [ ] Add the API";
+    const world = new NockWorld(text);
+    world.permissions["octo-reader"] = "read";
+    app = await createTestApp();
+
+    await app.receive("issues", labeled(text, { login: "octo-reader" }));
+    await app.settle();
+
+    expect(app.failures()).toEqual([]);
+    expect(world.calls).toEqual([
+      "POST comment on #1: @octo-reader, sorry: only people with write, maintain or admin permission on this repository can make this issue an epic. Nothing was changed.",
+    ]);
+    expect(world.body).toBe(text);
+    expect(world.reactions).toEqual([]);
+  });
+
+  it("plans when a write collaborator adds the label (the same checklist is adopted)", async () => {
+    const text = "Build a todo app.\n\n- [ ] Add the model\n- [ ] Add the API";
+    const world = new NockWorld(text);
+    world.permissions["octo-writer"] = "write";
+    app = await createTestApp();
+
+    await app.receive("issues", labeled(text, { login: "octo-writer" }));
+    await app.settle();
+
+    expect(app.failures()).toEqual([]);
+    expect(world.body).toContain("<!-- orchestra:plan v1");
+    expect(world.body).toContain("- [ ] Add the model <!-- orchestra:task id=t1 -->");
+    expect(world.reactions.map((r) => r.content)).toEqual(["eyes"]);
+  });
+
+  it("ignores a label added by a bot without a single request", async () => {
+    const world = new NockWorld("Build a todo app.");
+    const requests = countRequests(world);
+    app = await createTestApp();
+
+    await app.receive("issues", labeled("Build a todo app.", { login: "orchestra-app[bot]", type: "Bot" }));
+    await app.settle();
+    requests.dispose();
+
+    expect(app.failures()).toEqual([]);
+    expect(requests.seen).toEqual([]);
+    expect(requests.unmatched).toEqual([]);
+  });
+});
