@@ -39,6 +39,8 @@ export interface Decision {
   patch: PlanPatch;
   notify: Notification[];
   steps: Step[];
+  /** Posted only when every step succeeded: the epic's completion rests on its last merge. */
+  final: Notification[];
   closeIssue: boolean;
   /** What each unfinished task waits for, and the epic as a whole; shown in the status comment. */
   waiting: Record<string, string>;
@@ -77,7 +79,7 @@ class Planner {
     const plan = snapshot.parsed.plan!;
     this.tasks = plan.tasks.map((task) => ({ ...task, deps: [...task.deps] }));
     this.status = plan.status;
-    this.decision = { patch: {}, notify: [], steps: [], closeIssue: false, waiting: {}, waitingFor: "" };
+    this.decision = { patch: {}, notify: [], steps: [], final: [], closeIssue: false, waiting: {}, waitingFor: "" };
   }
 
   get issueNumber(): number {
@@ -487,9 +489,10 @@ function completeIfDone(p: Planner): void {
   if (p.tasks.length === 0 || !p.tasks.every((task) => SATISFIED.has(task.state))) return;
   if (p.status !== "running") return;
   p.status = "completed";
-  p.comment(
-    "completed",
-    messages.epicCompleted(
+  p.decision.final.push({
+    kind: "comment",
+    key: "completed",
+    body: messages.epicCompleted(
       p.tasks.map((task) => ({
         id: task.id,
         title: task.title,
@@ -499,7 +502,7 @@ function completeIfDone(p: Planner): void {
       })),
       { closing: p.config.closeOnComplete },
     ),
-  );
+  });
   p.decision.closeIssue = p.config.closeOnComplete;
 }
 

@@ -240,7 +240,7 @@ async function act(
   if (!allDone && decision.patch.status === "completed") delete patch.status;
   const plan = await writeBody(ref, patch, deps, log, snapshot.parsed.plan!);
   deps.branchCache.set(branchKey(ref), activeBranches(ref.issueNumber, plan));
-  notify.push(...decision.notify);
+  notify.push(...decision.notify, ...(allDone ? decision.final : []));
 
   for (const item of notify) await sendNotification(ref, snapshot, decision, plan, item, deps);
   await refreshStatusComment(ref, snapshot, decision, plan, config, deps);
