@@ -178,6 +178,10 @@ export class GitHubGateway {
     return { merged: data.merged, state: data.state, headSha: data.head.sha };
   }
 
+  async closePull(pullNumber: number): Promise<void> {
+    await this.octokit.rest.pulls.update({ ...this.repo, pull_number: pullNumber, state: "closed" });
+  }
+
   async updateBranch(pullNumber: number, sha: string): Promise<void> {
     await this.octokit.rest.pulls.updateBranch({ ...this.repo, pull_number: pullNumber, expected_head_sha: sha });
   }

@@ -21,7 +21,8 @@ export type Effect =
   | { kind: "followup"; taskId: string; agentId: string; text: string }
   | { kind: "merge"; taskId: string; pr: number; sha: string; method: OrchestraConfig["mergeMethod"] }
   | { kind: "update-branch"; taskId: string; pr: number; sha: string }
-  | { kind: "delete-branch"; branch: string };
+  | { kind: "delete-branch"; branch: string }
+  | { kind: "close-pr"; pr: number };
 
 export interface Step {
   effect: Effect;
@@ -235,6 +236,9 @@ function retryTask(p: Planner, ref: string, prTaskId: string | undefined, reply:
   }
   if (p.status === "completed") return reply("the epic is already completed.");
   p.stopAgent(task);
+  // The new attempt works on a fresh branch; the old attempt's open PR would only confuse.
+  const openPr = p.snapshot.observations[task.id]?.pr;
+  if (openPr?.state === "open") p.decision.steps.push({ effect: { kind: "close-pr", pr: openPr.number }, soft: true });
   resetForRelaunch(p, task);
   if (p.status === "paused" || p.status === "stopped") p.status = "running";
   done();

@@ -330,6 +330,9 @@ async function runStep(
     case "delete-branch":
       await deps.gateway.deleteBranch(effect.branch);
       return done;
+    case "close-pr":
+      await deps.gateway.closePull(effect.pr);
+      return done;
   }
 }
 
