@@ -58,6 +58,9 @@ function labeled(body: string, sender: Sender) {
 const POLITE_COMMAND_REPLY = (login: string) =>
   `@${login}, sorry: only people with write, maintain or admin permission on this repository can run Orchestra's commands. Nothing was changed.`;
 
+/** How NockWorld logs a posted comment: its first 60 characters. */
+const commentCall = (issue: number, body: string) => `POST comment on #${issue}: ${body.slice(0, 60)}`;
+
 /** Every request nock answered for GitHub and Cursor, and every request it could not match. */
 function countRequests(world: NockWorld) {
   const seen: string[] = [];
@@ -121,7 +124,7 @@ describe("who may run commands", () => {
     await app.settle();
 
     expect(app.failures()).toEqual([]);
-    expect(world.calls).toEqual([`POST comment on #1: ${POLITE_COMMAND_REPLY(login)}`]);
+    expect(world.calls).toEqual([commentCall(1, POLITE_COMMAND_REPLY(login))]);
     expect(world.comments.at(-1)!.body).toBe(POLITE_COMMAND_REPLY(login));
     expect(world.agents).toEqual([]);
     expect(world.reactions).toEqual([]);
@@ -137,7 +140,8 @@ describe("who may run commands", () => {
     await app.settle();
 
     expect(app.failures()).toEqual([]);
-    expect(world.calls).toEqual([`POST comment on #1: ${POLITE_COMMAND_REPLY("ghost")}`]);
+    expect(world.calls).toEqual([commentCall(1, POLITE_COMMAND_REPLY("ghost"))]);
+    expect(world.comments.at(-1)!.body).toBe(POLITE_COMMAND_REPLY("ghost"));
     expect(lookup.isDone()).toBe(true);
   });
 
@@ -150,7 +154,8 @@ describe("who may run commands", () => {
     await app.settle();
 
     expect(app.failures()).toEqual([]);
-    expect(world.calls).toEqual([`GET pull #${pull.number}`, `POST comment on #${pull.number}: ${POLITE_COMMAND_REPLY("octo-reader")}`]);
+    expect(world.calls).toEqual([`GET pull #${pull.number}`, commentCall(pull.number, POLITE_COMMAND_REPLY("octo-reader"))]);
+    expect(world.comments.at(-1)!.body).toBe(POLITE_COMMAND_REPLY("octo-reader"));
   });
 
   it.each([
@@ -173,14 +178,17 @@ describe("who may run commands", () => {
   });
 
   it("asks GitHub for a person's permission once a minute at most", async () => {
+    // Only Date is faked, before the app exists, so the permission cache reads this clock; timers stay real.
+    vi.useFakeTimers({ toFake: ["Date"] });
     const world = await setup();
     world.permissions["octo-writer"] = "write";
     const requests = countRequests(world);
     dispose = requests.dispose;
 
-    await app.receive("issue_comment", comment("/orchestra start", { login: "octo-writer" }, { id: 101 }));
+    // Commands that launch nothing: a running agent's 30 s poll would look overdue once the clock jumps.
+    await app.receive("issue_comment", comment("/orchestra status", { login: "octo-writer" }, { id: 101 }));
     await app.settle();
-    await app.receive("issue_comment", comment("/orchestra status", { login: "octo-writer" }, { id: 102 }));
+    await app.receive("issue_comment", comment("/orchestra help", { login: "octo-writer" }, { id: 102 }));
     await app.settle();
     expect(requests.permissionLookups()).toHaveLength(1);
 
@@ -192,11 +200,12 @@ describe("who may run commands", () => {
     // A minute later the answer may have changed (access revoked): GitHub is asked again, and heard.
     world.permissions["octo-writer"] = "read";
     vi.setSystemTime(Date.now() + 61_000);
-    await app.receive("issue_comment", comment("/orchestra pause", { login: "octo-writer" }, { id: 104 }));
+    await app.receive("issue_comment", comment("/orchestra start", { login: "octo-writer" }, { id: 104 }));
     await app.settle();
     expect(requests.permissionLookups()).toHaveLength(3);
     expect(world.comments.at(-1)!.body).toBe(POLITE_COMMAND_REPLY("octo-writer"));
-    expect(world.body).toContain("status=running");
+    expect(world.body).toBe(PLANNED);
+    expect(world.agents).toEqual([]);
 
     expect(app.failures()).toEqual([]);
     expect(requests.unmatched).toEqual([]);
@@ -217,9 +226,10 @@ describe("who may make an issue an epic", () => {
     await app.settle();
 
     expect(app.failures()).toEqual([]);
-    expect(world.calls).toEqual([
-      "POST comment on #1: @octo-reader, sorry: only people with write, maintain or admin permission on this repository can make this issue an epic. Nothing was changed.",
-    ]);
+    const reply =
+      "@octo-reader, sorry: only people with write, maintain or admin permission on this repository can make this issue an epic. Nothing was changed.";
+    expect(world.calls).toEqual([commentCall(1, reply)]);
+    expect(world.comments.map((c) => c.body)).toEqual([reply]);
     expect(world.body).toBe(text);
     expect(world.reactions).toEqual([]);
   });

@@ -1,9 +1,10 @@
+import nock from "nock";
 import { afterEach, describe, expect, it } from "vitest";
 import commentEvent from "../fixtures/events/issue_comment.created.json" with { type: "json" };
 import { signCursorPayload } from "../src/cursor/webhook.js";
 import { parseCommands } from "../src/orchestration/commands.js";
 import { createTestApp, serveRoutes, withInstallation, type TestApp } from "./helpers/app.js";
-import { NAME, NockWorld, OWNER, type WorldAgent } from "./helpers/nock-world.js";
+import { API, NAME, NockWorld, OWNER, REPO_PATH, type WorldAgent } from "./helpers/nock-world.js";
 
 /**
  * Every slash command's effect on an epic, end to end: a real `issue_comment.created` payload
@@ -60,7 +61,7 @@ function comment(world: NockWorld, body: string, options: { login?: string; id?:
   return payload;
 }
 
-/** The comments Orchestra posted (not the seeded status comment), first prose line first. */
+/** The comments Orchestra posted (not the seeded status comment), without their hidden markers. */
 function posted(world: NockWorld): string[] {
   return world.comments
     .filter((c) => c.id !== STATUS_COMMENT_ID)
@@ -188,6 +189,7 @@ describe("slash commands on an epic", () => {
       expect(count(world, "merge")).toBe(0);
       expect(count(world, "cursor create")).toBe(0);
       expect(world.body).toContain(`id=t1 state=pr_open attempt=1 agent=bc-1 pr=${pull.number}`);
+      expect(count(world, "cursor stop")).toBe(0); // pausing lets running agents finish
       expect(world.body).toContain("status=paused");
       const status = world.comments.find((c) => c.id === STATUS_COMMENT_ID)!.body;
       expect(status).toContain("epic paused");
@@ -299,7 +301,7 @@ describe("slash commands on an epic", () => {
       );
       seedAgent(world, "bc-1", "orchestra/1-t1-a1", "ERROR");
 
-      await say("/orchestra retry t1");
+      await say("/orchestra retry 1"); // by its number in the list
 
       expect(app.failures()).toEqual([]);
       expect(world.agents.map((agent) => agent.branch)).toEqual(["orchestra/1-t1-a1", "orchestra/1-t1-a2"]);
@@ -345,6 +347,9 @@ describe("slash commands on an epic", () => {
       ]);
       expect(world.body).toContain("id=t1 state=failed attempt=1 agent=bc-1");
       expect(world.body).toContain("id=t2 state=running attempt=2 agent=bc-3");
+      // The abandoned attempt's PR is closed: the new attempt opens its own.
+      expect(world.calls).toContain(`close #${pull.number}`);
+      expect(pull.state).toBe("CLOSED");
       expect(world.reactions).toEqual([
         { target: expect.stringMatching(/\/issues\/comments\/77\/reactions$/), content: "eyes" },
         { target: expect.stringMatching(/\/issues\/comments\/77\/reactions$/), content: "rocket" },
@@ -376,7 +381,7 @@ describe("slash commands on an epic", () => {
     seedAgent(world, "bc-1", "orchestra/1-t1-a1", "FINISHED");
     seedAgent(world, "bc-2", "orchestra/1-t2-a1");
 
-    await say("/skip t2");
+    await say("/SKIP T2");
 
     expect(app.failures()).toEqual([]);
     expect(world.calls.filter((call) => /^cursor (stop|create)/.test(call))).toEqual([
@@ -427,6 +432,17 @@ describe("slash commands on an epic", () => {
     expect(app.failures()).toEqual([]);
     expect(world.calls).toEqual([]);
     expect(world.reactions).toEqual([]);
+  });
+
+  it("runs a person's own command next to a quoted one, and only that", async () => {
+    await setup(RUNNING_T1);
+    seedAgent(world, "bc-1", "orchestra/1-t1-a1");
+    await say(["> /orchestra stop", "", "No, let's keep going:", "", "/orchestra status"].join("\n"));
+
+    expect(app.failures()).toEqual([]);
+    expect(count(world, "cursor stop")).toBe(0);
+    expect(world.body).toContain("status=running");
+    expect(posted(world)).toEqual([expect.stringMatching(/^`\/orchestra status`: \n\n\| # \| Id \|/)]);
   });
 
   it("does not run the commands of an edited comment again", async () => {

@@ -4,7 +4,7 @@ import { COMMAND_NAMES } from "../src/orchestration/commands.js";
 import { DEFAULT_CONFIG, type OrchestraConfig } from "../src/orchestration/config.js";
 import { decide, isAgentLive, type Decision } from "../src/orchestration/decide.js";
 import { branchName } from "../src/orchestration/naming.js";
-import type { AgentView, Intent, PullRequestView, Snapshot, TaskObservation } from "../src/orchestration/snapshot.js";
+import type { Intent, PullRequestView, Snapshot, TaskObservation } from "../src/orchestration/snapshot.js";
 import { EPIC_STATUSES, TASK_STATES, type Plan, type Task } from "../src/orchestration/types.js";
 import {
   applyTaskPatches,
@@ -97,7 +97,10 @@ function scheduledRun(
         if (!event) break;
         event.apply();
         if (action.webhook === "now") reconcileOnce(world, config);
-        if (action.webhook === "twice") reconcileOnce(world, config) && reconcileOnce(world, config);
+        if (action.webhook === "twice") {
+          reconcileOnce(world, config);
+          reconcileOnce(world, config);
+        }
         if (action.webhook === "late") late += 1;
         break;
       }
@@ -119,7 +122,11 @@ function scheduledRun(
   return { world, settled: settle(world, config) };
 }
 
-/** What must match even when an answer was lost: bookkeeping counters may then differ. */
+/**
+ * What must match even when an answer was lost. The counters may then differ: a launch whose
+ * answer was lost is found again by its branch and not counted in `runs`, and a follow-up whose
+ * answer was lost is not recorded in `fixes`/`followup` (reconcile.ts's choices, not decide's).
+ */
 function outcome(plan: Plan) {
   return {
     status: plan.status,
@@ -145,6 +152,7 @@ describe("decide in a simulated world", () => {
         for (const task of plan.tasks) {
           expect(world.comments.filter((comment) => comment.key === `merged-${task.id}`)).toHaveLength(1);
         }
+        expect(world.comments.filter((comment) => comment.key === "completed")).toHaveLength(1);
         // Nothing in these scenarios is a failure a person must hear about.
         expect(world.comments.filter((comment) => /^(failed|closed|paused)/.test(comment.key))).toEqual([]);
 
@@ -173,16 +181,16 @@ describe("decide in a simulated world", () => {
 // --- the simulated world itself: a property is only as good as the world that checks it -------
 
 function decisionOf(steps: Decision["steps"]): Decision {
-  return { patch: {}, notify: [], steps, closeIssue: false, waiting: {}, waitingFor: "" };
+  return { patch: {}, notify: [], steps, final: [], closeIssue: false, waiting: {}, waitingFor: "" };
 }
 
-/** One task driven to an open PR with green checks, mergeable: the next reconcile merges. */
+/** t1 driven to an open, green, mergeable PR, then one reconcile. */
 function greenWorld(): World {
-  const world = new World(makePlan([makeTask("t1"), makeTask("t2", { deps: ["t1"] })]), {}, { humanPushes: 1 });
+  const world = new World(makePlan([makeTask("t1"), makeTask("t2", { deps: ["t1"] })]), {});
   reconcileOnce(world, DEFAULT_CONFIG); // launches t1
   world.events()[0]!.apply(); // its agent opens a PR
   world.events()[0]!.apply(); // CI passes
-  reconcileOnce(world, DEFAULT_CONFIG); // records pr_open (and merges: see the tests)
+  reconcileOnce(world, DEFAULT_CONFIG); // records pr_open, merges and launches t2 in one pass
   return world;
 }
 
@@ -237,15 +245,14 @@ describe("the simulated world", () => {
     expect(world.issueClosed).toBe(1);
   });
 
-  // BUG (decide.ts): the completion summary rides in decision.notify, which reconcile posts even
-  // when the merge it depends on was refused; see the it.fails in decide.test.ts.
-  it.fails("a refused last merge posts no completion summary, and the summary is posted once", () => {
+  it("a refused last merge posts no completion summary: it is posted once, when the epic completes", () => {
     const world = new World(makePlan([makeTask("t1")]), {}, { humanPushes: 1 });
     reconcileOnce(world, DEFAULT_CONFIG);
     world.events()[0]!.apply();
     world.events()[0]!.apply();
-    reconcileOnce(world, DEFAULT_CONFIG, { race: 0 });
-    settle(world, DEFAULT_CONFIG);
+    reconcileOnce(world, DEFAULT_CONFIG, { race: 0 }); // the merge is refused: the head moved
+    expect(world.comments.map((comment) => comment.key)).not.toContain("completed");
+    expect(settle(world, DEFAULT_CONFIG)).toBe(true);
     expect(world.comments.filter((comment) => comment.key === "completed")).toHaveLength(1);
   });
 
@@ -416,6 +423,22 @@ function finalStatus(snapshot: Snapshot, decision: Decision): Plan["status"] {
   return decision.patch.status ?? snapshot.parsed.plan!.status;
 }
 
+const RESUMING = new Set(["start", "resume", "retry"]);
+
+/**
+ * Only a running epic merges. Its last merge may complete it in the same decision, and another
+ * task failing later in the same pass may pause it (with a comment saying why); an epic paused
+ * before this pass, and not resumed by a command in it, never merges.
+ */
+function expectMergedWhileRunning(snapshot: Snapshot, decision: Decision): void {
+  const status = finalStatus(snapshot, decision);
+  if (status === "running" || status === "completed") return;
+  expect(status).toBe("paused");
+  const resumed = snapshot.intents.some((intent) => intent.kind === "command" && RESUMING.has(intent.command.name));
+  expect(snapshot.parsed.plan!.status === "running" || resumed).toBe(true);
+  expect(decision.notify).toContainEqual(expect.objectContaining({ key: expect.stringMatching(/^(failed|closed|paused)/) }));
+}
+
 describe("decide on any snapshot", () => {
   it("never throws, is deterministic and leaves its input alone", () => {
     fc.assert(
@@ -451,8 +474,10 @@ describe("decide on any snapshot", () => {
           expect(pr!.checks === "success" || (pr!.checks === "none" && !config.requireChecks)).toBe(true);
           expect(pr!.approved || !config.requireApproval).toBe(true);
           expect(effect.method).toBe(config.mergeMethod);
-          expect(liveAgent(snapshot, task)).toBeUndefined();
-          expect(finalStatus(snapshot, decision)).toBe("running");
+          // An agent that was read must be done: it may still push. (Not read means no Cursor client.)
+          const agent = snapshot.observations[task.id]?.agent;
+          expect(agent && isAgentLive(agent.status)).toBeFalsy();
+          expectMergedWhileRunning(snapshot, decision);
         }
       }),
       { numRuns: 1_000 },
@@ -466,7 +491,12 @@ describe("decide on any snapshot", () => {
         const plan = snapshot.parsed.plan!;
         const launched = decision.steps.flatMap((step, index) => (step.effect.kind === "launch" ? [{ ...step.effect, index }] : []));
         if (launched.length === 0) return;
-        expect(finalStatus(snapshot, decision)).toBe("running");
+        // Running, or paused because these launches used the last of the budget.
+        const status = finalStatus(snapshot, decision);
+        if (status !== "running") {
+          expect(status).toBe("paused");
+          expect(decision.notify).toContainEqual(expect.objectContaining({ key: expect.stringMatching(/^paused-budget-/) }));
+        }
         expect(new Set(launched.map((launch) => launch.taskId)).size).toBe(launched.length);
         expect(launched.length).toBeLessThanOrEqual(config.concurrency);
         expect(plan.runs + launched.length).toBeLessThanOrEqual(config.budget.agentRuns);
@@ -477,9 +507,7 @@ describe("decide on any snapshot", () => {
           expect(launch.prompt).toContain(`Part of #${ISSUE}`);
           // Never beside a live agent of the same task, unless that agent is stopped first.
           const agent = liveAgent(snapshot, task);
-          // Known bug, see "a pr_open task whose PR vanished" in decide.test.ts: drop this once fixed.
-          const knownBug = task.state === "pr_open" && !snapshot.observations[task.id]?.pr;
-          if (agent && !knownBug) {
+          if (agent) {
             const stopAt = decision.steps.findIndex((step) => step.effect.kind === "stop-agent" && step.effect.agentId === agent);
             expect(stopAt).toBeGreaterThanOrEqual(0);
             expect(stopAt).toBeLessThan(launch.index);

@@ -39,13 +39,15 @@ export function registerIssueHandlers(app: Probot, orchestra: Orchestra): void {
     const now = parseBody(issue.body);
     const before = parseBody(changes.body?.from);
     if (!(now.ok && now.parsed.plan) && !(before.ok && before.parsed.plan)) return;
-    // A task deleted from the checklist is cancelled: its agent is stopped. Only the edit
-    // event knows what was there before, so it carries the agents to stop.
-    const kept = new Set(now.ok ? (now.parsed.plan?.tasks ?? []).map((task) => task.id) : []);
+    // A task deleted from the checklist is cancelled, one ticked by hand is done: either way its
+    // agent is stopped. Only the edit event knows what was there before, so it carries them.
+    const stillOpen = new Set(
+      now.ok ? (now.parsed.plan?.tasks ?? []).filter((task) => task.state !== "done").map((task) => task.id) : [],
+    );
     const orphaned =
       before.ok && now.ok
         ? (before.parsed.plan?.tasks ?? [])
-            .filter((task) => !kept.has(task.id) && task.agent && ["running", "pr_open"].includes(task.state))
+            .filter((task) => !stillOpen.has(task.id) && task.agent && ["running", "pr_open"].includes(task.state))
             .map((task) => task.agent!)
         : [];
     orchestra.schedule(ref, orphaned.length ? [{ kind: "stop-agents", agentIds: orphaned }] : []);

@@ -136,6 +136,9 @@ class Planner {
 }
 
 export function decide(snapshot: Snapshot, config: OrchestraConfig): Decision {
+  if (!snapshot.parsed.plan) {
+    return { patch: {}, notify: [], steps: [], final: [], closeIssue: false, waiting: {}, waitingFor: "a plan" };
+  }
   const p = new Planner(snapshot, config);
   for (const intent of snapshot.intents) applyIntent(p, intent);
   if (snapshot.issue.state === "closed") {
@@ -290,7 +293,7 @@ function observeTask(p: Planner, task: Task): void {
   if (!ACTIVE.has(task.state)) return;
   const observation = p.snapshot.observations[task.id];
   const pr = observation?.pr;
-  if (pr?.state === "merged") return recordMerged(p, task, pr, false);
+  if (pr?.state === "merged") return recordMerged(p, task, pr);
   if (pr?.state === "closed") {
     p.fail(task, `closed-${task.id}-${pr.number}`, `#${pr.number} was closed without merging`, "", { pr: pr.number });
     return;
@@ -300,7 +303,8 @@ function observeTask(p: Planner, task: Task): void {
     return followPullRequest(p, task, pr);
   }
   if (task.state === "pr_open") {
-    // The branch's PR vanished from view (deleted head?): treat as an attempt without a PR.
+    // The branch's PR vanished from view: once its agent is done, the attempt had no PR.
+    if (p.liveAgentId(task)) return;
     return failAttempt(p, task, "the pull request of this attempt is gone");
   }
   const agent = p.agentOf(task);
@@ -318,9 +322,11 @@ function observeTask(p: Planner, task: Task): void {
   failAttempt(p, task, `the agent ended with ${agent.status}${agent.summary ? `: ${agent.summary}` : ""}`);
 }
 
-function recordMerged(p: Planner, task: Task, pr: PullRequestView, byOrchestra: boolean): void {
+/** A PR merged outside this pass (by a person, or by a run that died before recording it). */
+function recordMerged(p: Planner, task: Task, pr: PullRequestView): void {
+  p.stopAgent(task);
   p.set(task, { state: "merged", pr: pr.number, checked: true, reason: undefined });
-  if (!byOrchestra) p.comment(`merged-${task.id}`, messages.taskMerged(task.id, pr.number, []));
+  p.comment(`merged-${task.id}`, messages.taskMerged(task.id, pr.number, []));
 }
 
 function followPullRequest(p: Planner, task: Task, pr: PullRequestView): void {
@@ -385,14 +391,16 @@ function mergeTask(p: Planner, task: Task, pr: PullRequestView): void {
 }
 
 function resolveConflict(p: Planner, task: Task, pr: PullRequestView): void {
-  const updateKey = `update:${pr.headSha}`;
+  const updatedKey = `updated:${pr.headSha}`;
+  const updateFailedKey = `update:${pr.headSha}`;
   const rebaseKey = `rebase:${pr.headSha}`;
-  if (task.followup === rebaseKey) return;
-  if (task.followup !== updateKey) {
+  // GitHub updates the branch asynchronously: after a successful request, wait for the new head.
+  if (task.followup === rebaseKey || task.followup === updatedKey) return;
+  if (task.followup !== updateFailedKey) {
     p.decision.steps.push({
       effect: { kind: "update-branch", taskId: task.id, pr: pr.number, sha: pr.headSha },
-      onSuccess: [{ id: task.id, followup: updateKey }],
-      onFailure: [{ id: task.id, followup: updateKey }],
+      onSuccess: [{ id: task.id, followup: updatedKey }],
+      onFailure: [{ id: task.id, followup: updateFailedKey }],
       soft: true,
     });
     return;

@@ -300,7 +300,8 @@ async function runStep(
             reason: undefined,
           },
         ],
-        runs: existing ? 0 : 1,
+        // Launching means the body does not record this agent yet, found or created: count it now.
+        runs: 1,
       };
     }
     case "stop-agent":

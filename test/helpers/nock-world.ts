@@ -151,6 +151,13 @@ export class NockWorld {
         pull.state = "MERGED";
         return [200, { sha: `merge-${number}`, merged: true, message: "Pull Request successfully merged" }];
       })
+      .patch(new RegExp(`${REPO_PATH}/pulls/\\d+$`))
+      .reply((uri, request) => {
+        const pull = this.pulls.find((p) => p.number === Number(uri.split("/").at(-1)))!;
+        if ((request as { state?: string }).state === "closed" && pull.state === "OPEN") pull.state = "CLOSED";
+        this.record(`close #${pull.number}`);
+        return [200, { number: pull.number, state: "closed" }];
+      })
       .get(new RegExp(`${REPO_PATH}/pulls/\\d+$`))
       .reply((uri) => {
         const pull = this.pulls.find((p) => p.number === Number(uri.split("/").at(-1)))!;

@@ -1,5 +1,5 @@
 import type { OrchestraConfig } from "../../src/orchestration/config.js";
-import { decide, type Decision, type Step } from "../../src/orchestration/decide.js";
+import { decide, type Decision, type Notification, type Step } from "../../src/orchestration/decide.js";
 import { branchName } from "../../src/orchestration/naming.js";
 import type { AgentView, ChecksState, Intent, PullRequestView, Snapshot, TaskObservation } from "../../src/orchestration/snapshot.js";
 import type { Plan, PlanPatch, Task, TaskPatch, TaskState } from "../../src/orchestration/types.js";
@@ -314,7 +314,7 @@ export class World {
 
   execute(decision: Decision, failure?: StepFailure): void {
     const succeeded: TaskPatch[] = [];
-    const notify = [...decision.notify];
+    const notify: Notification[] = [];
     let runsDelta = 0;
     let allDone = true;
     const failing = failure && decision.steps.length > 0 ? failure.step % decision.steps.length : -1;
@@ -350,6 +350,8 @@ export class World {
     };
     if (!allDone && decision.patch.status === "completed") delete patch.status;
     this.plan = applyTaskPatches(this.plan, patch);
+    // Step notices first, then the decision's own, then those that need every step to have run.
+    notify.push(...decision.notify, ...(allDone ? decision.final : []));
     for (const item of notify) if (item.kind === "comment") this.comments.push({ key: item.key, body: item.body });
     if (decision.closeIssue && allDone && this.plan.status === "completed") this.issueClosed += 1;
   }
@@ -413,6 +415,11 @@ export class World {
       }
       case "delete-branch":
         return done;
+      case "close-pr": {
+        const pr = this.prs.find((candidate) => candidate.number === effect.pr);
+        if (pr?.state === "open") pr.state = "closed";
+        return done;
+      }
     }
   }
 
