@@ -330,6 +330,42 @@ describe("fake Cursor", () => {
     expect(cursor.requestCount("POST /v0/agents")).toBeGreaterThanOrEqual(1);
     expect(cursor.requestCount("GET /v0/agents/{id}")).toBe(1);
   });
+  it("follows the ci-fix scenario named in the prompt: red CI first, a follow-up's commit turns it green", async () => {
+    const cursor = sandbox.cursor;
+    const github = sandbox.github;
+    const branchName = `orchestra/${epic}-t4-a1`;
+    const headers = { authorization: `Bearer ${sandbox.env.CURSOR_API_KEY}`, "content-type": "application/json" };
+    const launch = await fetch(`${cursor.url}/v0/agents`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({
+        prompt: { text: `# Add the tests [scenario:ci-fix]\n\nPart of #${epic}` },
+        source: { repository: github.htmlUrl(REPO) },
+        target: { branchName, autoCreatePr: true },
+        webhook: { url: `${receiver.url}/orchestra/cursor`, secret: sandbox.env.CURSOR_WEBHOOK_SECRET },
+      }),
+    });
+    const agent = (await launch.json()) as { id: string };
+    const before = receiver.received.filter((entry) => entry.path === "/orchestra/cursor").length;
+    await receiver.next("/orchestra/cursor", before + 1);
+    await github.idle();
+    const [pull] = github.pullsForBranch(REPO, branchName);
+    expect(pull).toMatchObject({ title: "Add the tests", checks: [{ name: "ci / test", conclusion: "failure" }] });
+
+    const followup = await fetch(`${cursor.url}/v0/agents/${agent.id}/followup`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ prompt: { text: "The checks failed. Fix them and push." } }),
+    });
+    expect(await followup.json()).toEqual({ id: agent.id });
+    await receiver.next("/orchestra/cursor", before + 2);
+    await github.idle();
+    const fixed = github.pull(REPO, pull!.number);
+    expect(fixed.headSha).not.toBe(pull!.headSha);
+    expect(fixed.checks).toMatchObject([{ conclusion: "success", sha: fixed.headSha }]);
+    expect(github.deliveries.some((delivery) => delivery.event === "pull_request" && delivery.action === "synchronize" && delivery.payload.number === pull!.number)).toBe(true);
+    expect(cursor.requestCount("POST /v0/agents/{id}/followup")).toBe(1);
+  });
 });
 
 describe("fake OpenAI", () => {

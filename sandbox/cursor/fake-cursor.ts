@@ -8,13 +8,15 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import type { FakeGitHub } from "../github/fake-github.js";
-import { signSha256 } from "../shared/hmac.js";
 import { bearerToken, compileTemplate, listenOnLoopback, matchTemplate, parseJson, readBody, RequestCounter, sendJson } from "../shared/http.js";
 import type { CompiledTemplate, Listening } from "../shared/http.js";
 import { Transcript } from "../shared/transcript.js";
 import { chooseScenario, isScenario, taskKey } from "./scenarios.js";
+import { firstLine, identifier, pullBody, pullTitle, repositoryName, slug } from "./text.js";
 import type { ScenarioName } from "./scenarios.js";
+import type { CursorWebhookDelivery } from "./status-webhook.js";
 import { followupSchema, launchAgentSchema } from "./schemas.js";
+import { sendStatusChange } from "./status-webhook.js";
 
 export interface FakeCursorOptions {
   github: FakeGitHub;
@@ -37,6 +39,8 @@ export interface FakeCursorOptions {
   transcript?: Transcript;
   port?: number;
 }
+
+export type { CursorWebhookDelivery } from "./status-webhook.js";
 
 export type AgentStatus = "CREATING" | "RUNNING" | "FINISHED" | "ERROR" | "EXPIRED";
 
@@ -69,16 +73,6 @@ export interface FakeAgent {
   stopped: boolean;
   deleted: boolean;
   conversation: Array<{ id: string; type: "user_message" | "assistant_message"; text: string }>;
-}
-
-export interface CursorWebhookDelivery {
-  id: string;
-  agentId: string;
-  status: AgentStatus;
-  /** HTTP status the app answered; null when unreachable. */
-  httpStatus: number | null;
-  error?: string;
-  at: number;
 }
 
 interface Injection {
@@ -276,7 +270,7 @@ export class FakeCursor {
     this.launches.set(task.key, attempt);
     const agent: FakeAgent = {
       id,
-      name: firstLine(prompt).slice(0, 80) || "Background agent",
+      name: firstLine(prompt).replace(/^#+\s*/, "").slice(0, 80) || "Background agent",
       status: "CREATING",
       createdAt: new Date().toISOString(),
       prompt,
@@ -509,39 +503,7 @@ export class FakeCursor {
   /** The signed `statusChange` webhook, sent for FINISHED and ERROR as Cursor does. */
   private async notify(agent: FakeAgent): Promise<void> {
     if (!agent.webhook || this.stopped) return;
-    const target: Record<string, unknown> = { url: agent.target.url, branchName: agent.target.branchName };
-    if (agent.target.prUrl) target.prUrl = agent.target.prUrl;
-    const payload = {
-      event: "statusChange",
-      timestamp: new Date().toISOString(),
-      id: agent.id,
-      status: agent.status,
-      source: agent.source,
-      target,
-      summary: agent.summary ?? "",
-    };
-    const body = JSON.stringify(payload);
-    for (let copy = 0; copy < (this.options.webhookCopies ?? 1); copy++) {
-      const id = `wh-${randomUUID()}`;
-      const headers: Record<string, string> = {
-        "content-type": "application/json",
-        "user-agent": "Cursor-Agent-Webhook/1.0 (sandbox fake)",
-        "x-webhook-id": id,
-        "x-webhook-event": "statusChange",
-      };
-      if (agent.webhook.secret) headers["x-webhook-signature"] = signSha256(agent.webhook.secret, body);
-      const delivery: CursorWebhookDelivery = { id, agentId: agent.id, status: agent.status, httpStatus: null, at: Date.now() };
-      this.webhookDeliveries.push(delivery);
-      try {
-        const response = await fetch(agent.webhook.url, { method: "POST", headers, body, signal: AbortSignal.timeout(10_000) });
-        await response.arrayBuffer();
-        delivery.httpStatus = response.status;
-      } catch (error) {
-        delivery.error = (error as Error).message;
-      }
-      const outcome = delivery.httpStatus === null ? `failed (${delivery.error})` : String(delivery.httpStatus);
-      this.transcript.record("webhook", `cursor statusChange ${agent.status} for ${short(agent.id)} → ${outcome}`);
-    }
+    await sendStatusChange(agent, agent.webhook, this.options.webhookCopies ?? 1, this.webhookDeliveries, this.transcript);
   }
 }
 
@@ -560,41 +522,4 @@ function isLive(status: AgentStatus): boolean {
 
 function short(id: string): string {
   return id.slice(0, 11);
-}
-
-function firstLine(text: string): string {
-  return text.split("\n").find((line) => line.trim())?.trim() ?? "";
-}
-
-function slug(text: string): string {
-  return text
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-+|-+$/g, "");
-}
-
-function identifier(name: string): string {
-  const camel = name.replace(/-([a-z0-9])/g, (_, char: string) => char.toUpperCase()).replace(/[^A-Za-z0-9]/g, "");
-  return /^[A-Za-z_]/.test(camel) ? camel : `task${camel}`;
-}
-
-/** `https://github.com/o/r(.git)`, `http://127.0.0.1:1234/o/r`, `github.com/o/r` or `o/r` → `o/r`. */
-export function repositoryName(repository: string): string | null {
-  const cleaned = repository.trim().replace(/^[a-z+]+:\/\//i, "").replace(/\.git$/, "").replace(/\/+$/, "");
-  const parts = cleaned.split("/").filter(Boolean);
-  if (parts.length < 2) return null;
-  return `${parts[parts.length - 2]}/${parts[parts.length - 1]}`;
-}
-
-function pullTitle(prompt: string): string {
-  return (firstLine(prompt).replace(/^#+\s*/, "").replace(/\[scenario:[^\]]*\]/gi, "").trim() || "Changes from a background agent").slice(0, 256);
-}
-
-/** The PR body repeats "Part of #N" from the prompt, never a closing keyword. */
-function pullBody(agent: FakeAgent): string {
-  const lines = [`This pull request was opened by a Cursor background agent (sandbox fake ${agent.id}).`, ""];
-  const partOf = /Part of #(\d+)/i.exec(agent.prompt);
-  if (partOf) lines.push(`Part of #${partOf[1]}`, "");
-  lines.push(`Agent: ${agent.target.url}`);
-  return lines.join("\n");
 }

@@ -84,6 +84,12 @@ export const SERVED_OPERATIONS = [
 
 export type OperationKey = (typeof SERVED_OPERATIONS)[number];
 
+/**
+ * Responses whose documented schema no real answer can satisfy: GET /app/installations
+ * declares `account` as allOf [simple-user, enterprise] (an account that is both at once).
+ */
+const UNSATISFIABLE_RESPONSE_SCHEMAS: ReadonlySet<string> = new Set(["GET /app/installations 200"]);
+
 export interface ValidationIssue {
   resource: string;
   field: string;
@@ -304,6 +310,7 @@ export class GitHubOpenApi {
    */
   checkResponse(key: OperationKey, status: number, body: unknown): string[] {
     const cacheKey = `${key} ${status}`;
+    if (UNSATISFIABLE_RESPONSE_SCHEMAS.has(cacheKey)) return [];
     let validate = this.responseValidators.get(cacheKey);
     if (validate === undefined) {
       const schema = this.responseSchema(key, status);

@@ -106,8 +106,9 @@ export class World {
     const example = rewriteAddresses(examplePayload(event, action), ctx.api, ctx.web);
     const payload: Json = { ...example, action };
     for (const [key, value] of Object.entries(entities)) {
-      payload[key] =
-        value && typeof value === "object" && !Array.isArray(value) ? overlay(example[key], value as Json) : value;
+      // `changes` says exactly what changed: an example's own changes must not leak into it.
+      const merge = key !== "changes" && value && typeof value === "object" && !Array.isArray(value);
+      payload[key] = merge ? overlay(example[key], value as Json) : value;
     }
     payload.repository = overlay(example.repository, repository(ctx, repo));
     payload.sender = user(ctx, actor);

@@ -82,7 +82,8 @@ function sentences(description: string): string[] {
 }
 
 function titleOf(text: string): string {
-  const clean = text.replace(/\s+/g, " ").replace(/<!--|-->/g, "").trim().replace(/[.!?]+$/, "");
+  const spaced = text.replace(/\s+/g, " ").replace(/<!--|-->/g, "").trim();
+  const clean = spaced.replace(/[.!?]+$/, "") || spaced;
   if (clean.length <= TITLE_MAX) return clean;
   const cut = clean.slice(0, TITLE_MAX - 1);
   return `${cut.slice(0, Math.max(cut.lastIndexOf(" "), 40))}…`;
@@ -95,7 +96,6 @@ export function planTasks(request: PlanningRequest): FakePlanTask[] {
     found.length > 0
       ? found
       : sentences(request.description).map((text) => ({ text, details: [] }));
-  if (items.length === 0) items.push({ text: request.title || "Carry out the epic", details: [] });
 
   const tasks: FakePlanTask[] = [];
   for (const item of items) {
@@ -113,6 +113,11 @@ export function planTasks(request: PlanningRequest): FakePlanTask[] {
       "- The tests pass.",
     ].join("\n");
     tasks.push({ id, title, details, deps: previous && /\bafter\b/i.test(item.text) ? [previous.id] : [] });
+  }
+  // A plan needs at least one task; with nothing usable, the epic itself is the task.
+  if (tasks.length === 0) {
+    const title = titleOf(request.title) || "Carry out the epic";
+    tasks.push({ id: "t1", title, details: `${title}\n\nAcceptance criteria:\n- The tests pass.`, deps: [] });
   }
   return tasks;
 }

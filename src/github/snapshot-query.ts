@@ -68,8 +68,9 @@ export function buildSnapshotQuery(branchCount: number): string {
 ${aliases.join("\n")}
   }
 }
-
-fragment TaskPullRequest on PullRequest {${PULL_REQUEST_FIELDS}
+${
+  // GraphQL rejects a fragment that is defined but not used.
+  branchCount > 0 ? `\nfragment TaskPullRequest on PullRequest {${PULL_REQUEST_FIELDS}\n}` : ""
 }`;
 }
 
