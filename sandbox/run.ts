@@ -4,33 +4,13 @@
  * them, plays a person who files an epic and starts it, and prints what happens until the
  * epic is closed. Exit code 0 when the epic closed, 1 on timeout or failure.
  */
-import { spawn, spawnSync } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
-import { createServer } from "node:net";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { epicBody, freePort, openEpic, PERSON, ROOT, seedRepository, startApp, waitFor, waitForApp } from "./harness.js";
 import { SCENARIOS, startSandbox } from "./index.js";
 import type { Sandbox, TranscriptEvent } from "./index.js";
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const REPO = "octo-org/demo";
-const OWNER = "octo-org";
-const PERSON = "alice";
-
-const TODO_BULLETS = [
-  "Add a Todo model with a title and a done flag",
-  "Add an in-memory store to create, list, complete and delete todos",
-  "Add a REST API over the store, after the store exists",
-  "Add input validation to the API with clear error messages",
-  "Add a README section that documents the API",
-  "Add pagination to the list endpoint",
-  "Add due dates to todos",
-  "Add filtering by done state",
-  "Add a command-line client",
-  "Add end-to-end tests for the API",
-];
 
 interface Options {
   scenario: string;
@@ -118,78 +98,6 @@ function ensureBuilt(): void {
   if (build.status !== 0) throw new Error("npm run build failed; fix the errors above and run the sandbox again");
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
-function startApp(sandbox: Sandbox, port: number, verbose: boolean): ChildProcess {
-  const env: Record<string, string | undefined> = {
-    ...process.env,
-    ...sandbox.env,
-    PORT: String(port),
-    HOST: "127.0.0.1",
-    PUBLIC_URL: sandbox.env.PUBLIC_URL ?? `http://127.0.0.1:${port}`,
-    LOG_LEVEL: verbose ? "debug" : sandbox.env.LOG_LEVEL!,
-    NODE_ENV: "development",
-    // Heal lost or never-sent webhooks (EXPIRED agents send none) within seconds, not minutes.
-    ORCHESTRA_RESYNC_INTERVAL_MS: process.env.ORCHESTRA_RESYNC_INTERVAL_MS ?? "5000",
-    ORCHESTRA_DEBOUNCE_MS: process.env.ORCHESTRA_DEBOUNCE_MS ?? "100",
-  };
-  // Probot narrows LOG_LEVEL's type in NodeJS.ProcessEnv; the values above are valid levels.
-  const child = spawn(process.execPath, [join(ROOT, "lib", "main.js")], {
-    cwd: ROOT,
-    env: env as NodeJS.ProcessEnv,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const relay = (chunk: Buffer) => {
-    for (const line of chunk.toString("utf8").split(/\r?\n/)) if (line.trim()) print("app", line);
-  };
-  child.stdout?.on("data", relay);
-  child.stderr?.on("data", relay);
-  return child;
-}
-
-async function waitForApp(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the app exited with code ${child.exitCode} before listening`);
-    try {
-      await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) });
-      return;
-    } catch {
-      await new Promise((resolveWait) => setTimeout(resolveWait, 150));
-    }
-  }
-  throw new Error(`the app did not answer on ${url} within ${timeoutMs / 1000} s`);
-}
-
-async function waitFor(check: () => boolean, deadline: number, child: ChildProcess): Promise<boolean> {
-  while (Date.now() < deadline) {
-    if (check()) return true;
-    if (child.exitCode !== null) throw new Error(`the app exited with code ${child.exitCode}`);
-    await new Promise((resolveWait) => setTimeout(resolveWait, 100));
-  }
-  return check();
-}
-
-function epicBody(tasks: number): string {
-  const bullets = Array.from({ length: tasks }, (_, index) => TODO_BULLETS[index] ?? `Add extra feature number ${index + 1}`);
-  return [
-    "A small todo application, built one pull request at a time.",
-    "",
-    ...bullets.map((bullet) => `- ${bullet}`),
-    "",
-  ].join("\n");
-}
-
 function summary(sandbox: Sandbox): void {
   const github = sandbox.github;
   const deliveries = github.deliveries;
@@ -215,7 +123,10 @@ async function main(): Promise<number> {
   const port = await freePort();
   const appUrl = `http://127.0.0.1:${port}`;
   sandbox.setAppUrl(appUrl);
-  const child = startApp(sandbox, port, options.verbose);
+  const child = startApp(sandbox, port, {
+    env: { LOG_LEVEL: options.verbose ? "debug" : (sandbox.env.LOG_LEVEL ?? "warn") },
+    onLine: (line) => print("app", line),
+  });
   const stopAll = async () => {
     if (child.exitCode === null) child.kill("SIGTERM");
     await sandbox.stop();
@@ -229,30 +140,21 @@ async function main(): Promise<number> {
     print("info", `the app listens on ${appUrl}`);
     const deadline = Date.now() + options.timeoutMs;
     const github = sandbox.github;
-    github.createRepo(REPO, {
-      ownerType: "Organization",
-      files: {
-        "README.md": "# demo\n\nA todo application.\n",
-        "package.json": `${JSON.stringify({ name: "demo", version: "0.1.0", type: "module", scripts: { test: "vitest run" } }, null, 2)}\n`,
-      },
-    });
-    github.installApp(OWNER);
-    github.addCollaborator(REPO, PERSON, "admin");
-    const epic = github.openIssue(REPO, PERSON, { title: "Build a todo app", body: epicBody(options.tasks) });
-    github.addLabel(REPO, epic, "epic", PERSON);
+    const repo = seedRepository(sandbox);
+    const epic = openEpic(sandbox, repo, epicBody(options.tasks));
 
-    const planned = await waitFor(() => github.issue(REPO, epic).body.includes("<!-- orchestra:plan"), deadline, child);
+    const planned = await waitFor(() => github.issue(repo, epic).body.includes("<!-- orchestra:plan"), deadline, child);
     if (!planned) {
       print("info", "✗ no plan appeared in the issue before the timeout");
       summary(sandbox);
       return 1;
     }
     print("info", `the plan is in issue #${epic}; ${PERSON} starts it`);
-    github.comment(REPO, epic, "/orchestra start", PERSON);
+    github.comment(repo, epic, "/orchestra start", PERSON);
 
-    const closed = await waitFor(() => github.issue(REPO, epic).state === "closed", deadline, child);
+    const closed = await waitFor(() => github.issue(repo, epic).state === "closed", deadline, child);
     await github.idle().catch(() => undefined);
-    console.log("\n──── final body of issue #%d ────\n%s\n────", epic, github.issue(REPO, epic).body);
+    console.log("\n──── final body of issue #%d ────\n%s\n────", epic, github.issue(repo, epic).body);
     summary(sandbox);
     if (!closed) {
       print("info", `✗ the epic was not closed within ${options.timeoutMs / 1000} s`);
