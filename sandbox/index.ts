@@ -34,6 +34,8 @@ export interface SandboxOptions {
   logLevel?: string;
   /** Check GitHub responses against GitHub's documented schemas too (slower first calls). */
   validateResponses?: boolean;
+  /** Keep a timed log of GitHub requests (the benchmark's latency figures). */
+  logRequests?: boolean;
 }
 
 export interface Sandbox extends EventEmitter<{ event: [TranscriptEvent] }> {
@@ -73,6 +75,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     ciDelayMs: options.ciDelayMs ?? 150,
     transcript,
     validateResponses: options.validateResponses ?? false,
+    logRequests: options.logRequests ?? false,
   });
   const cursor = new FakeCursor({
     github,

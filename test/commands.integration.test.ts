@@ -188,7 +188,9 @@ describe("slash commands on an epic", () => {
       await agentFinished(agent);
       expect(count(world, "merge")).toBe(0);
       expect(count(world, "cursor create")).toBe(0);
-      expect(world.body).toContain(`id=t1 state=pr_open attempt=1 agent=bc-1 pr=${pull.number}`);
+      // The open PR is not written to the body (found again at every read); the status shows it.
+      expect(world.body).toContain("id=t1 state=running attempt=1 agent=bc-1");
+      expect(world.comments.find((c) => c.id === STATUS_COMMENT_ID)!.body).toContain(`#${pull.number}`);
       expect(count(world, "cursor stop")).toBe(0); // pausing lets running agents finish
       expect(world.body).toContain("status=paused");
       const status = world.comments.find((c) => c.id === STATUS_COMMENT_ID)!.body;

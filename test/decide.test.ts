@@ -140,10 +140,10 @@ describe("ready tasks, concurrency and deps", () => {
 });
 
 describe("agent FINISHED with a PR", () => {
-  it("records pr_open and waits for checks", () => {
+  it("sees the PR, writes nothing (it is found again at every read) and waits for checks", () => {
     const plan = makePlan([makeTask("t1", { state: "running", attempt: 1, agent: "bc-1" })], { runs: 1 });
     const decision = run(plan, withPr({ checks: "pending" }));
-    expect(decision.patch).toEqual({ tasks: [{ id: "t1", state: "pr_open", pr: 12 }] });
+    expect(decision.patch).toEqual({});
     expect(decision.steps).toEqual([]);
     expect(decision.waiting["t1"]).toBe("checks");
   });
@@ -310,7 +310,7 @@ describe("PR checks red", () => {
     expect(decision.steps).toEqual([]);
     expect(decision.patch).toEqual({
       status: "paused",
-      tasks: [{ id: "t1", state: "failed", reason: "checks are failing on #12" }],
+      tasks: [{ id: "t1", pr: 12, state: "failed", reason: "checks are failing on #12" }],
     });
     expect(comments(decision)).toHaveLength(1);
     expect(comments(decision)[0]?.body).toContain("Failing: test, lint. 2 follow-ups");
@@ -378,7 +378,7 @@ describe("merge conflict", () => {
     expect(decision.steps).toEqual([]);
     expect(decision.patch).toEqual({
       status: "paused",
-      tasks: [{ id: "t1", state: "failed", reason: "#12 has a merge conflict" }],
+      tasks: [{ id: "t1", pr: 12, state: "failed", reason: "#12 has a merge conflict" }],
     });
     expect(comments(decision)).toHaveLength(1);
   });

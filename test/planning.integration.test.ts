@@ -57,6 +57,10 @@ function snapshotResponse(body: string) {
   };
 }
 
+function issueResponse(body: string) {
+  return { data: { repository: { issue: snapshotResponse(body).data.repository.issue } } };
+}
+
 function mockRepoContext(github: nock.Scope) {
   github
     .get(`${REPO}/contents`)
@@ -91,8 +95,8 @@ describe("planning an epic", () => {
       .reply(200, () => snapshotResponse(body));
     mockRepoContext(github);
     github
-      .get(`${REPO}/issues/1`)
-      .reply(200, () => ({ number: 1, title: "Spelling error in the README file", body, state: "open" }))
+      .post("/graphql", (request: { query: string }) => request.query.includes("query OrchestraIssue"))
+      .reply(200, () => issueResponse(body))
       .get(`${REPO}/issues/1/comments`)
       .query(true)
       .reply(200, [])
@@ -139,11 +143,11 @@ describe("planning an epic", () => {
     github
       .post(`${REPO}/issues/1/reactions`)
       .reply(201, {})
-      .post("/graphql")
+      .post("/graphql", (request: { query: string }) => request.query.includes("query OrchestraSnapshot"))
       .times(2)
       .reply(200, () => snapshotResponse(body))
-      .get(`${REPO}/issues/1`)
-      .reply(200, () => ({ number: 1, title: "t", body, state: "open" }))
+      .post("/graphql", (request: { query: string }) => request.query.includes("query OrchestraIssue"))
+      .reply(200, () => issueResponse(body))
       .get(`${REPO}/issues/1/comments`)
       .query(true)
       .reply(200, [])

@@ -14,7 +14,7 @@ import { ApiError } from "./errors.js";
 import * as issueOps from "./issue-ops.js";
 import { GitHubOpenApi } from "./openapi.js";
 import * as pullOps from "./pull-ops.js";
-import { createGitHubHandler } from "./server.js";
+import { createGitHubHandler, type RequestLogEntry } from "./server.js";
 import type { ResponseProblem, ValidationFailure } from "./server.js";
 import type { ShapeContext } from "./shapes.js";
 import { GitHubState, isoNow, nodeId } from "./state.js";
@@ -26,7 +26,7 @@ import type { CiCompleted, CiHook } from "./world.js";
 
 export type { CiCompleted, CiHook } from "./world.js";
 export type { WebhookDelivery, WebhookTarget } from "./webhooks.js";
-export type { ValidationFailure, ResponseProblem } from "./server.js";
+export type { ValidationFailure, ResponseProblem, RequestLogEntry } from "./server.js";
 
 export interface FakeGitHubOptions {
   appId?: number;
@@ -45,6 +45,8 @@ export interface FakeGitHubOptions {
   validateResponses?: boolean;
   /** Fixed port (0 = any free port). */
   port?: number;
+  /** Keep a timed log of every request (`requestLog`), for the benchmark. */
+  logRequests?: boolean;
 }
 
 /** A person acting in the sandbox, by login. */
@@ -124,13 +126,22 @@ export class FakeGitHub {
     );
   }
 
+  /** Every request with its time, when `logRequests` is set. */
+  readonly requestLog: RequestLogEntry[] = [];
+
   async start(): Promise<{ url: string }> {
     if (this.listening) return { url: this.listening.url };
     const handler = createGitHubHandler(
       this.world,
       this.openapi,
       this.auth,
-      { counter: this.counter, validationErrors: this.validationErrors, responseErrors: this.responseErrors, unknownRoutes: this.unknownRoutes },
+      {
+        counter: this.counter,
+        validationErrors: this.validationErrors,
+        responseErrors: this.responseErrors,
+        unknownRoutes: this.unknownRoutes,
+        ...(this.options.logRequests ? { log: this.requestLog } : {}),
+      },
       { validateResponses: this.options.validateResponses ?? false },
     );
     this.listening = await listenOnLoopback(handler, this.options.port ?? 0);
@@ -232,7 +243,14 @@ export class FakeGitHub {
   /** Creates `owner/name` with one initial commit holding `files` on the default branch. */
   createRepo(
     fullName: string,
-    options: { defaultBranch?: string; files?: Record<string, string>; private?: boolean; description?: string; ownerType?: "Organization" | "User" } = {},
+    options: {
+      defaultBranch?: string;
+      files?: Record<string, string>;
+      private?: boolean;
+      description?: string;
+      ownerType?: "Organization" | "User";
+      deleteBranchOnMerge?: boolean;
+    } = {},
   ): void {
     const [ownerLogin, name] = fullName.split("/");
     if (!ownerLogin || !name) throw new Error(`FakeGitHub: repository names look like owner/name, not ${fullName}`);
@@ -248,6 +266,7 @@ export class FakeGitHub {
       description: options.description ?? null,
       private: options.private ?? false,
       defaultBranch: options.defaultBranch ?? "main",
+      deleteBranchOnMerge: options.deleteBranchOnMerge ?? false,
       createdAt: now,
       pushedAt: now,
       branches: new Map(),

@@ -312,6 +312,10 @@ export function mergePull(
   issue.updatedAt = now;
   world.transcript.record("merge", `${actor.login} merged PR #${number} into ${pull.baseRef} (${method}) at ${short(commit.sha)}`);
   world.webhook(repo, "pull_request", "closed", actor, { number, pull_request: shapes.pullRequest(world.ctx, repo, pull) }, `#${number} (merged)`);
+  if (repo.deleteBranchOnMerge && repo.branches.has(pull.headRef)) {
+    repo.branches.delete(pull.headRef);
+    world.transcript.record("branch", `GitHub deleted branch ${pull.headRef} (delete head branches on merge)`);
+  }
 
   // Other pull requests on this base must be re-checked for mergeability.
   for (const other of repo.pulls.values()) {

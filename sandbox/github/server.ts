@@ -30,8 +30,18 @@ export interface ResponseProblem {
   problems: string[];
 }
 
+/** One request the app made, for the benchmark's latency figures. */
+export interface RequestLogEntry {
+  at: number;
+  key: string;
+  /** The issue the request concerns, when its path or GraphQL variables name one. */
+  issue?: number;
+}
+
 export interface ServerRecords {
   counter: RequestCounter;
+  /** Every request with its time; the benchmark reads it, so it is kept only when asked for. */
+  log?: RequestLogEntry[];
   validationErrors: ValidationFailure[];
   responseErrors: ResponseProblem[];
   unknownRoutes: string[];
@@ -104,6 +114,8 @@ export function createGitHubHandler(
     }
     const key = match.operation.key;
     records.counter.add(key);
+    const issueInPath = /\/issues\/(\d+)/.exec(path)?.[1];
+    records.log?.push({ at: Date.now(), key, ...(issueInPath ? { issue: Number(issueInPath) } : {}) });
 
     let raw: Buffer;
     try {
@@ -209,6 +221,8 @@ export function createGitHubHandler(
     }
     const name = typeof body.operationName === "string" ? body.operationName : /(?:query|mutation)\s+(\w+)/.exec(String(body.query ?? ""))?.[1];
     records.counter.add(`graphql ${name ?? "(anonymous)"}`);
+    const issueVariable = (body.variables as { issue?: unknown } | undefined)?.issue;
+    records.log?.push({ at: Date.now(), key: `graphql ${name ?? "(anonymous)"}`, ...(typeof issueVariable === "number" ? { issue: issueVariable } : {}) });
     const installation = world.state.installations.get(caller.installationId);
     const result = await executeGraphql(body, { world, installationOwner: installation?.account.login ?? "" });
     sendJson(res, 200, result, { ...common, ...limits.headers(callerKey(caller), "graphql", true) });

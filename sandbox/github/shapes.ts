@@ -173,7 +173,7 @@ export function repository(
     allow_merge_commit: true,
     allow_rebase_merge: true,
     allow_auto_merge: false,
-    delete_branch_on_merge: false,
+    delete_branch_on_merge: repo.deleteBranchOnMerge,
     allow_update_branch: true,
     network_count: 0,
     subscribers_count: 0,

@@ -179,6 +179,8 @@ export interface Repo {
   description: string | null;
   private: boolean;
   defaultBranch: string;
+  /** GitHub's "Automatically delete head branches" setting. */
+  deleteBranchOnMerge: boolean;
   createdAt: string;
   pushedAt: string;
   branches: Map<string, string>;

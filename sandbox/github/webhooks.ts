@@ -74,6 +74,8 @@ export interface WebhookDelivery {
   status: number | null;
   error?: string;
   queuedAt: number;
+  /** When the request left (deliveries are sent one at a time, so later than queued). */
+  sentAt?: number;
   deliveredAt?: number;
   payload: Json;
 }
@@ -132,6 +134,7 @@ export class WebhookSender {
       return;
     }
     const body = JSON.stringify(delivery.payload);
+    delivery.sentAt = Date.now();
     try {
       const response = await fetch(target.url, {
         method: "POST",

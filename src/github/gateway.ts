@@ -1,6 +1,6 @@
 import type { ProbotOctokit } from "probot";
 import { toPullRequestView } from "./pull-request-view.js";
-import { buildSnapshotQuery, type GqlSnapshot } from "./snapshot-query.js";
+import { buildSnapshotQuery, ISSUE_QUERY, type GqlIssue, type GqlSnapshot } from "./snapshot-query.js";
 import type { PullRequestView } from "../orchestration/snapshot.js";
 
 export type Octokit = InstanceType<typeof ProbotOctokit>;
@@ -20,6 +20,8 @@ export interface IssueRead {
 
 export interface SnapshotRead {
   defaultBranch: string;
+  /** The repository deletes merged head branches itself ("Automatically delete head branches"). */
+  deleteBranchOnMerge: boolean;
   issue: IssueRead | null;
   /** The newest same-repository PR of each branch asked for. */
   pulls: Map<string, PullRequestView>;
@@ -54,7 +56,7 @@ export class GitHubGateway {
     branches.forEach((branch, i) => (variables[`b${i}`] = branch));
     const data = await this.octokit.graphql<GqlSnapshot>(buildSnapshotQuery(branches.length), variables);
     const repository = data.repository;
-    if (!repository) return { defaultBranch: "main", issue: null, pulls: new Map() };
+    if (!repository) return { defaultBranch: "main", deleteBranchOnMerge: false, issue: null, pulls: new Map() };
     const pulls = new Map<string, PullRequestView>();
     branches.forEach((branch, i) => {
       const nodes = repository[`b${i}`]?.nodes ?? [];
@@ -66,6 +68,7 @@ export class GitHubGateway {
     const issue = repository.issue;
     return {
       defaultBranch: repository.defaultBranchRef?.name ?? "main",
+      deleteBranchOnMerge: repository.deleteBranchOnMerge,
       issue: issue && {
         number: issue.number,
         title: issue.title,
@@ -77,14 +80,24 @@ export class GitHubGateway {
     };
   }
 
+  /**
+   * The issue as it is now, read right before Orchestra writes its body. GraphQL rather than
+   * REST: it is one request either way, and it leaves the REST budget to writes.
+   */
   async getIssue(issueNumber: number): Promise<IssueRead> {
-    const { data } = await this.octokit.rest.issues.get({ ...this.repo, issue_number: issueNumber });
+    const data = await this.octokit.graphql<GqlIssue>(ISSUE_QUERY, {
+      owner: this.repo.owner,
+      repo: this.repo.repo,
+      issue: issueNumber,
+    });
+    const issue = data.repository?.issue;
+    if (!issue) throw new Error(`issue #${issueNumber} of ${this.fullName} is not readable`);
     return {
-      number: data.number,
-      title: data.title,
-      body: data.body ?? "",
-      state: data.state === "closed" ? "closed" : "open",
-      createdAt: data.created_at,
+      number: issue.number,
+      title: issue.title,
+      body: issue.body,
+      state: issue.state === "OPEN" ? "open" : "closed",
+      createdAt: issue.createdAt,
     };
   }
 

@@ -56,6 +56,7 @@ export function buildSnapshotQuery(branchCount: number): string {
   return `query OrchestraSnapshot(${variables.join(", ")}) {
   repository(owner: $owner, name: $repo) {
     nameWithOwner
+    deleteBranchOnMerge
     defaultBranchRef { name }
     issue(number: $issue) {
       number
@@ -72,6 +73,19 @@ ${
   // GraphQL rejects a fragment that is defined but not used.
   branchCount > 0 ? `\nfragment TaskPullRequest on PullRequest {${PULL_REQUEST_FIELDS}\n}` : ""
 }`;
+}
+
+/** The issue alone: the re-read before every write of the body. */
+export const ISSUE_QUERY = `query OrchestraIssue($owner: String!, $repo: String!, $issue: Int!) {
+  repository(owner: $owner, name: $repo) {
+    issue(number: $issue) { number title body state createdAt }
+  }
+}`;
+
+export interface GqlIssue {
+  repository: {
+    issue: { number: number; title: string; body: string; state: "OPEN" | "CLOSED"; createdAt: string } | null;
+  } | null;
 }
 
 export interface GqlCheckRun {
@@ -130,6 +144,7 @@ export interface GqlPullRequest {
 export interface GqlSnapshot {
   repository: {
     nameWithOwner: string;
+    deleteBranchOnMerge: boolean;
     defaultBranchRef: { name: string } | null;
     issue: {
       number: number;

@@ -112,7 +112,7 @@ class Planner {
 
   /** A task failed for good: one comment saying why and how to continue, and the epic pauses. */
   fail(task: Task, key: string, reason: string, detail: string, change: Omit<TaskPatch, "id"> = {}): void {
-    this.set(task, { ...change, state: "failed", reason });
+    this.set(task, { ...(task.pr ? { pr: task.pr } : {}), ...change, state: "failed", reason });
     this.comment(key, messages.taskFailed(task.id, reason, detail));
     this.pause(`${task.id} failed`, key, false);
   }
@@ -299,7 +299,9 @@ function observeTask(p: Planner, task: Task): void {
     return;
   }
   if (pr) {
-    if (task.state !== "pr_open" || task.pr !== pr.number) p.set(task, { state: "pr_open", pr: pr.number });
+    // Derived, not written: the branch's PR is found again at every read, so recording it
+    // would cost a body write and a status edit per task for nothing the body needs.
+    Object.assign(task, { state: "pr_open", pr: pr.number });
     return followPullRequest(p, task, pr);
   }
   if (task.state === "pr_open") {
@@ -385,7 +387,8 @@ function mergeTask(p: Planner, task: Task, pr: PullRequestView): void {
   // Optimistic: later steps in this decision (launches of dependants) only run if the merge did.
   Object.assign(task, { state: "merged" });
   p.merges.push({ step, task, pr: pr.number, pending });
-  if (p.config.deleteBranch) {
+  // A repository that deletes merged head branches itself needs no request for it.
+  if (p.config.deleteBranch && !p.snapshot.repo.deleteBranchOnMerge) {
     p.decision.steps.push({ effect: { kind: "delete-branch", branch: pr.headRef }, soft: true });
   }
 }

@@ -98,7 +98,12 @@ export async function reconcile(ref: EpicRef, intents: Intent[], deps: Reconcile
   const observations = await observe(ref, parsed.plan, observed, deps);
   const snapshot: Snapshot = {
     now: (deps.now ?? Date.now)(),
-    repo: { owner: ref.owner, name: ref.repo, defaultBranch: observed.defaultBranch },
+    repo: {
+      owner: ref.owner,
+      name: ref.repo,
+      defaultBranch: observed.defaultBranch,
+      deleteBranchOnMerge: observed.deleteBranchOnMerge,
+    },
     issue: {
       number: ref.issueNumber,
       title: observed.issue!.title,
@@ -417,9 +422,12 @@ function statusView(
     issueNumber: ref.issueNumber,
     waitingFor: decision.waitingFor,
     budget: { used: plan.runs, limit: budgetLimit },
-    tasks: plan.tasks.map((task) => {
-      const observation = snapshot.observations[task.id];
-      const agent = task.agent ? deps.agents.peek(task.agent) : undefined;
+    tasks: plan.tasks.map((written) => {
+      const observation = snapshot.observations[written.id];
+      const agent = written.agent ? deps.agents.peek(written.agent) : undefined;
+      // An open PR is not written to the body (it is found again at every read): show it here.
+      const openPr = written.state === "running" && observation?.pr?.state === "open" ? observation.pr : undefined;
+      const task: Task = openPr ? { ...written, state: "pr_open", pr: openPr.number } : written;
       return {
         task,
         ...(observation?.pr ? { prUrl: observation.pr.url } : task.pr ? { prUrl: `${deps.webUrl}/${ref.owner}/${ref.repo}/pull/${task.pr}` } : {}),

@@ -64,7 +64,7 @@ export type Intent =
 
 export interface Snapshot {
   now: number;
-  repo: { owner: string; name: string; defaultBranch: string };
+  repo: { owner: string; name: string; defaultBranch: string; deleteBranchOnMerge?: boolean };
   issue: { number: number; title: string; state: "open" | "closed"; body: string; createdAt?: string };
   parsed: ParsedBody;
   /** Keyed by task id; present for every task that has been launched. */

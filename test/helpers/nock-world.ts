@@ -95,13 +95,14 @@ export class NockWorld {
       })
       .post("/graphql")
       .reply((_uri, request) => {
+        const query = (request as { query: string }).query;
+        if (query.includes("query OrchestraIssue")) {
+          // The re-read before a write.
+          this.record("GET issue");
+          return [200, { data: { repository: { issue: this.issueJson() } } }];
+        }
         this.record("graphql OrchestraSnapshot");
         return [200, this.snapshot(request as { variables: Record<string, string> })];
-      })
-      .get(`${REPO_PATH}/issues/1`)
-      .reply(() => {
-        this.record("GET issue");
-        return [200, { number: 1, title: "Epic", body: this.body, state: this.issueState.toLowerCase(), created_at: "2026-01-01T00:00:00Z" }];
       })
       .patch(`${REPO_PATH}/issues/1`)
       .reply((_uri, request) => {
@@ -228,11 +229,16 @@ export class NockWorld {
     };
   }
 
+  private issueJson() {
+    return { number: 1, title: "Epic", body: this.body, state: this.issueState, createdAt: "2026-01-01T00:00:00Z", author: { login: OWNER } };
+  }
+
   private snapshot(request: { variables: Record<string, string> }) {
     const repository: Record<string, unknown> = {
       nameWithOwner: `${OWNER}/${NAME}`,
+      deleteBranchOnMerge: false,
       defaultBranchRef: { name: "master" },
-      issue: { number: 1, title: "Epic", body: this.body, state: this.issueState, createdAt: "2026-01-01T00:00:00Z", author: { login: OWNER } },
+      issue: this.issueJson(),
     };
     for (const [key, branch] of Object.entries(request.variables)) {
       if (!/^b\d+$/.test(key)) continue;

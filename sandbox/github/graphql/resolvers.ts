@@ -391,6 +391,9 @@ export class RepositoryNode {
   get isPrivate(): boolean {
     return this.repo.private;
   }
+  get deleteBranchOnMerge(): boolean {
+    return this.repo.deleteBranchOnMerge;
+  }
   owner(): ActorNode {
     return new ActorNode(this.world, this.repo.owner);
   }

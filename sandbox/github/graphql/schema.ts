@@ -146,6 +146,7 @@ type Repository implements Node {
   owner: RepositoryOwner!
   url: URI!
   isPrivate: Boolean!
+  deleteBranchOnMerge: Boolean!
   defaultBranchRef: Ref
   issue(number: Int!): Issue
   pullRequest(number: Int!): PullRequest
