@@ -36,6 +36,7 @@ export function createApp(options: OrchestraAppOptions = {}) {
       }),
     );
     addHandler(healthHandler(orchestra));
+    addHandler(orchestra.metrics.handler());
 
     if (env.resyncIntervalMs > 0) startResync(orchestra, env.resyncIntervalMs);
     options.onReady?.(orchestra);

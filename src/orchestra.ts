@@ -10,6 +10,7 @@ import { parseConfigText, type ConfigResult } from "./orchestration/config.js";
 import { reconcile, type EpicRef } from "./orchestration/reconcile.js";
 import { Scheduler } from "./orchestration/scheduler.js";
 import type { Intent } from "./orchestration/snapshot.js";
+import { Metrics } from "./metrics.js";
 import { TtlCache } from "./ttl-cache.js";
 
 const WRITE_ROLES = new Set(["admin", "maintain", "write"]);
@@ -22,6 +23,7 @@ const CONFIG_TTL_MS = 60_000;
  */
 export class Orchestra {
   readonly scheduler: Scheduler;
+  readonly metrics = new Metrics();
   readonly agents = new AgentCache();
   readonly cursor: CursorClient | null;
   private readonly permissions = new TtlCache<string, string>(PERMISSION_TTL_MS);
@@ -51,6 +53,12 @@ export class Orchestra {
       reconcile: (ref, intents) => this.reconcile(ref, intents),
       log: log.child({ name: "scheduler" }),
       debounceMs: env.debounceMs,
+      onRunStart: (waitedMs, behindRun) =>
+        this.metrics.eventToReconcile.observe({ wait: behindRun ? "behind_run" : "idle" }, waitedMs / 1000),
+      onRunEnd: (durationMs, outcome) => {
+        this.metrics.reconcileDuration.observe({ outcome }, durationMs / 1000);
+        this.metrics.reconciles.inc({ outcome });
+      },
     });
   }
 

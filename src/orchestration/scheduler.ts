@@ -14,6 +14,9 @@ export type ReconcileFn = (ref: EpicRef, intents: Intent[]) => Promise<Reconcile
 interface Entry {
   ref: EpicRef;
   intents: Intent[];
+  /** When the oldest event not yet handled arrived, and whether a run was under way then. */
+  firstEventAt?: number;
+  arrivedBehindRun?: boolean;
   timer?: NodeJS.Timeout;
   dueAt?: number;
   running?: Promise<void>;
@@ -32,6 +35,10 @@ export interface SchedulerOptions {
   maxFailures?: number;
   /** Reconciles running at once across all epics, so a resync of many epics stays within the API budget. */
   maxConcurrent?: number;
+  /** Told, at the start of each run, how long its oldest event waited. */
+  onRunStart?: (waitedMs: number, behindRun: boolean) => void;
+  /** Told, at the end of each run, how long it took and how it ended. */
+  onRunEnd?: (durationMs: number, outcome: "ok" | "error") => void;
 }
 
 export class Scheduler {
@@ -61,6 +68,10 @@ export class Scheduler {
     }
     entry.ref = ref;
     entry.intents.push(...intents);
+    if (entry.firstEventAt === undefined) {
+      entry.firstEventAt = Date.now();
+      entry.arrivedBehindRun = entry.running !== undefined;
+    }
     if (entry.running) {
       entry.again = true;
       return;
@@ -115,6 +126,12 @@ export class Scheduler {
       return;
     }
     this.active++;
+    const startedAt = Date.now();
+    if (entry.firstEventAt !== undefined) {
+      this.options.onRunStart?.(startedAt - entry.firstEventAt, entry.arrivedBehindRun === true);
+    }
+    entry.firstEventAt = undefined;
+    entry.arrivedBehindRun = undefined;
     const intents = entry.intents;
     entry.intents = [];
     entry.again = false;
@@ -125,6 +142,7 @@ export class Scheduler {
         this.waiting.shift()?.();
       })
       .then((result) => {
+        this.options.onRunEnd?.(Date.now() - startedAt, "ok");
         entry.failures = 0;
         entry.running = undefined;
         if (entry.again || entry.intents.length > 0) this.arm(key, entry, this.debounceMs);
@@ -132,6 +150,7 @@ export class Scheduler {
         else this.entries.delete(key);
       })
       .catch((error: unknown) => {
+        this.options.onRunEnd?.(Date.now() - startedAt, "error");
         entry.running = undefined;
         entry.failures++;
         // Put the intents back: a command is answered once, by the run that succeeds.

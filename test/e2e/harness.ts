@@ -89,3 +89,107 @@ export function isDone(e2e: E2E): boolean {
 export function taskLines(body: string): string[] {
   return body.split("\n").filter((line) => line.includes("<!-- orchestra:task"));
 }
+
+// ---- reading what happened, for the scenario tests --------------------------------------------
+
+import type { CommentView } from "../../sandbox/index.js";
+
+/** One fake's transcript line, with its place in the whole transcript (times tie at 1 ms). */
+export interface Happening {
+  seq: number;
+  at: number;
+  text: string;
+}
+
+const OPENED_PULL = /opened PR #(\d+) ".*" \((\S+) → /;
+const MERGED_PULL = /^(\S+) merged PR #(\d+) into /;
+const LAUNCHED = /^agent (bc-\S+) launched on (\S+) \(scenario (\S+), attempt (\d+)\)/;
+const AGENT_STATUS = /^agent (bc-\S+) (RUNNING|FINISHED|ERROR|EXPIRED|stopped)\b/;
+
+function happenings(e2e: E2E, kind: string, pattern: RegExp): Array<Happening & { match: RegExpExecArray }> {
+  const found: Array<Happening & { match: RegExpExecArray }> = [];
+  e2e.sandbox.transcript.events.forEach((event, seq) => {
+    const match = event.kind === kind ? pattern.exec(event.text) : null;
+    if (match) found.push({ seq, at: event.at, text: event.text, match });
+  });
+  return found;
+}
+
+/** Pull requests as they were opened, in order. */
+export function pullOpenings(e2e: E2E): Array<Happening & { pr: number; head: string }> {
+  return happenings(e2e, "pull", OPENED_PULL).map(({ match, ...rest }) => ({ ...rest, pr: Number(match[1]), head: match[2]! }));
+}
+
+/** Merges as they happened, in order (a PR merged twice would appear twice). */
+export function pullMerges(e2e: E2E): Array<Happening & { pr: number; by: string }> {
+  return happenings(e2e, "merge", MERGED_PULL).map(({ match, ...rest }) => ({ ...rest, pr: Number(match[2]), by: match[1]! }));
+}
+
+/** Agent launches as the fake Cursor saw them; `agent` is the id's first 11 characters. */
+export function agentLaunches(e2e: E2E): Array<Happening & { agent: string; branch: string; scenario: string; attempt: number }> {
+  return happenings(e2e, "agent", LAUNCHED).map(({ match, ...rest }) => ({
+    ...rest,
+    agent: match[1]!,
+    branch: match[2]!,
+    scenario: match[3]!,
+    attempt: Number(match[4]),
+  }));
+}
+
+/** Agent status changes (`stopped` included), in order. */
+export function agentStatuses(e2e: E2E): Array<Happening & { agent: string; status: string }> {
+  return happenings(e2e, "agent", AGENT_STATUS).map(({ match, ...rest }) => ({ ...rest, agent: match[1]!, status: match[2]! }));
+}
+
+/**
+ * The most agents live at once over the run: live from launch until FINISHED, ERROR, EXPIRED
+ * or stopped (a follow-up's RUNNING makes it live again).
+ */
+export function peakLiveAgents(e2e: E2E): number {
+  const live = new Set<string>();
+  let peak = 0;
+  const events = [...agentLaunches(e2e).map((e) => ({ ...e, status: "LAUNCHED" })), ...agentStatuses(e2e)].sort((a, b) => a.seq - b.seq);
+  for (const event of events) {
+    if (event.status === "LAUNCHED" || event.status === "RUNNING") live.add(event.agent);
+    else live.delete(event.agent);
+    peak = Math.max(peak, live.size);
+  }
+  return peak;
+}
+
+/** The seq of the first transcript line of `kind` that matches, or undefined. */
+export function firstHappening(e2e: E2E, kind: string, pattern: RegExp): Happening | undefined {
+  const [first] = happenings(e2e, kind, pattern);
+  return first && { seq: first.seq, at: first.at, text: first.text };
+}
+
+/** Comments on the epic by Orchestra's bot. */
+export function botComments(e2e: E2E): CommentView[] {
+  return e2e.sandbox.github.comments(e2e.repo, e2e.epic).filter((comment) => comment.author === "orchestra[bot]");
+}
+
+/** A comment on the epic as someone other than alice (add them with `addCollaborator` first). */
+export function commentAs(e2e: E2E, login: string, text: string): number {
+  return e2e.sandbox.github.comment(e2e.repo, e2e.epic, text, login);
+}
+
+/** The metadata of a task's line in the body (`state`, `attempt`, `pr`, …), or undefined. */
+export function taskMeta(body: string, id: string): Record<string, string> | undefined {
+  for (const line of taskLines(body)) {
+    const meta = /<!-- orchestra:task ([^>]*?) ?-->/.exec(line)?.[1];
+    if (!meta) continue;
+    const fields = Object.fromEntries(
+      meta
+        .split(/\s+/)
+        .map((pair) => pair.split("="))
+        .filter((pair): pair is [string, string] => pair.length === 2),
+    );
+    if (fields.id === id) return { ...fields, checked: line.startsWith("- [x]") ? "true" : "false" };
+  }
+  return undefined;
+}
+
+/** Values that occur more than once (for "nothing done twice" assertions). */
+export function repeated<T>(values: readonly T[]): T[] {
+  return [...new Set(values.filter((value, index) => values.indexOf(value) !== index))];
+}
