@@ -1,5 +1,6 @@
 import nock from "nock";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import commentEvent from "../fixtures/events/issue_comment.created.json" with { type: "json" };
 import labeledEvent from "../fixtures/events/issues.labeled.json" with { type: "json" };
 import { createTestApp, OPENAI_URL, withInstallation, type TestApp } from "./helpers/app.js";
 
@@ -240,5 +241,60 @@ describe("planning an epic", () => {
     await app.settle();
     expect(app.failures()).toEqual([]);
     expect(github.isDone()).toBe(true);
+  });
+});
+
+describe("re-planning with /orchestra plan", () => {
+  let app: TestApp;
+  afterEach(() => app?.stop());
+
+  it("replaces the tasks that have not started, keeps the rest, and passes the instructions on", async () => {
+    const { NockWorld } = await import("./helpers/nock-world.js");
+    const world = new NockWorld(
+      [
+        "Build a todo app.",
+        "",
+        "<!-- orchestra:plan v1 status=paused runs=1 comment=900 -->",
+        "### Tasks",
+        "- [x] Add the model <!-- orchestra:task id=t1 state=merged attempt=1 agent=bc-1 pr=5 -->",
+        "- [ ] Add the API <!-- orchestra:task id=t2 deps=t1 -->",
+        "- [ ] Write the docs <!-- orchestra:task id=t3 -->",
+        "<!-- orchestra:plan:end -->",
+      ].join("\n"),
+    );
+    world.comments.push({ id: 900, body: "<!-- orchestra:status -->\nold" });
+    app = await createTestApp({ processEnv: { OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: `${OPENAI_URL}/v1` } });
+    const github = nock(API);
+    mockRepoContext(github);
+    const asked = vi.fn((_body: unknown) => true);
+    const llm = nock(OPENAI_URL)
+      .post("/v1/chat/completions", asked)
+      .reply(
+        200,
+        plannerAnswer({
+          tasks: [
+            { id: "a", title: "Add the REST API with validation", details: "", deps: [] },
+            { id: "b", title: "Document the API", details: "", deps: ["a"] },
+          ],
+        }),
+      );
+    const payload = withInstallation(commentEvent as unknown as Record<string, unknown>) as typeof commentEvent;
+    payload.comment = { ...payload.comment, id: 4242, body: "/orchestra plan validate every input" };
+    payload.issue = { ...payload.issue, number: 1, body: world.body, pull_request: undefined } as typeof payload.issue;
+
+    await app.receive("issue_comment", payload);
+    await app.settle();
+
+    expect(app.failures()).toEqual([]);
+    expect(world.body).toContain("- [x] Add the model <!-- orchestra:task id=t1 state=merged attempt=1 agent=bc-1 pr=5 -->");
+    expect(world.body).toContain("- [ ] Add the REST API with validation <!-- orchestra:task id=t2 -->");
+    expect(world.body).toContain("- [ ] Document the API <!-- orchestra:task id=t3 deps=t2 -->");
+    expect(world.body).not.toContain("Write the docs");
+    const prompt = JSON.stringify((asked.mock.calls[0]![0] as { messages: unknown }).messages);
+    expect(prompt).toContain("validate every input");
+    expect(prompt).toContain("Add the model");
+    expect(world.reactions.map((r) => r.content)).toEqual(["eyes", "rocket"]);
+    expect(github.isDone()).toBe(true);
+    expect(llm.isDone()).toBe(true);
   });
 });
