@@ -1,9 +1,8 @@
 import nock from "nock";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import commentEvent from "../fixtures/events/issue_comment.created.json" with { type: "json" };
-import labeledEvent from "../fixtures/events/issues.labeled.json" with { type: "json" };
-import { createTestApp, withInstallation, type TestApp } from "./helpers/app.js";
-import { API, NAME, NockWorld, OWNER, REPO_PATH } from "./helpers/nock-world.js";
+import { createTestApp, type TestApp } from "./helpers/app.js";
+import { epic, issueComment, issuesLabeled, item, seedStatusComment, STATUS_COMMENT_ID } from "./helpers/epic-events.js";
+import { API, NockWorld, REPO_PATH } from "./helpers/nock-world.js";
 
 /**
  * Who may steer an epic: only people with write, maintain or admin permission, as the
@@ -11,49 +10,11 @@ import { API, NAME, NockWorld, OWNER, REPO_PATH } from "./helpers/nock-world.js"
  * ignored without a single request; anyone else gets one polite reply and nothing else happens.
  */
 
-const PLANNED = [
-  "Build a todo app.",
-  "",
-  "<!-- orchestra:plan v1 status=planned comment=900 -->",
-  "### Tasks",
-  "- [ ] Add the model <!-- orchestra:task id=t1 -->",
-  "- [ ] Add the API <!-- orchestra:task id=t2 deps=t1 -->",
-  "<!-- orchestra:plan:end -->",
-].join("\n");
-
-type Sender = { login: string; type?: "User" | "Bot" };
-
-/** A real `issue_comment.created` payload, adapted: this installation, this sender, this comment. */
-function comment(body: string, sender: Sender, options: { id?: number; issueBody?: string; onPull?: number } = {}) {
-  const payload = withInstallation(commentEvent as unknown as Record<string, unknown>) as typeof commentEvent;
-  const user = { ...payload.sender, login: sender.login, type: sender.type ?? "User" };
-  payload.comment = { ...payload.comment, id: options.id ?? 77, body, user };
-  payload.sender = user;
-  const number = options.onPull ?? 1;
-  payload.issue = {
-    ...payload.issue,
-    number,
-    body: options.issueBody ?? PLANNED,
-    pull_request: options.onPull
-      ? {
-          url: `${API}${REPO_PATH}/pulls/${number}`,
-          html_url: `https://github.com/${OWNER}/${NAME}/pull/${number}`,
-          diff_url: `https://github.com/${OWNER}/${NAME}/pull/${number}.diff`,
-          patch_url: `https://github.com/${OWNER}/${NAME}/pull/${number}.patch`,
-        }
-      : undefined,
-  } as typeof payload.issue;
-  return payload;
-}
-
-/** A real `issues.labeled` payload: `sender` adds the `epic` label to issue 1. */
-function labeled(body: string, sender: Sender) {
-  const payload = withInstallation(labeledEvent as unknown as Record<string, unknown>) as typeof labeledEvent;
-  payload.label = { ...payload.label, name: "epic" };
-  payload.issue = { ...payload.issue, body, labels: [...payload.issue.labels, payload.label] };
-  payload.sender = { ...payload.sender, login: sender.login, type: sender.type ?? "User" };
-  return payload;
-}
+const PLANNED = epic(
+  `status=planned comment=${STATUS_COMMENT_ID}`,
+  item("Add the model", "id=t1"),
+  item("Add the API", "id=t2 deps=t1"),
+);
 
 const POLITE_COMMAND_REPLY = (login: string) =>
   `@${login}, sorry: only people with write, maintain or admin permission on this repository can run Orchestra's commands. Nothing was changed.`;
@@ -90,7 +51,7 @@ describe("who may run commands", () => {
 
   async function setup(body = PLANNED): Promise<NockWorld> {
     const world = new NockWorld(body);
-    world.comments.push({ id: 900, body: "<!-- orchestra:status -->\nold" });
+    seedStatusComment(world);
     app = await createTestApp();
     return world;
   }
@@ -103,7 +64,7 @@ describe("who may run commands", () => {
     const world = await setup();
     world.permissions[login] = permission;
 
-    await app.receive("issue_comment", comment("/orchestra start", { login }));
+    await app.receive("issue_comment", issueComment(world, "/orchestra start", { login }));
     await app.settle();
 
     expect(app.failures()).toEqual([]);
@@ -120,7 +81,7 @@ describe("who may run commands", () => {
     const world = await setup();
     world.permissions[login] = permission;
 
-    await app.receive("issue_comment", comment("/orchestra start", { login }));
+    await app.receive("issue_comment", issueComment(world, "/orchestra start", { login }));
     await app.settle();
 
     expect(app.failures()).toEqual([]);
@@ -136,7 +97,7 @@ describe("who may run commands", () => {
     const lookup = nock(API).get(`${REPO_PATH}/collaborators/ghost/permission`).reply(404, { message: "Not Found" });
     const world = await setup();
 
-    await app.receive("issue_comment", comment("/orchestra stop", { login: "ghost" }));
+    await app.receive("issue_comment", issueComment(world, "/orchestra stop", { login: "ghost" }));
     await app.settle();
 
     expect(app.failures()).toEqual([]);
@@ -150,7 +111,7 @@ describe("who may run commands", () => {
     world.permissions["octo-reader"] = "read";
     const pull = world.openPull({ id: "bc-9", status: "RUNNING", branch: "orchestra/1-t1-a1", prompt: "", followups: [] }, "FAILURE");
 
-    await app.receive("issue_comment", comment("/retry", { login: "octo-reader" }, { onPull: pull.number }));
+    await app.receive("issue_comment", issueComment(world, "/retry", { login: "octo-reader", onPull: pull.number }));
     await app.settle();
 
     expect(app.failures()).toEqual([]);
@@ -168,7 +129,7 @@ describe("who may run commands", () => {
     const requests = countRequests(world);
     dispose = requests.dispose;
 
-    await app.receive("issue_comment", comment("/orchestra stop\n/orchestra start", { login, type }));
+    await app.receive("issue_comment", issueComment(world, "/orchestra stop\n/orchestra start", { login, type }));
     await app.settle();
 
     expect(app.failures()).toEqual([]);
@@ -186,21 +147,21 @@ describe("who may run commands", () => {
     dispose = requests.dispose;
 
     // Commands that launch nothing: a running agent's 30 s poll would look overdue once the clock jumps.
-    await app.receive("issue_comment", comment("/orchestra status", { login: "octo-writer" }, { id: 101 }));
+    await app.receive("issue_comment", issueComment(world, "/orchestra status", { login: "octo-writer", id: 101 }));
     await app.settle();
-    await app.receive("issue_comment", comment("/orchestra help", { login: "octo-writer" }, { id: 102 }));
+    await app.receive("issue_comment", issueComment(world, "/orchestra help", { login: "octo-writer", id: 102 }));
     await app.settle();
     expect(requests.permissionLookups()).toHaveLength(1);
 
     // The cache is per person: someone else is asked about.
-    await app.receive("issue_comment", comment("/orchestra status", { login: "Codertocat" }, { id: 103 }));
+    await app.receive("issue_comment", issueComment(world, "/orchestra status", { login: "Codertocat", id: 103 }));
     await app.settle();
     expect(requests.permissionLookups()).toHaveLength(2);
 
     // A minute later the answer may have changed (access revoked): GitHub is asked again, and heard.
     world.permissions["octo-writer"] = "read";
     vi.setSystemTime(Date.now() + 61_000);
-    await app.receive("issue_comment", comment("/orchestra start", { login: "octo-writer" }, { id: 104 }));
+    await app.receive("issue_comment", issueComment(world, "/orchestra start", { login: "octo-writer", id: 104 }));
     await app.settle();
     expect(requests.permissionLookups()).toHaveLength(3);
     expect(world.comments.at(-1)!.body).toBe(POLITE_COMMAND_REPLY("octo-writer"));
@@ -222,7 +183,7 @@ describe("who may make an issue an epic", () => {
     world.permissions["octo-reader"] = "read";
     app = await createTestApp();
 
-    await app.receive("issues", labeled(text, { login: "octo-reader" }));
+    await app.receive("issues", issuesLabeled(text, { login: "octo-reader" }));
     await app.settle();
 
     expect(app.failures()).toEqual([]);
@@ -240,7 +201,7 @@ describe("who may make an issue an epic", () => {
     world.permissions["octo-writer"] = "write";
     app = await createTestApp();
 
-    await app.receive("issues", labeled(text, { login: "octo-writer" }));
+    await app.receive("issues", issuesLabeled(text, { login: "octo-writer" }));
     await app.settle();
 
     expect(app.failures()).toEqual([]);
@@ -254,7 +215,7 @@ describe("who may make an issue an epic", () => {
     const requests = countRequests(world);
     app = await createTestApp();
 
-    await app.receive("issues", labeled("Build a todo app.", { login: "orchestra-app[bot]", type: "Bot" }));
+    await app.receive("issues", issuesLabeled("Build a todo app.", { login: "orchestra-app[bot]", type: "Bot" }));
     await app.settle();
     requests.dispose();
 

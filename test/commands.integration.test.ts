@@ -1,10 +1,19 @@
-import nock from "nock";
 import { afterEach, describe, expect, it } from "vitest";
-import commentEvent from "../fixtures/events/issue_comment.created.json" with { type: "json" };
-import { signCursorPayload } from "../src/cursor/webhook.js";
 import { parseCommands } from "../src/orchestration/commands.js";
-import { createTestApp, serveRoutes, withInstallation, type TestApp } from "./helpers/app.js";
-import { API, NAME, NockWorld, OWNER, REPO_PATH, type WorldAgent } from "./helpers/nock-world.js";
+import { createTestApp, serveRoutes, type TestApp } from "./helpers/app.js";
+import {
+  count,
+  CURSOR_WEBHOOK_ENV,
+  epic,
+  issueComment,
+  item,
+  postCursorStatus,
+  seedAgent,
+  seedStatusComment,
+  STATUS_COMMENT_ID,
+  type CommentOptions,
+} from "./helpers/epic-events.js";
+import { NockWorld, type WorldAgent } from "./helpers/nock-world.js";
 
 /**
  * Every slash command's effect on an epic, end to end: a real `issue_comment.created` payload
@@ -12,64 +21,11 @@ import { API, NAME, NockWorld, OWNER, REPO_PATH, type WorldAgent } from "./helpe
  * would. Bodies are written with Orchestra's block directly, so each test starts mid-run.
  */
 
-const SECRET = "cursor-webhook-secret";
-const STATUS_COMMENT_ID = 900;
-
-/** An epic body: the user's text and Orchestra's block with `planAttributes` and the given items. */
-function epic(planAttributes: string, ...items: string[]): string {
-  return [
-    "Build a todo app.",
-    "",
-    `<!-- orchestra:plan v1 ${planAttributes} comment=${STATUS_COMMENT_ID} -->`,
-    "### Tasks",
-    ...items,
-    "<!-- orchestra:plan:end -->",
-  ].join("\n");
-}
-
-function item(title: string, attributes: string, checked = false): string {
-  return `- [${checked ? "x" : " "}] ${title} <!-- orchestra:task ${attributes} -->`;
-}
-
-/** An agent Cursor already runs for an attempt recorded in the body. */
-function seedAgent(world: NockWorld, id: string, branch: string, status = "RUNNING"): WorldAgent {
-  const agent: WorldAgent = { id, status, branch, prompt: "", followups: [] };
-  world.agents.push(agent);
-  return agent;
-}
-
-/** A new comment by `login` on the epic (issue 1), or on pull request `onPull`. */
-function comment(world: NockWorld, body: string, options: { login?: string; id?: number; onPull?: number } = {}) {
-  const login = options.login ?? "Codertocat";
-  const payload = withInstallation(commentEvent as unknown as Record<string, unknown>) as typeof commentEvent;
-  payload.comment = { ...payload.comment, id: options.id ?? 77, body, user: { ...payload.comment.user, login } };
-  payload.sender = { ...payload.sender, login, type: "User" };
-  const number = options.onPull ?? 1;
-  payload.issue = {
-    ...payload.issue,
-    number,
-    body: options.onPull ? "Part of #1" : world.body,
-    pull_request: options.onPull
-      ? {
-          url: `https://api.github.com/repos/${OWNER}/${NAME}/pulls/${number}`,
-          html_url: `https://github.com/${OWNER}/${NAME}/pull/${number}`,
-          diff_url: `https://github.com/${OWNER}/${NAME}/pull/${number}.diff`,
-          patch_url: `https://github.com/${OWNER}/${NAME}/pull/${number}.patch`,
-        }
-      : undefined,
-  } as typeof payload.issue;
-  return payload;
-}
-
 /** The comments Orchestra posted (not the seeded status comment), without their hidden markers. */
 function posted(world: NockWorld): string[] {
   return world.comments
     .filter((c) => c.id !== STATUS_COMMENT_ID)
     .map((c) => c.body.split("\n").filter((line) => !line.startsWith("<!--")).join("\n"));
-}
-
-function count(world: NockWorld, prefix: string): number {
-  return world.calls.filter((call) => call.startsWith(prefix)).length;
 }
 
 describe("slash commands on an epic", () => {
@@ -85,52 +41,33 @@ describe("slash commands on an epic", () => {
 
   async function setup(body: string): Promise<NockWorld> {
     world = new NockWorld(body);
-    world.comments.push({ id: STATUS_COMMENT_ID, body: "<!-- orchestra:status -->\nold" });
-    app = await createTestApp({ processEnv: { CURSOR_WEBHOOK_SECRET: SECRET, PUBLIC_URL: "https://orchestra.example" } });
+    seedStatusComment(world);
+    app = await createTestApp({ processEnv: CURSOR_WEBHOOK_ENV });
     return world;
   }
 
   /** Sends a comment and waits for every reconcile it causes. */
-  async function say(body: string, options: Parameters<typeof comment>[2] = {}): Promise<void> {
-    await app.receive("issue_comment", comment(world, body, options));
+  async function say(body: string, options: CommentOptions = {}): Promise<void> {
+    await app.receive("issue_comment", issueComment(world, body, options));
     await app.settle();
   }
 
   /** Cursor calls back as it does when an agent finishes (signed, through the app's own route). */
   async function agentFinished(agent: WorldAgent): Promise<void> {
     routes ??= await serveRoutes(app);
-    const body = JSON.stringify({
-      event: "statusChange",
-      timestamp: "2026-01-01T00:00:00Z",
-      id: agent.id,
-      status: agent.status,
-      source: { repository: `https://github.com/${OWNER}/${NAME}`, ref: "master" },
-      target: { branchName: agent.branch, prUrl: agent.prUrl },
-      summary: "done",
-    });
-    const response = await fetch(`${routes.url}/orchestra/cursor`, {
-      method: "POST",
-      body,
-      headers: {
-        "content-type": "application/json",
-        "x-webhook-signature": await signCursorPayload(SECRET, body),
-        "x-webhook-id": `delivery-${agent.id}-${agent.status}`,
-        "x-webhook-event": "statusChange",
-      },
-    });
-    expect(response.status).toBe(204);
+    await postCursorStatus(routes.url, agent);
     await app.settle();
   }
 
   const PLANNED = epic(
-    "status=planned",
+    `status=planned comment=${STATUS_COMMENT_ID}`,
     item("Add the model", "id=t1"),
     item("Add the API", "id=t2 deps=t1"),
     item("Write the docs", "id=t3"),
   );
   /** t1's agent is working; t2 waits for it. */
   const RUNNING_T1 = epic(
-    "status=running runs=1",
+    `status=running runs=1 comment=${STATUS_COMMENT_ID}`,
     item("Add the model", "id=t1 state=running attempt=1 agent=bc-1"),
     item("Add the API", "id=t2 deps=t1"),
     item("Write the docs", "id=t3"),
@@ -166,8 +103,8 @@ describe("slash commands on an epic", () => {
     it("launches once when two starts arrive together", async () => {
       await setup(PLANNED);
       await Promise.all([
-        app.receive("issue_comment", comment(world, "/orchestra start", { id: 101 })),
-        app.receive("issue_comment", comment(world, "/Orchestra START", { id: 102 })),
+        app.receive("issue_comment", issueComment(world, "/orchestra start", { id: 101 })),
+        app.receive("issue_comment", issueComment(world, "/Orchestra START", { id: 102 })),
       ]);
       await app.settle();
 
@@ -234,7 +171,7 @@ describe("slash commands on an epic", () => {
   it("stop stops every live agent and marks the epic stopped", async () => {
     await setup(
       epic(
-        "status=running runs=2",
+        `status=running runs=2 comment=${STATUS_COMMENT_ID}`,
         item("Add the model", "id=t1 state=running attempt=1 agent=bc-1"),
         item("Add the API", "id=t2 deps=t1"),
         item("Write the docs", "id=t3 state=running attempt=1 agent=bc-2"),
@@ -264,7 +201,7 @@ describe("slash commands on an epic", () => {
   it("status replies with the task table: state, PR, attempts, agent state, what Orchestra waits for", async () => {
     await setup(
       epic(
-        "status=running runs=3",
+        `status=running runs=3 comment=${STATUS_COMMENT_ID}`,
         item("Add the model", "id=t1 state=merged attempt=1 agent=bc-1 pr=12", true),
         item("Add the API", "id=t2 state=running attempt=2 agent=bc-2 deps=t1"),
         item("Write the docs", "id=t3"),
@@ -296,7 +233,7 @@ describe("slash commands on an epic", () => {
     it("relaunches a failed task on a fresh branch and resumes the epic", async () => {
       await setup(
         epic(
-          "status=paused runs=3",
+          `status=paused runs=3 comment=${STATUS_COMMENT_ID}`,
           item("Add the model", "id=t1 state=failed attempt=1 agent=bc-1 reason=the%20agent%20ended%20with%20ERROR"),
           item("Add the API", "id=t2 deps=t1"),
         ),
@@ -328,7 +265,7 @@ describe("slash commands on an epic", () => {
     it("on a task's pull request, acts on that PR's task", async () => {
       await setup(
         epic(
-          "status=paused runs=2",
+          `status=paused runs=2 comment=${STATUS_COMMENT_ID}`,
           item("Add the model", "id=t1 state=failed attempt=1 agent=bc-1 reason=boom"),
           item("Add the API", "id=t2 state=pr_open attempt=1 agent=bc-2 pr=1000"),
         ),
@@ -374,7 +311,7 @@ describe("slash commands on an epic", () => {
   it("skip mid-run stops the agent, ticks the task and unblocks its dependants", async () => {
     await setup(
       epic(
-        "status=running runs=2",
+        `status=running runs=2 comment=${STATUS_COMMENT_ID}`,
         item("Add the model", "id=t1 state=merged attempt=1 agent=bc-1 pr=12", true),
         item("Add the API", "id=t2 state=running attempt=1 agent=bc-2 deps=t1"),
         item("Write the docs", "id=t3 deps=t2"),
@@ -450,7 +387,7 @@ describe("slash commands on an epic", () => {
   it("does not run the commands of an edited comment again", async () => {
     await setup(RUNNING_T1);
     seedAgent(world, "bc-1", "orchestra/1-t1-a1");
-    const edited = { ...comment(world, "/orchestra stop"), action: "edited", changes: { body: { from: "/orchestra stop" } } };
+    const edited = { ...issueComment(world, "/orchestra stop"), action: "edited", changes: { body: { from: "/orchestra stop" } } };
     await app.receive("issue_comment", edited);
     await app.settle();
 

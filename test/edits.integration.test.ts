@@ -1,71 +1,25 @@
 import nock from "nock";
 import { afterEach, describe, expect, it } from "vitest";
-import commentEvent from "../fixtures/events/issue_comment.created.json" with { type: "json" };
-import editedEvent from "../fixtures/events/issues.edited.json" with { type: "json" };
 import pullRequestEvent from "../fixtures/events/pull_request.opened.json" with { type: "json" };
 import { createTestApp, withInstallation, type TestApp } from "./helpers/app.js";
-import { API, NockWorld, REPO_PATH, type WorldAgent } from "./helpers/nock-world.js";
+import {
+  count,
+  epic,
+  issueComment,
+  issuesClosed,
+  issuesEdited,
+  item,
+  seedAgent,
+  seedStatusComment,
+  STATUS_COMMENT_ID,
+} from "./helpers/epic-events.js";
+import { API, NockWorld, REPO_PATH } from "./helpers/nock-world.js";
 
 /**
  * People edit the epic while Orchestra runs it: they delete, tick and add checklist items, close
  * the issue, and GitHub sometimes fails a write. The issue body stays the truth and a person's
  * edit is never lost.
  */
-
-const STATUS_COMMENT_ID = 900;
-
-function epic(planAttributes: string, ...items: string[]): string {
-  return [
-    "Build a todo app.",
-    "",
-    `<!-- orchestra:plan v1 ${planAttributes} -->`,
-    "### Tasks",
-    ...items,
-    "<!-- orchestra:plan:end -->",
-  ].join("\n");
-}
-
-function item(title: string, attributes: string, checked = false): string {
-  return `- [${checked ? "x" : " "}] ${title} <!-- orchestra:task ${attributes} -->`;
-}
-
-function seedAgent(world: NockWorld, id: string, branch: string, status = "RUNNING"): WorldAgent {
-  const agent: WorldAgent = { id, status, branch, prompt: "", followups: [] };
-  world.agents.push(agent);
-  return agent;
-}
-
-type Sender = { login: string; type?: "User" | "Bot" };
-const PERSON: Sender = { login: "Codertocat" };
-
-/** A real `issues.edited` payload: `sender` changed the body of issue 1 from `from` to `to`. */
-function edited(from: string, to: string, sender: Sender = PERSON) {
-  const payload = withInstallation(editedEvent as unknown as Record<string, unknown>) as typeof editedEvent & {
-    changes: { body?: { from: string } };
-  };
-  payload.issue = { ...payload.issue, body: to };
-  payload.changes = { body: { from } };
-  payload.sender = { ...payload.sender, login: sender.login, type: sender.type ?? "User" };
-  return payload;
-}
-
-/** `issues.closed`: the same payload shape with the issue closed (webhooks-examples has no closed one here). */
-function closed(body: string, sender: Sender = PERSON) {
-  const { changes: _changes, ...payload } = withInstallation(editedEvent as unknown as Record<string, unknown>) as typeof editedEvent;
-  return {
-    ...payload,
-    action: "closed",
-    issue: { ...payload.issue, body, state: "closed", closed_at: "2026-01-02T00:00:00Z" },
-    sender: { ...payload.sender, login: sender.login, type: sender.type ?? "User" },
-  };
-}
-
-function startComment(body: string) {
-  const payload = withInstallation(commentEvent as unknown as Record<string, unknown>) as typeof commentEvent;
-  payload.comment = { ...payload.comment, id: 77, body: "/orchestra start" };
-  payload.issue = { ...payload.issue, number: 1, body, pull_request: undefined } as typeof payload.issue;
-  return payload;
-}
 
 /** `pull_request.opened` for a task branch: the hint that makes Orchestra look at the epic again. */
 function pullOpened(branch: string, number: number) {
@@ -75,17 +29,13 @@ function pullOpened(branch: string, number: number) {
   return payload;
 }
 
-function count(world: NockWorld, prefix: string): number {
-  return world.calls.filter((call) => call.startsWith(prefix)).length;
-}
-
 describe("a person editing a running epic", () => {
   let app: TestApp;
   afterEach(() => app?.stop());
 
   async function setup(body: string, statusComment = true): Promise<NockWorld> {
     const world = new NockWorld(body);
-    if (statusComment) world.comments.push({ id: STATUS_COMMENT_ID, body: "<!-- orchestra:status -->\nold" });
+    if (statusComment) seedStatusComment(world);
     app = await createTestApp();
     return world;
   }
@@ -94,11 +44,12 @@ describe("a person editing a running epic", () => {
   async function personSaves(world: NockWorld, to: string): Promise<void> {
     const from = world.body;
     world.body = to;
-    await app.receive("issues", edited(from, to));
+    await app.receive("issues", issuesEdited(from, to));
     await app.settle();
   }
 
-  it("stops the agent of a task whose item was deleted, and what depended on it can run", async () => {
+  /** t1's agent is working; t2 waits for it. */
+  async function setupRunningT1(): Promise<NockWorld> {
     const world = await setup(
       epic(
         `status=running runs=1 comment=${STATUS_COMMENT_ID}`,
@@ -107,6 +58,11 @@ describe("a person editing a running epic", () => {
       ),
     );
     seedAgent(world, "bc-1", "orchestra/1-t1-a1");
+    return world;
+  }
+
+  it("stops the agent of a task whose item was deleted, and what depended on it can run", async () => {
+    const world = await setupRunningT1();
 
     await personSaves(world, epic(`status=running runs=1 comment=${STATUS_COMMENT_ID}`, item("Add the API", "id=t2 deps=t1")));
 
@@ -125,7 +81,7 @@ describe("a person editing a running epic", () => {
     const world = await setup(before);
     seedAgent(world, "bc-1", "orchestra/1-t1-a1");
 
-    await app.receive("issues", edited(before, epic("status=running", item("Add the API", "id=t2")), { login: "orchestra-app[bot]", type: "Bot" }));
+    await app.receive("issues", issuesEdited(before, epic("status=running", item("Add the API", "id=t2")), { login: "orchestra-app[bot]", type: "Bot" }));
     await app.settle();
 
     expect(app.failures()).toEqual([]);
@@ -149,7 +105,7 @@ describe("a person editing a running epic", () => {
         .replace("<!-- orchestra:plan:end -->", "- [ ] Add a changelog\n<!-- orchestra:plan:end -->");
     };
 
-    await app.receive("issue_comment", startComment(world.body));
+    await app.receive("issue_comment", issueComment(world, "/orchestra start"));
     await app.settle();
 
     expect(app.failures()).toEqual([]);
@@ -174,14 +130,7 @@ describe("a person editing a running epic", () => {
   });
 
   it("counts an item ticked by hand as done: its dependant launches", async () => {
-    const world = await setup(
-      epic(
-        `status=running runs=1 comment=${STATUS_COMMENT_ID}`,
-        item("Add the model", "id=t1 state=running attempt=1 agent=bc-1"),
-        item("Add the API", "id=t2 deps=t1"),
-      ),
-    );
-    seedAgent(world, "bc-1", "orchestra/1-t1-a1");
+    const world = await setupRunningT1();
 
     // The person did t1 themselves and ticks it.
     await personSaves(world, world.body.replace("- [ ] Add the model", "- [x] Add the model"));
@@ -195,14 +144,7 @@ describe("a person editing a running epic", () => {
 
   // Ticking a running task by hand makes it `done`: its agent is stopped like a deleted item's.
   it("stops the agent of a running task a person ticked by hand", async () => {
-    const world = await setup(
-      epic(
-        `status=running runs=1 comment=${STATUS_COMMENT_ID}`,
-        item("Add the model", "id=t1 state=running attempt=1 agent=bc-1"),
-        item("Add the API", "id=t2 deps=t1"),
-      ),
-    );
-    seedAgent(world, "bc-1", "orchestra/1-t1-a1");
+    const world = await setupRunningT1();
 
     await personSaves(world, world.body.replace("- [ ] Add the model", "- [x] Add the model"));
 
@@ -216,7 +158,7 @@ describe("a person editing a running epic", () => {
     await personSaves(world, planned.replace("- [ ] Add the model", "- [x] Add the model"));
     expect(count(world, "cursor create")).toBe(0);
 
-    await app.receive("issue_comment", startComment(world.body));
+    await app.receive("issue_comment", issueComment(world, "/orchestra start"));
     await app.settle();
 
     expect(app.failures()).toEqual([]);
@@ -236,7 +178,7 @@ describe("a person editing a running epic", () => {
     seedAgent(world, "bc-2", "orchestra/1-t3-a1");
 
     world.issueState = "CLOSED";
-    await app.receive("issues", closed(world.body));
+    await app.receive("issues", issuesClosed(world.body));
     await app.settle();
 
     expect(app.failures()).toEqual([]);

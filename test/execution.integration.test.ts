@@ -1,53 +1,23 @@
 import { afterEach, describe, expect, it } from "vitest";
-import commentEvent from "../fixtures/events/issue_comment.created.json" with { type: "json" };
-import { signCursorPayload } from "../src/cursor/webhook.js";
-import { createTestApp, serveRoutes, withInstallation, type TestApp } from "./helpers/app.js";
-import { NockWorld, type WorldAgent } from "./helpers/nock-world.js";
+import { createTestApp, serveRoutes, type TestApp } from "./helpers/app.js";
+import {
+  CURSOR_WEBHOOK_ENV,
+  epic,
+  issueComment,
+  item,
+  postCursorStatus,
+  seedStatusComment,
+  STATUS_COMMENT_ID,
+} from "./helpers/epic-events.js";
+import { NockWorld } from "./helpers/nock-world.js";
 
-const SECRET = "cursor-webhook-secret";
-
-const PLANNED = [
-  "Build a todo app.",
-  "",
-  "<!-- orchestra:plan v1 comment=900 -->",
-  "### Tasks",
-  "- [ ] Add the model <!-- orchestra:task id=t1 -->",
-  "- [ ] Add the API <!-- orchestra:task id=t2 deps=t1 -->",
+const PLANNED = epic(
+  `comment=${STATUS_COMMENT_ID}`,
+  item("Add the model", "id=t1"),
+  item("Add the API", "id=t2 deps=t1"),
   "  CRUD endpoints.",
-  "- [ ] Write the docs <!-- orchestra:task id=t3 -->",
-  "<!-- orchestra:plan:end -->",
-].join("\n");
-
-function comment(body: string, login = "Codertocat", id = 77) {
-  const payload = withInstallation(commentEvent as unknown as Record<string, unknown>) as typeof commentEvent;
-  payload.comment = { ...payload.comment, id, body, user: { ...payload.comment.user, login } };
-  payload.sender = { ...payload.sender, login, type: "User" };
-  payload.issue = { ...payload.issue, number: 1, body: PLANNED, pull_request: undefined } as typeof payload.issue;
-  return payload;
-}
-
-async function cursorWebhook(url: string, agent: WorldAgent, deliveryId: string) {
-  const body = JSON.stringify({
-    event: "statusChange",
-    timestamp: "2026-01-01T00:00:00Z",
-    id: agent.id,
-    status: agent.status,
-    source: { repository: "https://github.com/Codertocat/Hello-World", ref: "master" },
-    target: { branchName: agent.branch, prUrl: agent.prUrl },
-    summary: "done",
-  });
-  const response = await fetch(`${url}/orchestra/cursor`, {
-    method: "POST",
-    body,
-    headers: {
-      "content-type": "application/json",
-      "x-webhook-signature": await signCursorPayload(SECRET, body),
-      "x-webhook-id": deliveryId,
-      "x-webhook-event": "statusChange",
-    },
-  });
-  expect(response.status).toBe(204);
-}
+  item("Write the docs", "id=t3"),
+);
 
 describe("running an epic", () => {
   let app: TestApp;
@@ -59,18 +29,18 @@ describe("running an epic", () => {
 
   it("runs a three-task epic with a dependency from /orchestra start to the closed issue", async () => {
     const world = new NockWorld(PLANNED);
-    world.comments.push({ id: 900, body: "<!-- orchestra:status -->\nold" });
-    app = await createTestApp({ processEnv: { CURSOR_WEBHOOK_SECRET: SECRET, PUBLIC_URL: "https://orchestra.example" } });
+    seedStatusComment(world);
+    app = await createTestApp({ processEnv: CURSOR_WEBHOOK_ENV });
     routes = await serveRoutes(app);
 
-    await app.receive("issue_comment", comment("/orchestra start"));
+    await app.receive("issue_comment", issueComment(world, "/orchestra start"));
     await app.settle();
     // The agent of each launch finishes with a green PR, and Cursor calls back (twice: duplicates are harmless).
     for (let round = 0; round < 6 && world.issueState === "OPEN"; round++) {
       for (const agent of world.agents.filter((a) => a.status === "CREATING")) {
         world.openPull(agent);
-        await cursorWebhook(routes.url, agent, `delivery-${agent.id}`);
-        await cursorWebhook(routes.url, agent, `delivery-${agent.id}`);
+        await postCursorStatus(routes.url, agent, `delivery-${agent.id}`);
+        await postCursorStatus(routes.url, agent, `delivery-${agent.id}`);
         await app.settle();
       }
     }
