@@ -103,7 +103,7 @@ function latencies(sandbox: Sandbox): number[] {
 async function appLatency(appUrl: string): Promise<Record<string, { count: number; p50: number; p99: number }>> {
   const text = await (await fetch(`${appUrl}/metrics`)).text();
   const result: Record<string, { count: number; p50: number; p99: number }> = {};
-  for (const wait of ["idle", "behind_run"]) {
+  for (const wait of ["idle", "behind_run", "slot"]) {
     const read = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? Number.NaN);
     const quantile = (q: string) =>
       Math.round(read(new RegExp(`orchestra_event_to_reconcile_seconds\\{quantile="${q}",wait="${wait}"\\} ([\\d.e+-]+)`)) * 1000 * 10) / 10;

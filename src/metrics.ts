@@ -11,7 +11,7 @@ export class Metrics {
   /** From an event reaching the scheduler to the start of the reconcile that handles it. */
   readonly eventToReconcile = new Summary({
     name: "orchestra_event_to_reconcile_seconds",
-    help: "Time from an event (webhook, command) to the start of the reconcile that handles it; wait=idle when the epic had no reconcile running, behind_run when it waited for one to finish.",
+    help: "Time from an event (webhook, command) to the start of the reconcile that handles it; wait=idle when nothing was in the way, behind_run when it waited for the epic's running reconcile, slot when every reconcile slot was busy.",
     labelNames: ["wait"] as const,
     percentiles: [0.5, 0.9, 0.99],
     registers: [this.registry],

@@ -53,8 +53,7 @@ export class Orchestra {
       reconcile: (ref, intents) => this.reconcile(ref, intents),
       log: log.child({ name: "scheduler" }),
       debounceMs: env.debounceMs,
-      onRunStart: (waitedMs, behindRun) =>
-        this.metrics.eventToReconcile.observe({ wait: behindRun ? "behind_run" : "idle" }, waitedMs / 1000),
+      onRunStart: (waitedMs, wait) => this.metrics.eventToReconcile.observe({ wait }, waitedMs / 1000),
       onRunEnd: (durationMs, outcome) => {
         this.metrics.reconcileDuration.observe({ outcome }, durationMs / 1000);
         this.metrics.reconciles.inc({ outcome });

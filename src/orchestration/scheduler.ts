@@ -14,9 +14,10 @@ export type ReconcileFn = (ref: EpicRef, intents: Intent[]) => Promise<Reconcile
 interface Entry {
   ref: EpicRef;
   intents: Intent[];
-  /** When the oldest event not yet handled arrived, and whether a run was under way then. */
+  /** When the oldest event not yet handled arrived, and what it waited for. */
   firstEventAt?: number;
   arrivedBehindRun?: boolean;
+  waitedForSlot?: boolean;
   timer?: NodeJS.Timeout;
   dueAt?: number;
   running?: Promise<void>;
@@ -35,8 +36,11 @@ export interface SchedulerOptions {
   maxFailures?: number;
   /** Reconciles running at once across all epics, so a resync of many epics stays within the API budget. */
   maxConcurrent?: number;
-  /** Told, at the start of each run, how long its oldest event waited. */
-  onRunStart?: (waitedMs: number, behindRun: boolean) => void;
+  /**
+   * Told, at the start of each run, how long its oldest event waited: with nothing in the way
+   * (`idle`), behind the same epic's run (`behind_run`), or for one of `maxConcurrent` slots.
+   */
+  onRunStart?: (waitedMs: number, wait: "idle" | "behind_run" | "slot") => void;
   /** Told, at the end of each run, how long it took and how it ended. */
   onRunEnd?: (durationMs: number, outcome: "ok" | "error") => void;
 }
@@ -118,6 +122,7 @@ export class Scheduler {
     entry.timer = undefined;
     entry.dueAt = undefined;
     if (this.active >= (this.options.maxConcurrent ?? 16)) {
+      entry.waitedForSlot = true;
       // Marked running so that events meanwhile coalesce instead of arming another timer.
       entry.running = new Promise<void>((resolve) => this.waiting.push(resolve)).then(() => {
         entry.running = undefined;
@@ -128,10 +133,12 @@ export class Scheduler {
     this.active++;
     const startedAt = Date.now();
     if (entry.firstEventAt !== undefined) {
-      this.options.onRunStart?.(startedAt - entry.firstEventAt, entry.arrivedBehindRun === true);
+      const wait = entry.arrivedBehindRun ? "behind_run" : entry.waitedForSlot ? "slot" : "idle";
+      this.options.onRunStart?.(startedAt - entry.firstEventAt, wait);
     }
     entry.firstEventAt = undefined;
     entry.arrivedBehindRun = undefined;
+    entry.waitedForSlot = undefined;
     const intents = entry.intents;
     entry.intents = [];
     entry.again = false;
