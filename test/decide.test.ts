@@ -397,9 +397,10 @@ describe("PR closed or merged by a person", () => {
 
   it("merged by a person: recorded as merged, and the next task starts", () => {
     const decision = run(prOpenPlan(), withPr({ state: "merged" }));
-    expect(effects(decision)).toEqual(["launch"]);
+    // Its branch is deleted like one Orchestra merged (the run that merged it may have died first).
+    expect(effects(decision)).toEqual(["delete-branch", "launch"]);
     expect(decision.patch).toEqual({ tasks: [{ id: "t1", state: "merged", pr: 12, checked: true, reason: undefined }] });
-    expect(comments(decision)).toEqual([{ kind: "comment", key: "merged-t1", body: "✅ t1 merged in #12." }]);
+    expect(comments(decision)).toEqual([{ kind: "comment", key: "merged-t1", body: "✅ t1 merged in #12, starting t2." }]);
   });
 });
 

@@ -243,10 +243,11 @@ describe("a person editing a running epic", () => {
           "cursor create orchestra/1-t2-a1",
           "GET issue",
           "graphql OrchestraSnapshot",
+          "DELETE branch orchestra/1-t1-a1",
           "cursor list",
           "GET issue",
           "PATCH issue body",
-          "POST comment on #1: ✅ t1 merged in #1000.",
+          "POST comment on #1: ✅ t1 merged in #1000, starting t2.",
           "PATCH status comment",
         ]
       `);

@@ -67,8 +67,12 @@ class Planner {
   readonly decision: Decision;
   /** `/orchestra status` requests, answered once observation is done. */
   readonly statusRequests: Array<{ commentId?: number; line: string; target?: number }> = [];
-  /** Merges sent in this pass, with the tasks pending when each was decided. */
-  readonly merges: Array<{ step: Step; task: Task; pr: number; pending: Task[] }> = [];
+  /**
+   * Merges seen or sent in this pass, with the tasks pending at that point: each gets its
+   * "merged, starting …" comment once the launches are known (on the step when Orchestra sends
+   * the merge, so it is posted only if the merge succeeds).
+   */
+  readonly merges: Array<{ step?: Step; task: Task; pr: number; pending: Task[] }> = [];
   /** Tasks launched in this pass. */
   readonly launched: string[] = [];
   private pausedReason?: string;
@@ -160,9 +164,13 @@ function finish(p: Planner): Decision {
   p.decision.patch = patch;
   for (const merge of p.merges) {
     const starting = p.launched.filter((id) => merge.pending.some((task) => task.id === id));
-    merge.step.notify = [
-      { kind: "comment", key: `merged-${merge.task.id}`, body: messages.taskMerged(merge.task.id, merge.pr, starting) },
-    ];
+    const comment: Notification = {
+      kind: "comment",
+      key: `merged-${merge.task.id}`,
+      body: messages.taskMerged(merge.task.id, merge.pr, starting),
+    };
+    if (merge.step) merge.step.notify = [comment];
+    else p.decision.notify.push(comment);
   }
   return p.decision;
 }
@@ -327,8 +335,17 @@ function observeTask(p: Planner, task: Task): void {
 /** A PR merged outside this pass (by a person, or by a run that died before recording it). */
 function recordMerged(p: Planner, task: Task, pr: PullRequestView): void {
   p.stopAgent(task);
+  const pending = p.tasks.filter((other) => other.state === "pending");
   p.set(task, { state: "merged", pr: pr.number, checked: true, reason: undefined });
-  p.comment(`merged-${task.id}`, messages.taskMerged(task.id, pr.number, []));
+  p.merges.push({ task, pr: pr.number, pending });
+  deleteMergedBranch(p, pr);
+}
+
+function deleteMergedBranch(p: Planner, pr: PullRequestView): void {
+  // A repository that deletes merged head branches itself needs no request for it.
+  if (p.config.deleteBranch && pr.sameRepo && !p.snapshot.repo.deleteBranchOnMerge) {
+    p.decision.steps.push({ effect: { kind: "delete-branch", branch: pr.headRef }, soft: true });
+  }
 }
 
 function followPullRequest(p: Planner, task: Task, pr: PullRequestView): void {
@@ -387,10 +404,7 @@ function mergeTask(p: Planner, task: Task, pr: PullRequestView): void {
   // Optimistic: later steps in this decision (launches of dependants) only run if the merge did.
   Object.assign(task, { state: "merged" });
   p.merges.push({ step, task, pr: pr.number, pending });
-  // A repository that deletes merged head branches itself needs no request for it.
-  if (p.config.deleteBranch && !p.snapshot.repo.deleteBranchOnMerge) {
-    p.decision.steps.push({ effect: { kind: "delete-branch", branch: pr.headRef }, soft: true });
-  }
+  deleteMergedBranch(p, pr);
 }
 
 function resolveConflict(p: Planner, task: Task, pr: PullRequestView): void {

@@ -19,6 +19,8 @@ function killWhen(e2e: E2E, when: (event: TranscriptEvent) => boolean): Promise<
 function expectNothingTwice(e2e: E2E): void {
   const { github, cursor } = e2e.sandbox;
   expect(repeated(cursor.agents.map((agent) => agent.target.branchName)), "branches with two agents").toEqual([]);
+  // Not even a launch Cursor refused (409 on a busy branch): one request per task.
+  expect(cursor.requestCount("POST /v0/agents")).toBe(3);
   const pulls = github.pulls(e2e.repo);
   expect(pulls).toHaveLength(3);
   expect(pulls.every((pull) => pull.merged)).toBe(true);
@@ -50,14 +52,9 @@ describe("end to end: the app is killed right after the first merge and started 
     expectNothingTwice(e2e!);
   });
 
-  // BUG: a PR merged in a pass that never recorded it (the app died between the merge and the
-  // branch deletion) is recorded by decide.ts's recordMerged(), which stops the agent and
-  // comments but never deletes the branch, although `deleteBranch` is true (the default).
-  // Expected: orchestra/<epic>-t1-a1 deleted like t2's and t3's; actual: it stays forever.
-  // Fix: in recordMerged, when config.deleteBranch and the PR's head is the task's own branch in
-  // the same repository, push `{ kind: "delete-branch", branch: pr.headRef, soft: true }` (a 404/422
-  // for an already deleted ref should count as success in the gateway).
-  it.fails("deletes the merged task's branch even though the app died before it could", () => {
+  // A PR merged by a run that died before recording it is recorded by the next one, which
+  // deletes its branch too.
+  it("deletes the merged task's branch even though the app died before it could", () => {
     const branches = Object.keys(e2e!.sandbox.github.branches(e2e!.repo));
     expect(branches.filter((branch) => branch.startsWith("orchestra/"))).toEqual([]);
   });
