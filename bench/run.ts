@@ -146,9 +146,18 @@ async function main(): Promise<void> {
     const beforeGitHub = sandbox.github.requestCounts();
     const beforeCursor = sandbox.cursor.requestCounts();
     const started = Date.now();
+    const progress = setInterval(() => {
+      const closed = epics.filter((n) => sandbox.github.issue(repo, n).state === "closed").length;
+      const merged = sandbox.github.pulls(repo).filter((pull) => pull.merged).length;
+      console.log(
+        `bench: +${Math.round((Date.now() - started) / 1000)} s — ${merged} of ${TASK_COUNT} PRs merged, ${closed} of ${EPICS} epics closed, ${sandbox.github.deliveries.length} webhooks sent`,
+      );
+    }, 15_000);
+    progress.unref();
     for (const epic of epics) sandbox.github.comment(repo, epic, "/orchestra start", PERSON);
     const done = await waitFor(() => epics.every((n) => sandbox.github.issue(repo, n).state === "closed"), deadline, child);
     const wallMs = Date.now() - started;
+    clearInterval(progress);
     if (!done) throw new Error(`not every epic completed in time\n${appLog.slice(-20).join("\n")}`);
     await sandbox.github.idle();
 

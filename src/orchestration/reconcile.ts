@@ -275,8 +275,9 @@ async function runStep(
     case "launch": {
       const cursor = requireCursor(deps);
       const repository = `${deps.webUrl}/${ref.owner}/${ref.repo}`;
-      // Deterministic branch: an agent created by a run that died before recording it is found, not doubled.
-      const existing = await cursor.findAgentByBranch(repository, effect.branch);
+      // Deterministic branch: an agent created by a run that died before recording it is found,
+      // not doubled. Such an agent is among the newest, so the first page of the list suffices.
+      const existing = await cursor.findAgentByBranch(repository, effect.branch, 1);
       const agent =
         existing ??
         (await cursor.createAgent({
