@@ -1,10 +1,11 @@
+import { isLive } from "../cursor/agent.js";
 import { buildAgentPrompt } from "./agent-prompt.js";
 import { helpText, resolveTaskRef } from "./commands.js";
 import type { OrchestraConfig } from "./config.js";
 import * as messages from "./messages.js";
 import { branchName } from "./naming.js";
 import type { AgentView, Intent, PullRequestView, Snapshot } from "./snapshot.js";
-import type { EpicStatus, PlanPatch, Task, TaskPatch } from "./types.js";
+import { ACTIVE_STATES, type EpicStatus, type PlanPatch, type Task, type TaskPatch } from "./types.js";
 
 /**
  * decide(snapshot, config) -> Decision. Pure: everything Orchestra does follows from what it
@@ -50,14 +51,12 @@ export interface Decision {
   wakeAfterMs?: number;
 }
 
-const KNOWN_TERMINAL = new Set(["FINISHED", "ERROR", "EXPIRED"]);
 /** Unknown statuses count as live, so an agent we do not understand is never doubled. */
 export function isAgentLive(status: string): boolean {
-  return !KNOWN_TERMINAL.has(status.toUpperCase());
+  return isLive(status.toUpperCase());
 }
 
 const SATISFIED: ReadonlySet<Task["state"]> = new Set(["merged", "skipped", "done"]);
-const ACTIVE: ReadonlySet<Task["state"]> = new Set(["running", "pr_open", "merging"]);
 const MAX_FOLLOWUP_LOG = 2_000;
 
 class Planner {
@@ -129,7 +128,7 @@ class Planner {
     if (!task.agent) return undefined;
     const agent = this.agentOf(task);
     // Not read this time: assume live, stopping an already finished agent is harmless.
-    if (agent === undefined) return ACTIVE.has(task.state) ? task.agent : undefined;
+    if (agent === undefined) return ACTIVE_STATES.has(task.state) ? task.agent : undefined;
     return agent && isAgentLive(agent.status) ? agent.id : undefined;
   }
 
@@ -226,7 +225,7 @@ function applyIntent(p: Planner, intent: Intent): void {
 function currentTaskId(p: Planner, prTaskId: string | undefined): string | undefined {
   if (prTaskId) return prTaskId;
   return (
-    p.tasks.find((task) => task.state === "failed") ?? p.tasks.find((task) => ACTIVE.has(task.state))
+    p.tasks.find((task) => task.state === "failed") ?? p.tasks.find((task) => ACTIVE_STATES.has(task.state))
   )?.id;
 }
 
@@ -242,7 +241,7 @@ function resolve(p: Planner, ref: string, prTaskId: string | undefined, reply: (
 function retryTask(p: Planner, ref: string, prTaskId: string | undefined, reply: (t: string) => void, done: () => void) {
   const task = resolve(p, ref, prTaskId, reply);
   if (!task) return;
-  if (task.state !== "failed" && !ACTIVE.has(task.state)) {
+  if (task.state !== "failed" && !ACTIVE_STATES.has(task.state)) {
     return reply(`${task.id} has not failed and is not running.`);
   }
   if (p.status === "completed") return reply("the epic is already completed.");
@@ -279,7 +278,7 @@ function stopEpic(p: Planner, byCommand: boolean): void {
   if (p.status === "stopped" || p.status === "completed") return;
   const before = p.decision.steps.length;
   for (const task of p.tasks) {
-    if (!ACTIVE.has(task.state)) continue;
+    if (!ACTIVE_STATES.has(task.state)) continue;
     p.stopAgent(task);
     if (task.state === "running") p.set(task, { state: "pending", agent: undefined });
   }
@@ -298,7 +297,7 @@ function failAttempt(p: Planner, task: Task, reason: string): void {
 }
 
 function observeTask(p: Planner, task: Task): void {
-  if (!ACTIVE.has(task.state)) return;
+  if (!ACTIVE_STATES.has(task.state)) return;
   const observation = p.snapshot.observations[task.id];
   const pr = observation?.pr;
   if (pr?.state === "merged") return recordMerged(p, task, pr);
@@ -477,7 +476,7 @@ function isReady(p: Planner, task: Task): boolean {
 
 function launchReady(p: Planner): void {
   const plan = p.snapshot.parsed.plan!;
-  let active = p.tasks.filter((task) => ACTIVE.has(task.state)).length;
+  let active = p.tasks.filter((task) => ACTIVE_STATES.has(task.state)).length;
   let runs = plan.runs;
   for (const task of p.tasks) {
     if (active >= p.config.concurrency) break;
@@ -597,7 +596,7 @@ function epicWaiting(p: Planner): string {
     case "completed":
       return "nothing: the epic is completed";
     case "running": {
-      const active = p.tasks.find((task) => ACTIVE.has(task.state));
+      const active = p.tasks.find((task) => ACTIVE_STATES.has(task.state));
       return active ? `${active.id}: ${p.decision.waiting[active.id] ?? "agent"}` : "nothing";
     }
   }

@@ -2,6 +2,8 @@
  * Deterministic identities: the same task and attempt always map to the same branch, so a
  * repeated launch finds the agent already working on it instead of starting a second one.
  */
+import { ACTIVE_STATES, type Plan } from "./types.js";
+
 const BRANCH_PATTERN = /^orchestra\/(\d+)-(t\d+)-a(\d+)$/;
 
 export function branchName(issueNumber: number, taskId: string, attempt: number): string {
@@ -19,4 +21,11 @@ export function parseBranchName(
 /** Key of the scheduler's queue: one writer per epic. */
 export function epicKey(owner: string, repo: string, issueNumber: number): string {
   return `${owner}/${repo}#${issueNumber}`.toLowerCase();
+}
+
+/** The branches of the attempts under way: the PRs a reconcile reads. */
+export function activeBranches(issueNumber: number, plan: Plan | null): string[] {
+  return (plan?.tasks ?? [])
+    .filter((task) => ACTIVE_STATES.has(task.state) && task.attempt > 0)
+    .map((task) => branchName(issueNumber, task.id, task.attempt));
 }

@@ -16,6 +16,9 @@ export const TASK_STATES = [
 /** `done` means ticked by a person: finished outside Orchestra, never started or merged by it. */
 export type TaskState = (typeof TASK_STATES)[number];
 
+/** States in which an attempt is under way: an agent, a PR, or both. */
+export const ACTIVE_STATES: ReadonlySet<TaskState> = new Set(["running", "pr_open", "merging"]);
+
 export const EPIC_STATUSES = [
   "planned",
   "running",

@@ -1,0 +1,192 @@
+import type { Logger } from "pino";
+import { parsePlan, writeBody } from "./body-writer.js";
+import type { OrchestraConfig } from "./config.js";
+import { statusTablePlaceholder, type Decision, type Notification, type Step } from "./decide.js";
+import * as messages from "./messages.js";
+import { activeBranches, epicKey } from "./naming.js";
+import type { EpicRef, ReconcileDeps } from "./reconcile-deps.js";
+import type { Snapshot } from "./snapshot.js";
+import { renderStatusTable } from "./status-comment.js";
+import { refreshStatusComment, statusView } from "./status-comment-writer.js";
+import type { Plan, PlanPatch, TaskPatch } from "./types.js";
+import type { CursorClient } from "../cursor/client.js";
+
+/**
+ * Carries out a decision: its steps in order (a hard failure stops the rest), then one write of
+ * the body with what succeeded, then the comments, the status comment and closing the issue.
+ */
+
+export interface ActOutcome {
+  plan: Plan;
+  error?: unknown;
+  wakeAfterMs?: number;
+}
+
+export async function act(
+  ref: EpicRef,
+  snapshot: Snapshot,
+  decision: Decision,
+  config: OrchestraConfig,
+  deps: ReconcileDeps,
+  log: Logger,
+): Promise<ActOutcome> {
+  const succeeded: TaskPatch[] = [];
+  // What steps announce (a merge) comes before what the decision concludes (the epic completed).
+  const notify: Notification[] = [];
+  let runsDelta = 0;
+  let error: unknown;
+  let wakeAfterMs: number | undefined;
+  let allDone = true;
+
+  for (const step of decision.steps) {
+    try {
+      const result = await runStep(ref, snapshot, step, config, deps, log);
+      if (result === "retry-later") {
+        allDone = false;
+        wakeAfterMs = 2_000;
+        break;
+      }
+      if (result.patch) succeeded.push(...result.patch);
+      runsDelta += result.runs ?? 0;
+      if (result.notify) notify.push(...result.notify);
+    } catch (caught) {
+      if (step.soft) {
+        log.warn({ err: caught, effect: step.effect.kind }, "step failed; going on");
+        if (step.onFailure) succeeded.push(...step.onFailure);
+        continue;
+      }
+      log.error({ err: caught, effect: step.effect.kind }, "step failed; the reconcile will be retried");
+      error = caught;
+      allDone = false;
+      break;
+    }
+  }
+
+  const patch: PlanPatch = {
+    ...decision.patch,
+    tasks: mergeTaskPatches([...(decision.patch.tasks ?? []), ...succeeded]),
+    ...(runsDelta ? { runsDelta } : {}),
+  };
+  if (!allDone && decision.patch.status === "completed") delete patch.status;
+  const plan = await writeBody(ref, patch, deps, log, snapshot.parsed.plan!);
+  deps.branchCache.set(epicKey(ref.owner, ref.repo, ref.issueNumber), activeBranches(ref.issueNumber, plan));
+  notify.push(...decision.notify, ...(allDone ? decision.final : []));
+
+  for (const item of notify) await sendNotification(ref, snapshot, decision, plan, item, deps);
+  await refreshStatusComment(ref, snapshot, decision, plan, config, deps);
+  if (decision.closeIssue && allDone && plan.status === "completed") await deps.gateway.closeIssue(ref.issueNumber);
+  return { plan, error, ...(wakeAfterMs !== undefined ? { wakeAfterMs } : {}) };
+}
+
+function mergeTaskPatches(patches: TaskPatch[]): TaskPatch[] {
+  const byId = new Map<string, TaskPatch>();
+  for (const patch of patches) byId.set(patch.id, { ...byId.get(patch.id), ...patch });
+  return [...byId.values()];
+}
+
+type StepResult = { patch?: TaskPatch[]; runs?: number; notify?: Notification[] } | "retry-later";
+
+async function runStep(
+  ref: EpicRef,
+  snapshot: Snapshot,
+  step: Step,
+  config: OrchestraConfig,
+  deps: ReconcileDeps,
+  log: Logger,
+): Promise<StepResult> {
+  const effect = step.effect;
+  const done = { ...(step.onSuccess ? { patch: step.onSuccess } : {}), ...(step.notify ? { notify: step.notify } : {}) };
+  switch (effect.kind) {
+    case "launch": {
+      const cursor = requireCursor(deps);
+      const repository = `${deps.webUrl}/${ref.owner}/${ref.repo}`;
+      // Deterministic branch: an agent created by a run that died before recording it is found,
+      // not doubled. Such an agent is among the newest, so the first page of the list suffices.
+      const existing = await cursor.findAgentByBranch(repository, effect.branch, 1);
+      const agent =
+        existing ??
+        (await cursor.createAgent({
+          prompt: effect.prompt,
+          repository,
+          ref: snapshot.repo.defaultBranch,
+          branchName: effect.branch,
+          ...(effect.model ? { model: effect.model } : {}),
+          ...(deps.publicUrl && deps.cursorWebhookSecret
+            ? { webhookUrl: `${deps.publicUrl.replace(/\/$/, "")}/orchestra/cursor`, webhookSecret: deps.cursorWebhookSecret }
+            : {}),
+        }));
+      deps.agents.remember(agent, (deps.now ?? Date.now)());
+      deps.onAgent?.(agent.id);
+      log.info({ task: effect.taskId, agent: agent.id, branch: effect.branch, reused: Boolean(existing) }, "agent launched");
+      return {
+        patch: [
+          {
+            id: effect.taskId,
+            state: "running",
+            attempt: effect.attempt,
+            agent: agent.id,
+            pr: undefined,
+            fixes: 0,
+            followup: undefined,
+            reason: undefined,
+          },
+        ],
+        // Launching means the body does not record this agent yet, found or created: count it now.
+        runs: 1,
+      };
+    }
+    case "stop-agent":
+      await requireCursor(deps).stop(effect.agentId);
+      deps.agents.forget(effect.agentId);
+      return done;
+    case "followup":
+      await requireCursor(deps).followup(effect.agentId, effect.text);
+      // The agent is working again; its cached FINISHED no longer holds.
+      deps.agents.forget(effect.agentId);
+      log.info({ task: effect.taskId, agent: effect.agentId }, "follow-up sent");
+      return done;
+    case "merge": {
+      const outcome = await deps.gateway.merge(effect.pr, effect.sha, effect.method);
+      if (outcome.merged) {
+        log.info({ task: effect.taskId, pr: effect.pr, sha: effect.sha }, "merged");
+        return done;
+      }
+      const now = await deps.gateway.getPullState(effect.pr);
+      if (now.merged) return done;
+      log.warn({ task: effect.taskId, pr: effect.pr, status: outcome.status, message: outcome.message }, "merge refused; re-reading");
+      return "retry-later";
+    }
+    case "update-branch":
+      await deps.gateway.updateBranch(effect.pr, effect.sha);
+      return done;
+    case "delete-branch":
+      await deps.gateway.deleteBranch(effect.branch);
+      return done;
+    case "close-pr":
+      await deps.gateway.closePull(effect.pr);
+      return done;
+  }
+}
+
+function requireCursor(deps: ReconcileDeps): CursorClient {
+  if (!deps.cursor) throw new Error("CURSOR_API_KEY is not set");
+  return deps.cursor;
+}
+
+async function sendNotification(
+  ref: EpicRef,
+  snapshot: Snapshot,
+  decision: Decision,
+  plan: Plan,
+  item: Notification,
+  deps: ReconcileDeps,
+): Promise<void> {
+  if (item.kind === "react") {
+    await deps.gateway.reactToComment(item.commentId, item.content);
+    return;
+  }
+  const body = item.body.includes(statusTablePlaceholder)
+    ? item.body.replace(statusTablePlaceholder, renderStatusTable(statusView(ref, snapshot, decision, plan, deps)))
+    : item.body;
+  await deps.gateway.createComment(item.target ?? ref.issueNumber, messages.withMarker(item.key, body));
+}

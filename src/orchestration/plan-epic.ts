@@ -1,0 +1,106 @@
+import type { Logger } from "pino";
+import { applyPatch, findChecklist, parseBody } from "./checklist.js";
+import { commentOnce } from "./comment-once.js";
+import type { OrchestraConfig } from "./config.js";
+import { decide } from "./decide.js";
+import * as messages from "./messages.js";
+import type { EpicRef, ReconcileDeps } from "./reconcile-deps.js";
+import type { Intent, Snapshot } from "./snapshot.js";
+import { renderStatusComment, STATUS_MARKER } from "./status-comment.js";
+import { statusView } from "./status-comment-writer.js";
+import type { Plan, PlannedTask } from "./types.js";
+
+/**
+ * Planning: adopt the checklist the person wrote, or ask the LLM; write the block and the one
+ * status comment. `/orchestra plan` re-plans the tasks that have not started. Returns whether a
+ * plan was written.
+ */
+export async function planEpic(
+  ref: EpicRef,
+  deps: ReconcileDeps,
+  config: OrchestraConfig,
+  existing: Plan | null,
+  intents: Intent[],
+  title: string,
+  userText: string,
+  log: Logger,
+): Promise<boolean> {
+  const command = intents.find((intent) => intent.kind === "command");
+  if (existing && !command) return false; // labelled again, or a duplicate event: already planned
+  const instructions = command?.kind === "command" && command.command.name === "plan" ? command.command.arg : "";
+  const reply = async (text: string) => {
+    if (command?.kind === "command") {
+      await deps.gateway.createComment(ref.issueNumber, messages.commandReply(command.command.line, text));
+    }
+  };
+  if (existing?.status === "completed" || existing?.status === "stopped") {
+    await reply(`the epic is ${existing.status}; nothing to re-plan.`);
+    return false;
+  }
+
+  const checklist = existing ? null : findChecklist(userText);
+  let tasks: PlannedTask[];
+  if (checklist && checklist.tasks.length > 0) {
+    tasks = checklist.tasks;
+    log.info({ tasks: tasks.length }, "adopting the issue's checklist as the plan");
+  } else {
+    const keep = (existing?.tasks ?? []).filter((task) => task.state !== "pending").map((task) => task.title);
+    const result = await deps.plan(
+      {
+        title,
+        body: userText,
+        ...(instructions ? { instructions } : {}),
+        ...(keep.length ? { keep } : {}),
+        repoContext: await deps.repoContext(),
+      },
+      config,
+    );
+    if (!result.ok) {
+      const body = result.kind === "missing-key" ? messages.missingLlmKey(result.error) : messages.plannerFailed(result.error);
+      if (command?.kind === "command") await reply(body);
+      else await commentOnce(deps, ref.issueNumber, `plan-failed-${result.kind}`, body);
+      log.warn({ kind: result.kind, error: result.error }, "planning failed");
+      return false;
+    }
+    tasks = result.tasks;
+    log.info({ tasks: tasks.length, provider: result.provider, model: result.model }, "planned");
+  }
+
+  const fresh = await deps.gateway.getIssue(ref.issueNumber);
+  const adopt = checklist ? findChecklist(fresh.body) : null;
+  const planned = applyPatch(
+    fresh.body,
+    { replacePending: tasks, ...(existing ? {} : { status: config.autoStart ? "running" : "planned" }) },
+    adopt ? { adoptChecklistAt: { start: adopt.start, end: adopt.end } } : undefined,
+  );
+  if (!planned.ok) {
+    await commentOnce(deps, ref.issueNumber, "body-invalid", messages.bodyParseError(planned.error));
+    return false;
+  }
+  let body = planned.body;
+  if (!existing) {
+    // The status comment is the one comment planning posts; its id goes into the same write.
+    const parsed = parseBody(body);
+    if (!parsed.ok) throw new Error(parsed.error);
+    const snapshot: Snapshot = {
+      now: (deps.now ?? Date.now)(),
+      repo: { owner: ref.owner, name: ref.repo, defaultBranch: "" },
+      issue: { number: ref.issueNumber, title, state: "open", body },
+      parsed: parsed.parsed,
+      observations: {},
+      intents: [],
+    };
+    // Rendered exactly as later reconciles will render it, so the first of them has nothing to edit.
+    const view = statusView(ref, snapshot, decide(snapshot, config), parsed.parsed.plan!, deps, config.budget.agentRuns);
+    const statusBody = renderStatusComment(view);
+    const id = (await deps.gateway.findComment(ref.issueNumber, STATUS_MARKER)) ?? (await deps.gateway.createComment(ref.issueNumber, statusBody));
+    deps.statusCache.set(id, statusBody);
+    const withComment = applyPatch(body, { statusComment: id });
+    if (withComment.ok) body = withComment.body;
+  }
+  if (body !== fresh.body) await deps.gateway.updateIssueBody(ref.issueNumber, body);
+  if (command?.kind === "command" && command.commentId) {
+    await deps.gateway.reactToComment(command.commentId, "rocket");
+  }
+  return true;
+}

@@ -1,0 +1,42 @@
+import type { Logger } from "pino";
+import type { AgentCache } from "./agent-cache.js";
+import type { OrchestraConfig } from "./config.js";
+import type { CursorClient } from "../cursor/client.js";
+import type { GitHubGateway } from "../github/gateway.js";
+import type { RepoContext } from "../github/repo-context.js";
+import type { PlanInput, PlanResult } from "../llm/types.js";
+
+/** What a reconcile of one epic works with: the edges, the caches, and where it runs. */
+
+export interface EpicRef {
+  installationId: number;
+  owner: string;
+  repo: string;
+  issueNumber: number;
+}
+
+export interface ReconcileDeps {
+  gateway: GitHubGateway;
+  /** null when CURSOR_API_KEY is not set: planning works, running explains what is missing. */
+  cursor: CursorClient | null;
+  loadConfig: () => Promise<{ ok: true; config: OrchestraConfig } | { ok: false; error: string }>;
+  plan: (input: PlanInput, config: OrchestraConfig) => Promise<PlanResult>;
+  repoContext: () => Promise<RepoContext>;
+  agents: AgentCache;
+  /** Last status comment text written per comment id, so an unchanged status is not re-sent. */
+  statusCache: Map<number, string>;
+  /** Branches read for this epic last time: one GraphQL read suffices when the plan is unchanged. */
+  branchCache: Map<string, string[]>;
+  /** `https://github.com` or the GHE host's web address. */
+  webUrl: string;
+  publicUrl?: string;
+  cursorWebhookSecret?: string;
+  log: Logger;
+  now?: () => number;
+  /** Told of every agent working for this epic, so Cursor webhooks find their epic. */
+  onAgent?: (agentId: string) => void;
+}
+
+export interface ReconcileResult {
+  wakeAfterMs?: number;
+}

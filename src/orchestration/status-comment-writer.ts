@@ -1,0 +1,68 @@
+import { writeBody } from "./body-writer.js";
+import type { OrchestraConfig } from "./config.js";
+import type { Decision } from "./decide.js";
+import * as messages from "./messages.js";
+import type { EpicRef, ReconcileDeps } from "./reconcile-deps.js";
+import type { Snapshot } from "./snapshot.js";
+import { renderStatusComment, STATUS_MARKER, type StatusView } from "./status-comment.js";
+import type { Plan, Task } from "./types.js";
+
+/** The epic's one status comment: what it shows, and editing it only when that changed. */
+
+/** While an epic waits for `/orchestra start`, its status comment says how many tasks wait. */
+function headline(plan: Plan): { headline?: string } {
+  return plan.status === "planned" ? { headline: messages.planWritten(plan.tasks.length, false) } : {};
+}
+
+export function statusView(
+  ref: EpicRef,
+  snapshot: Snapshot,
+  decision: Decision,
+  plan: Plan,
+  deps: ReconcileDeps,
+  budgetLimit = 0,
+): StatusView {
+  return {
+    ...headline(plan),
+    plan,
+    issueNumber: ref.issueNumber,
+    waitingFor: decision.waitingFor,
+    budget: { used: plan.runs, limit: budgetLimit },
+    tasks: plan.tasks.map((written) => {
+      const observation = snapshot.observations[written.id];
+      const agent = written.agent ? deps.agents.peek(written.agent) : undefined;
+      // An open PR is not written to the body (it is found again at every read): show it here.
+      const openPr = written.state === "running" && observation?.pr?.state === "open" ? observation.pr : undefined;
+      const task: Task = openPr ? { ...written, state: "pr_open", pr: openPr.number } : written;
+      return {
+        task,
+        ...(observation?.pr ? { prUrl: observation.pr.url } : task.pr ? { prUrl: `${deps.webUrl}/${ref.owner}/${ref.repo}/pull/${task.pr}` } : {}),
+        ...(agent ? { agentStatus: agent.status } : {}),
+        ...(decision.waiting[task.id] ? { waitingFor: decision.waiting[task.id] } : {}),
+      };
+    }),
+  };
+}
+
+export async function refreshStatusComment(
+  ref: EpicRef,
+  snapshot: Snapshot,
+  decision: Decision,
+  plan: Plan,
+  config: OrchestraConfig,
+  deps: ReconcileDeps,
+): Promise<void> {
+  const body = renderStatusComment(statusView(ref, snapshot, decision, plan, deps, config.budget.agentRuns));
+  let id = plan.statusComment;
+  if (!id) {
+    id = (await deps.gateway.findComment(ref.issueNumber, STATUS_MARKER)) ?? undefined;
+    if (!id) {
+      id = await deps.gateway.createComment(ref.issueNumber, body);
+      deps.statusCache.set(id, body);
+    }
+    await writeBody(ref, { statusComment: id }, deps, deps.log);
+  }
+  if (deps.statusCache.get(id) === body) return;
+  await deps.gateway.updateComment(id, body);
+  deps.statusCache.set(id, body);
+}
