@@ -52,16 +52,17 @@ function issueEvent(world: World, repo: Repo, issue: Issue): { event: string; ke
   return { event: "issues", key: "issue", shape: shapes.issue(world.ctx, repo, issue) };
 }
 
-export function openIssue(
+/** A new open issue record with the repository's next number; a pull request is an issue too. */
+export function newIssueRecord(
   world: World,
   repo: Repo,
   actor: Account,
-  input: { title: string; body?: string | null; labels?: string[] },
+  input: { title: string; body?: string | null },
+  isPull: boolean,
 ): Issue {
-  if (!input.title.trim()) throw new ApiError(422, "Validation Failed", [{ resource: "Issue", field: "title", code: "missing_field" }]);
   const now = isoNow();
   const id = world.state.newId();
-  const issue: Issue = {
+  return {
     number: repo.nextNumber++,
     id,
     nodeId: nodeId("Issue", id),
@@ -77,8 +78,18 @@ export function openIssue(
     closedBy: null,
     comments: [],
     reactions: [],
-    isPull: false,
+    isPull,
   };
+}
+
+export function openIssue(
+  world: World,
+  repo: Repo,
+  actor: Account,
+  input: { title: string; body?: string | null; labels?: string[] },
+): Issue {
+  if (!input.title.trim()) throw new ApiError(422, "Validation Failed", [{ resource: "Issue", field: "title", code: "missing_field" }]);
+  const issue = newIssueRecord(world, repo, actor, input, false);
   repo.issues.set(issue.number, issue);
   // Labels given at creation are applied only for people who may triage, silently, like GitHub.
   const labels = input.labels ?? [];

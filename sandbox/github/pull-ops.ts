@@ -5,9 +5,9 @@
  */
 import { runCi } from "./ci.js";
 import { ApiError, notFound } from "./errors.js";
-import { getIssue, setIssueState } from "./issue-ops.js";
+import { getIssue, newIssueRecord, setIssueState } from "./issue-ops.js";
 import * as shapes from "./shapes.js";
-import type { Account, CheckConclusion, Commit, Issue, Pull, Repo, Review, ReviewState } from "./state.js";
+import type { Account, CheckConclusion, Commit, Pull, Repo, Review, ReviewState } from "./state.js";
 import { isoNow, nodeId } from "./state.js";
 import type { World } from "./world.js";
 
@@ -168,27 +168,8 @@ export function openPull(world: World, repo: Repo, actor: Account, input: OpenPu
   if (duplicate) throw custom(`A pull request already exists for ${repo.owner.login}:${head}.`);
   if (world.state.isAncestor(repo, headSha, baseSha)) throw custom(`No commits between ${base} and ${head}`);
 
-  const now = isoNow();
-  const issueId = world.state.newId();
-  const number = repo.nextNumber++;
-  const issue: Issue = {
-    number,
-    id: issueId,
-    nodeId: nodeId("Issue", issueId),
-    title: input.title,
-    body: input.body ?? null,
-    state: "open",
-    stateReason: null,
-    user: actor,
-    labels: [],
-    createdAt: now,
-    updatedAt: now,
-    closedAt: null,
-    closedBy: null,
-    comments: [],
-    reactions: [],
-    isPull: true,
-  };
+  const issue = newIssueRecord(world, repo, actor, input, true);
+  const { number } = issue;
   const pullId = world.state.newId();
   const pull: Pull = {
     number,

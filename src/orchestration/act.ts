@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { parsePlan, writeBody } from "./body-writer.js";
+import { writeBody } from "./body-writer.js";
 import type { OrchestraConfig } from "./config.js";
 import { statusTablePlaceholder, type Decision, type Notification, type Step } from "./decide.js";
 import * as messages from "./messages.js";
