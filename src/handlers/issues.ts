@@ -1,6 +1,7 @@
 import type { Context, Probot } from "probot";
 import { parseBody } from "../orchestration/checklist.js";
 import * as messages from "../orchestration/messages.js";
+import type { Intent } from "../orchestration/snapshot.js";
 import type { Orchestra } from "../orchestra.js";
 import { epicRefOf, isBot } from "./epic-ref.js";
 
@@ -50,7 +51,14 @@ export function registerIssueHandlers(app: Probot, orchestra: Orchestra): void {
             .filter((task) => !stillOpen.has(task.id) && task.agent && ["running", "pr_open"].includes(task.state))
             .map((task) => task.agent!)
         : [];
-    orchestra.schedule(ref, orphaned.length ? [{ kind: "stop-agents", agentIds: orphaned }] : []);
+    const intents: Intent[] = orphaned.length ? [{ kind: "stop-agents", agentIds: orphaned }] : [];
+    // The task list is what agents run: a change to it by someone without write access pauses
+    // the epic until a maintainer has looked (`/orchestra resume`).
+    const planChanged = changes.body !== undefined && JSON.stringify(planOf(before)) !== JSON.stringify(planOf(now));
+    if (planChanged && !(await orchestra.canWrite(orchestra.gateway(context.octokit, context.repo()), sender.login))) {
+      intents.push({ kind: "untrusted-edit", actor: sender.login });
+    }
+    orchestra.schedule(ref, intents);
   });
 
   app.on(["issues.closed", "issues.reopened"], async (context) => {
@@ -60,4 +68,8 @@ export function registerIssueHandlers(app: Probot, orchestra: Orchestra): void {
     const ref = epicRefOf(context as Context, issue.number);
     if (ref) orchestra.schedule(ref);
   });
+}
+
+function planOf(result: ReturnType<typeof parseBody>) {
+  return result.ok ? result.parsed.plan : result.error;
 }

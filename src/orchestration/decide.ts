@@ -183,6 +183,11 @@ function applyIntent(p: Planner, intent: Intent): void {
     }
     return;
   }
+  if (intent.kind === "untrusted-edit") {
+    if (p.status === "running") p.status = "paused";
+    p.comment(`untrusted-edit-${intent.actor}`, messages.untrustedEdit(intent.actor));
+    return;
+  }
   if (intent.kind !== "command") return;
   const { command, commentId, target } = intent;
   const reply = (text: string) =>

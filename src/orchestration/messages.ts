@@ -109,6 +109,11 @@ export function bodyParseError(error: string): string {
   ].join("\n");
 }
 
+export function untrustedEdit(login: string): string {
+  const who = login.replace(/[^A-Za-z0-9\-[\]]/g, "");
+  return `⏸️ @${who} changed the task list, but only people with write, maintain or admin permission on this repository may steer this epic, so nothing new starts. A maintainer can review the list and comment \`/orchestra resume\` (or \`/orchestra start\`) to go on with it as it is now.`;
+}
+
 export function detailsFolded(): string {
   return "ℹ️ The issue description is close to GitHub's size limit, so Orchestra folded away the details of finished tasks in its checklist. Their titles, states and pull requests are kept.";
 }

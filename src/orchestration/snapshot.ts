@@ -60,7 +60,9 @@ export type Intent =
       prTaskId?: string;
     }
   | { kind: "plan"; actor: string }
-  | { kind: "stop-agents"; agentIds: string[] };
+  | { kind: "stop-agents"; agentIds: string[] }
+  /** The task list was changed by someone without write access. */
+  | { kind: "untrusted-edit"; actor: string };
 
 export interface Snapshot {
   now: number;
