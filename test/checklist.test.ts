@@ -153,12 +153,13 @@ describe("parseBody", () => {
       tasks: [
         task({ id: "setup db", title: "Set up", state: "merged", checked: true }),
         task({ id: "t2", title: "Build", state: "failed", reason, deps: ["setup db", "a,b"], followup: "review:42" }),
-        task({ id: "a,b", title: "Comma id" }),
+        task({ id: "a,b", title: "Comma id", notBefore: 1_700_000_030_000 }),
       ],
     };
     const block = renderPlan(plan, "\n");
     expect(block).toContain("reason=CI%20failed%3A%20%60npm%20test%60%20--%3E%20exit%201%20(100%25%20red)%0Asee%20log%20%C3%A9%20%F0%9F%98%80 -->");
     expect(block).toContain("deps=setup%20db,a%2Cb ");
+    expect(block).toContain("id=a,b after=1700000030000 -->");
     expect(block.split("\n")).toHaveLength(6);
     expect(planOf(block)).toStrictEqual(plan);
   });

@@ -1,7 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { COMMAND_NAMES } from "../src/orchestration/commands.js";
-import { DEFAULT_CONFIG, type OrchestraConfig } from "../src/orchestration/config.js";
+import { DEFAULT_CONFIG as DEFAULTS, type OrchestraConfig } from "../src/orchestration/config.js";
+
+// The simulated world has no clock: retries follow at once (the backoff has its own tests).
+const DEFAULT_CONFIG: OrchestraConfig = { ...DEFAULTS, retryBackoffSeconds: 0 };
 import { decide, isAgentLive, type Decision } from "../src/orchestration/decide.js";
 import { branchName } from "../src/orchestration/naming.js";
 import type { Intent, PullRequestView, Snapshot, TaskObservation } from "../src/orchestration/snapshot.js";

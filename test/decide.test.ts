@@ -170,14 +170,37 @@ describe("agent FINISHED without a PR, ERROR, EXPIRED or unknown", () => {
     { name: "unknown to Cursor", agent: null, reason: "Cursor does not know agent bc-1" },
   ];
 
-  it.each(cases)("$name: a new attempt on a new branch", ({ agent, reason }) => {
+  it.each(cases)("$name: a new attempt on a new branch (no backoff configured)", ({ agent, reason }) => {
     const plan = makePlan([makeTask("t1", { state: "running", attempt: 1, agent: "bc-1" })], { runs: 1 });
-    const decision = run(plan, { observations: { t1: observation("t1", 1, { agent }) } });
+    const decision = run(plan, { observations: { t1: observation("t1", 1, { agent }) } }, { retryBackoffSeconds: 0 });
     expect(decision.patch).toEqual({
-      tasks: [{ id: "t1", state: "pending", agent: undefined, pr: undefined, fixes: 0, followup: undefined, reason }],
+      tasks: [{ id: "t1", state: "pending", agent: undefined, pr: undefined, fixes: 0, followup: undefined, reason, notBefore: undefined }],
     });
     expect(decision.steps).toMatchObject([{ effect: { kind: "launch", taskId: "t1", attempt: 2, branch: `orchestra/${ISSUE}-t1-a2` } }]);
     expect(decision.notify).toEqual([]);
+  });
+
+  it.each(cases)("$name: the next attempt waits for the backoff, doubled at each attempt", ({ agent }) => {
+    const snapshotAt = (attempt: number) =>
+      makeSnapshot(makePlan([makeTask("t1", { state: "running", attempt, agent: "bc-1" })], { runs: attempt }), {
+        observations: { t1: observation("t1", attempt, { agent }) },
+      });
+    const first = snapshotAt(1);
+    const decision = decide(first, config({ retryBackoffSeconds: 30 }));
+    expect(decision.patch.tasks).toMatchObject([{ id: "t1", state: "pending", notBefore: first.now + 30_000 }]);
+    expect(effects(decision)).toEqual([]);
+    expect(decision.wakeAfterMs).toBe(30_000);
+    expect(decision.waiting["t1"]).toContain("a new attempt after");
+    const second = snapshotAt(2);
+    expect(decide(second, config({ retryBackoffSeconds: 30 })).patch.tasks).toMatchObject([{ notBefore: second.now + 60_000 }]);
+  });
+
+  it("launches once the backoff is over, and clears it", () => {
+    const snapshot = makeSnapshot(makePlan([makeTask("t1", { attempt: 1, notBefore: 1_000 })], { runs: 1, status: "running" }));
+    const waiting = decide({ ...snapshot, now: 999 }, config());
+    expect(effects(waiting)).toEqual([]);
+    expect(waiting.wakeAfterMs).toBe(1);
+    expect(launches(decide({ ...snapshot, now: 1_000 }, config()))).toMatchObject([{ taskId: "t1", attempt: 2 }]);
   });
 
   it.each(cases)("$name at the last attempt: the task fails, the epic pauses, one comment", ({ agent, reason }) => {

@@ -129,6 +129,7 @@ async function runStep(
             fixes: 0,
             followup: undefined,
             reason: undefined,
+            notBefore: undefined,
           },
         ],
         // Launching means the body does not record this agent yet, found or created: count it now.

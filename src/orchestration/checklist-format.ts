@@ -181,6 +181,7 @@ function taskMarker(task: Task): string {
   if (isCount(task.fixes) && task.fixes !== 0) parts.push(`fixes=${task.fixes}`);
   if (task.followup) parts.push(`followup=${encodeValue(task.followup)}`);
   if (task.reason) parts.push(`reason=${encodeValue(task.reason)}`);
+  if (isCount(task.notBefore)) parts.push(`after=${task.notBefore}`);
   parts.push("-->");
   return parts.join(" ");
 }

@@ -283,6 +283,8 @@ function readTask(id: string, title: string, item: RawItem, attributes: Map<stri
   if (followup !== undefined) task.followup = followup;
   const reason = optionalText(attributes.get("reason"));
   if (reason !== undefined) task.reason = reason;
+  const notBefore = readCount(attributes.get("after"));
+  if (notBefore !== undefined) task.notBefore = notBefore;
   return task;
 }
 

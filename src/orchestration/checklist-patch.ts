@@ -124,9 +124,11 @@ function applyTaskPatch(task: Task, patch: TaskPatch): void {
   if (patch.state !== undefined && isTaskState(patch.state)) task.state = patch.state;
   if (isCount(patch.attempt)) task.attempt = patch.attempt;
   if (isCount(patch.fixes)) task.fixes = patch.fixes;
-  if ("pr" in patch) {
-    if (isCount(patch.pr)) task.pr = patch.pr;
-    else delete task.pr;
+  for (const key of ["pr", "notBefore"] as const) {
+    if (!(key in patch)) continue;
+    const value = patch[key];
+    if (isCount(value)) task[key] = value;
+    else delete task[key];
   }
   for (const key of ["agent", "followup", "reason"] as const) {
     if (!(key in patch)) continue;

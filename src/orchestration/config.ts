@@ -38,6 +38,13 @@ export const configSchema = z
       .describe("The Cursor background agents."),
     concurrency: z.number().int().min(1).max(10).default(1).describe("Tasks run side by side."),
     maxAttempts: z.number().int().min(1).max(10).default(3).describe("Agent attempts per task before it fails."),
+    retryBackoffSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(3600)
+      .default(30)
+      .describe("Wait before a task's next attempt after an agent failed, doubled at each attempt (0: retry at once)."),
     maxFixes: z
       .number()
       .int()

@@ -267,6 +267,7 @@ function resetForRelaunch(p: Planner, task: Task, reason?: string): void {
     fixes: 0,
     followup: undefined,
     reason,
+    notBefore: undefined,
   });
 }
 
@@ -293,9 +294,16 @@ function stopEpic(p: Planner, byCommand: boolean): void {
 
 // --- observation ----------------------------------------------------------------------------
 
+/** How long a task waits before its next attempt: the configured backoff, doubled each attempt, at most an hour. */
+function retryDelayMs(config: OrchestraConfig, failedAttempt: number): number {
+  return Math.min(3_600_000, config.retryBackoffSeconds * 1000 * 2 ** Math.max(0, failedAttempt - 1));
+}
+
 function failAttempt(p: Planner, task: Task, reason: string): void {
   if (task.attempt < p.config.maxAttempts) {
     resetForRelaunch(p, task, reason);
+    const delay = retryDelayMs(p.config, task.attempt);
+    if (delay > 0) p.set(task, { notBefore: p.snapshot.now + delay });
     return;
   }
   p.fail(task, `failed-${task.id}-a${task.attempt}`, reason, `Attempt ${task.attempt} of ${p.config.maxAttempts}.`);
@@ -468,9 +476,11 @@ function minWake(current: number | undefined, next: number): number {
 
 // --- launching ------------------------------------------------------------------------------
 
+/** Pending, its backoff over, and every dependency merged, skipped or done. */
 function isReady(p: Planner, task: Task): boolean {
   return (
     task.state === "pending" &&
+    (task.notBefore === undefined || task.notBefore <= p.snapshot.now) &&
     task.deps.every((dep) => {
       const other = p.task(dep);
       // A dependency a person deleted is cancelled: it no longer blocks.
@@ -485,6 +495,9 @@ function launchReady(p: Planner): void {
   let runs = plan.runs;
   for (const task of p.tasks) {
     if (active >= p.config.concurrency) break;
+    if (task.state === "pending" && task.notBefore !== undefined && task.notBefore > p.snapshot.now) {
+      p.decision.wakeAfterMs = minWake(p.decision.wakeAfterMs, task.notBefore - p.snapshot.now);
+    }
     if (!isReady(p, task)) continue;
     if (runs >= p.config.budget.agentRuns) {
       p.pause(messages.budgetExhausted(runs, p.config.budget.agentRuns), `paused-budget-${runs}`);
@@ -564,6 +577,9 @@ function waitingText(p: Planner, task: Task): string | undefined {
   const observation = p.snapshot.observations[task.id];
   switch (task.state) {
     case "pending":
+      if (task.notBefore !== undefined && task.notBefore > p.snapshot.now) {
+        return `a new attempt after ${new Date(task.notBefore).toISOString().slice(11, 19)} UTC${task.reason ? ` (${task.reason})` : ""}`;
+      }
       if (!isReady(p, task)) return `waiting for ${task.deps.filter((dep) => !SATISFIED.has(p.task(dep)?.state ?? "done")).join(", ")}`;
       return p.status === "running" ? "waiting for a free slot" : `epic ${p.status}`;
     case "running":

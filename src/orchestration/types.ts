@@ -53,6 +53,8 @@ export interface Task {
   followup?: string;
   /** Why the task failed, one short line; shown in the status comment. */
   reason?: string;
+  /** No new attempt before this time (epoch milliseconds): the backoff after a failed attempt. */
+  notBefore?: number;
 }
 
 export interface Plan {

@@ -107,7 +107,7 @@ export function applyTaskPatches(plan: Plan, patch: PlanPatch): Plan {
     if (change.state !== undefined) task.state = change.state;
     if (change.attempt !== undefined) task.attempt = change.attempt;
     if (change.fixes !== undefined) task.fixes = change.fixes;
-    for (const key of ["pr", "agent", "followup", "reason"] as const) {
+    for (const key of ["pr", "agent", "followup", "reason", "notBefore"] as const) {
       if (!(key in change)) continue;
       const value = change[key];
       if (value === undefined || value === "" || value === 0) delete task[key];
