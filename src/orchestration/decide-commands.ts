@@ -1,0 +1,111 @@
+import { helpText, resolveTaskRef } from "./commands.js";
+import { DecisionDraft, resetForRelaunch, SATISFIED } from "./decision.js";
+import * as messages from "./messages.js";
+import type { Intent } from "./snapshot.js";
+import { ACTIVE_STATES } from "./types.js";
+
+/** What people ask for (commands, edits) applied to the draft before anything is observed. */
+
+export function applyIntent(p: DecisionDraft, intent: Intent): void {
+  if (intent.kind === "stop-agents") {
+    for (const agentId of intent.agentIds) {
+      p.decision.steps.push({ effect: { kind: "stop-agent", agentId }, soft: true });
+    }
+    return;
+  }
+  if (intent.kind === "untrusted-edit") {
+    if (p.status === "running") p.status = "paused";
+    p.comment(`untrusted-edit-${intent.actor}`, messages.untrustedEdit(intent.actor));
+    return;
+  }
+  if (intent.kind !== "command") return;
+  const { command, commentId, target } = intent;
+  const reply = (text: string) =>
+    p.comment(`reply-${commentId ?? "none"}-${command.line}`, messages.commandReply(command.line, text), target);
+  const done = () => {
+    if (commentId) p.decision.notify.push({ kind: "react", commentId, content: "rocket" });
+  };
+  switch (command.name) {
+    case "start":
+    case "resume":
+      if (p.status === "running") return reply("the epic is already running.");
+      if (p.status === "completed") return reply("the epic is already completed.");
+      p.status = "running";
+      return done();
+    case "pause":
+      if (p.status !== "running") return reply(`the epic is ${p.status}, not running.`);
+      p.status = "paused";
+      return done();
+    case "stop":
+      if (p.status === "stopped" || p.status === "completed") return reply(`the epic is already ${p.status}.`);
+      stopEpic(p, true);
+      return done();
+    case "status":
+      // Answered after observation, so the table shows what is true now.
+      p.statusRequests.push({ commentId, line: command.line, target });
+      return;
+    case "retry":
+      return retryTask(p, command.arg, intent.prTaskId, reply, done);
+    case "skip":
+      return skipTask(p, command.arg, intent.prTaskId, reply, done);
+    case "plan":
+      // Planning needs the LLM: the reconciler runs it before deciding.
+      return;
+    case "help":
+    case "unknown":
+      return reply(helpText());
+  }
+}
+
+function currentTaskId(p: DecisionDraft, prTaskId: string | undefined): string | undefined {
+  if (prTaskId) return prTaskId;
+  return (
+    p.tasks.find((task) => task.state === "failed") ?? p.tasks.find((task) => ACTIVE_STATES.has(task.state))
+  )?.id;
+}
+
+function resolve(p: DecisionDraft, ref: string, prTaskId: string | undefined, reply: (t: string) => void) {
+  const result = resolveTaskRef(p.tasks, ref, { currentTaskId: currentTaskId(p, prTaskId) });
+  if (!result.ok) {
+    reply(result.error);
+    return undefined;
+  }
+  return p.task(result.taskId);
+}
+
+function retryTask(p: DecisionDraft, ref: string, prTaskId: string | undefined, reply: (t: string) => void, done: () => void) {
+  const task = resolve(p, ref, prTaskId, reply);
+  if (!task) return;
+  if (task.state !== "failed" && !ACTIVE_STATES.has(task.state)) {
+    return reply(`${task.id} has not failed and is not running.`);
+  }
+  if (p.status === "completed") return reply("the epic is already completed.");
+  p.stopAgent(task);
+  // The new attempt works on a fresh branch; the old attempt's open PR would only confuse.
+  const openPr = p.snapshot.observations[task.id]?.pr;
+  if (openPr?.state === "open") p.decision.steps.push({ effect: { kind: "close-pr", pr: openPr.number }, soft: true });
+  resetForRelaunch(p, task);
+  if (p.status === "paused" || p.status === "stopped") p.status = "running";
+  done();
+}
+
+function skipTask(p: DecisionDraft, ref: string, prTaskId: string | undefined, reply: (t: string) => void, done: () => void) {
+  const task = resolve(p, ref, prTaskId, reply);
+  if (!task) return;
+  if (SATISFIED.has(task.state)) return reply(`${task.id} is already ${task.state}.`);
+  p.stopAgent(task);
+  p.set(task, { state: "skipped", checked: true });
+  done();
+}
+
+export function stopEpic(p: DecisionDraft, byCommand: boolean): void {
+  if (p.status === "stopped" || p.status === "completed") return;
+  const before = p.decision.steps.length;
+  for (const task of p.tasks) {
+    if (!ACTIVE_STATES.has(task.state)) continue;
+    p.stopAgent(task);
+    if (task.state === "running") p.set(task, { state: "pending", agent: undefined });
+  }
+  p.status = "stopped";
+  p.comment(byCommand ? "stopped" : "stopped-closed", messages.epicStopped(p.decision.steps.length - before));
+}

@@ -1,0 +1,185 @@
+import type { OrchestraConfig } from "./config.js";
+import { DecisionDraft, isAgentLive, minWake, resetForRelaunch, type Step } from "./decision.js";
+import { branchName } from "./naming.js";
+import type { PullRequestView } from "./snapshot.js";
+import { ACTIVE_STATES, type Task } from "./types.js";
+
+/** One task under way: what its agent and its pull request say, and what follows from it. */
+
+const MAX_FOLLOWUP_LOG = 2_000;
+
+/** How long a task waits before its next attempt: the configured backoff, doubled each attempt, at most an hour. */
+function retryDelayMs(config: OrchestraConfig, failedAttempt: number): number {
+  return Math.min(3_600_000, config.retryBackoffSeconds * 1000 * 2 ** Math.max(0, failedAttempt - 1));
+}
+
+function failAttempt(p: DecisionDraft, task: Task, reason: string): void {
+  if (task.attempt < p.config.maxAttempts) {
+    resetForRelaunch(p, task, reason);
+    const delay = retryDelayMs(p.config, task.attempt);
+    if (delay > 0) p.set(task, { notBefore: p.snapshot.now + delay });
+    return;
+  }
+  p.fail(task, `failed-${task.id}-a${task.attempt}`, reason, `Attempt ${task.attempt} of ${p.config.maxAttempts}.`);
+}
+
+export function observeTask(p: DecisionDraft, task: Task): void {
+  if (!ACTIVE_STATES.has(task.state)) return;
+  const observation = p.snapshot.observations[task.id];
+  const pr = observation?.pr;
+  if (pr?.state === "merged") return recordMerged(p, task, pr);
+  if (pr?.state === "closed") {
+    p.fail(task, `closed-${task.id}-${pr.number}`, `#${pr.number} was closed without merging`, "", { pr: pr.number });
+    return;
+  }
+  if (pr) {
+    // Derived, not written: the branch's PR is found again at every read, so recording it
+    // would cost a body write and a status edit per task for nothing the body needs.
+    Object.assign(task, { state: "pr_open", pr: pr.number });
+    return followPullRequest(p, task, pr);
+  }
+  if (task.state === "pr_open") {
+    // The branch's PR vanished from view: once its agent is done, the attempt had no PR.
+    if (p.liveAgentId(task)) return;
+    return failAttempt(p, task, "the pull request of this attempt is gone");
+  }
+  const agent = p.agentOf(task);
+  if (agent === undefined) return;
+  if (agent === null) return failAttempt(p, task, `Cursor does not know agent ${task.agent ?? "(none)"}`);
+  if (isAgentLive(agent.status)) return;
+  if (agent.status === "FINISHED") {
+    if (agent.prUrl) {
+      // Cursor reported a PR that GitHub does not show yet.
+      p.decision.wakeAfterMs = minWake(p.decision.wakeAfterMs, 5_000);
+      return;
+    }
+    return failAttempt(p, task, "the agent finished without opening a pull request");
+  }
+  failAttempt(p, task, `the agent ended with ${agent.status}${agent.summary ? `: ${agent.summary}` : ""}`);
+}
+
+/** A PR merged outside this pass (by a person, or by a run that died before recording it). */
+function recordMerged(p: DecisionDraft, task: Task, pr: PullRequestView): void {
+  p.stopAgent(task);
+  const pending = p.tasks.filter((other) => other.state === "pending");
+  p.set(task, { state: "merged", pr: pr.number, checked: true, reason: undefined });
+  p.merges.push({ task, pr: pr.number, pending });
+  deleteMergedBranch(p, pr);
+}
+
+function deleteMergedBranch(p: DecisionDraft, pr: PullRequestView): void {
+  // A repository that deletes merged head branches itself needs no request for it.
+  if (p.config.deleteBranch && pr.sameRepo && !p.snapshot.repo.deleteBranchOnMerge) {
+    p.decision.steps.push({ effect: { kind: "delete-branch", branch: pr.headRef }, soft: true });
+  }
+}
+
+function followPullRequest(p: DecisionDraft, task: Task, pr: PullRequestView): void {
+  const { config } = p;
+  const agent = p.agentOf(task);
+  if (agent && isAgentLive(agent.status)) return;
+  if (!pr.sameRepo || pr.headRef !== branchName(p.issueNumber, task.id, task.attempt)) return;
+
+  if (pr.checks === "failure") {
+    const key = `ci:${pr.headSha}`;
+    if (task.followup === key) return;
+    if (task.fixes >= config.maxFixes || !task.agent) {
+      const failing = pr.failingChecks.map((check) => check.name).join(", ");
+      p.fail(
+        task,
+        `failed-ci-${task.id}-${pr.headSha}`,
+        `checks are failing on #${pr.number}`,
+        `Failing: ${failing || "(unnamed checks)"}. ${task.fixes} follow-up${task.fixes === 1 ? "" : "s"} asking the agent to fix them did not help.`,
+      );
+      return;
+    }
+    p.decision.steps.push({
+      effect: { kind: "followup", taskId: task.id, agentId: task.agent, text: ciFollowup(pr) },
+      onSuccess: [{ id: task.id, fixes: task.fixes + 1, followup: key }],
+    });
+    return;
+  }
+  if (pr.changesRequested && task.agent) {
+    const key = `review:${pr.changesRequested.id}`;
+    if (task.followup !== key) {
+      p.decision.steps.push({
+        effect: { kind: "followup", taskId: task.id, agentId: task.agent, text: reviewFollowup(pr) },
+        onSuccess: [{ id: task.id, followup: key }],
+      });
+    }
+    return;
+  }
+  if (pr.mergeable === false) return resolveConflict(p, task, pr);
+  if (pr.checks === "pending" || (pr.checks === "none" && config.requireChecks)) return;
+  if (config.requireApproval && !pr.approved) return;
+  if (pr.mergeable === null) {
+    p.decision.wakeAfterMs = minWake(p.decision.wakeAfterMs, 3_000);
+    return;
+  }
+  if (p.status !== "running" || pr.checksSha !== pr.headSha || pr.isDraft) return;
+  mergeTask(p, task, pr);
+}
+
+function mergeTask(p: DecisionDraft, task: Task, pr: PullRequestView): void {
+  const pending = p.tasks.filter((other) => other.state === "pending");
+  const step: Step = {
+    effect: { kind: "merge", taskId: task.id, pr: pr.number, sha: pr.headSha, method: p.config.mergeMethod },
+    onSuccess: [{ id: task.id, state: "merged", pr: pr.number, checked: true, reason: undefined }],
+  };
+  p.decision.steps.push(step);
+  // Optimistic: later steps in this decision (launches of dependants) only run if the merge did.
+  Object.assign(task, { state: "merged" });
+  p.merges.push({ step, task, pr: pr.number, pending });
+  deleteMergedBranch(p, pr);
+}
+
+function resolveConflict(p: DecisionDraft, task: Task, pr: PullRequestView): void {
+  const updatedKey = `updated:${pr.headSha}`;
+  const updateFailedKey = `update:${pr.headSha}`;
+  const rebaseKey = `rebase:${pr.headSha}`;
+  // GitHub updates the branch asynchronously: after a successful request, wait for the new head.
+  if (task.followup === rebaseKey || task.followup === updatedKey) return;
+  if (task.followup !== updateFailedKey) {
+    p.decision.steps.push({
+      effect: { kind: "update-branch", taskId: task.id, pr: pr.number, sha: pr.headSha },
+      onSuccess: [{ id: task.id, followup: updatedKey }],
+      onFailure: [{ id: task.id, followup: updateFailedKey }],
+      soft: true,
+    });
+    return;
+  }
+  if (task.fixes >= p.config.maxFixes || !task.agent) {
+    p.fail(
+      task,
+      `failed-conflict-${task.id}-${pr.headSha}`,
+      `#${pr.number} has a merge conflict`,
+      "Updating the branch did not resolve it, and neither did asking the agent to rebase.",
+    );
+    return;
+  }
+  p.decision.steps.push({
+    effect: {
+      kind: "followup",
+      taskId: task.id,
+      agentId: task.agent,
+      text: `The pull request #${pr.number} has merge conflicts with its base branch \`${p.snapshot.repo.defaultBranch}\`. Rebase the branch onto it, resolve the conflicts, and push.`,
+    },
+    onSuccess: [{ id: task.id, fixes: task.fixes + 1, followup: rebaseKey }],
+  });
+}
+
+function ciFollowup(pr: PullRequestView): string {
+  const lines = [`The checks of pull request #${pr.number} failed at ${pr.headSha.slice(0, 7)}. Fix them and push.`, ""];
+  let budget = MAX_FOLLOWUP_LOG;
+  for (const check of pr.failingChecks) {
+    const excerpt = check.summary.slice(0, Math.max(0, budget));
+    budget -= excerpt.length;
+    lines.push(`- ${check.name}${excerpt ? `:\n\n\`\`\`\n${excerpt}\n\`\`\`` : ""}`);
+  }
+  return lines.join("\n");
+}
+
+function reviewFollowup(pr: PullRequestView): string {
+  const review = pr.changesRequested!;
+  return `@${review.author} requested changes on pull request #${pr.number}. Address every comment and push.\n\n${review.text.slice(0, MAX_FOLLOWUP_LOG)}`;
+}
