@@ -140,7 +140,8 @@ async function main(): Promise<number> {
     print("info", `the app listens on ${appUrl}`);
     const deadline = Date.now() + options.timeoutMs;
     const github = sandbox.github;
-    const repo = seedRepository(sandbox);
+    // A short retry backoff keeps the agent-error and expire scenarios quick to watch.
+    const repo = seedRepository(sandbox, { config: "retryBackoffSeconds: 2\n" });
     const epic = openEpic(sandbox, repo, epicBody(options.tasks));
 
     const planned = await waitFor(() => github.issue(repo, epic).body.includes("<!-- orchestra:plan"), deadline, child);
