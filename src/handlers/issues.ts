@@ -13,6 +13,8 @@ export function registerIssueHandlers(app: Probot, orchestra: Orchestra): void {
   app.on(["issues.opened", "issues.labeled"], async (context) => {
     const { issue, sender } = context.payload;
     if (isBot(sender) || issue.state !== "open") return;
+    // Most issues are opened without labels: no need to read the configuration for them.
+    if (context.payload.action === "opened" && !issue.labels?.length) return;
     const gateway = orchestra.gateway(context.octokit, context.repo());
     const config = await orchestra.config(gateway);
     const label = config.ok ? config.config.label : "epic";
