@@ -2,6 +2,7 @@ import nock from "nock";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import commentEvent from "../fixtures/events/issue_comment.created.json" with { type: "json" };
 import labeledEvent from "../fixtures/events/issues.labeled.json" with { type: "json" };
+import openedEvent from "../fixtures/events/issues.opened.json" with { type: "json" };
 import { createTestApp, OPENAI_URL, withInstallation, type TestApp } from "./helpers/app.js";
 
 const API = "https://api.github.com";
@@ -175,6 +176,45 @@ describe("planning an epic", () => {
       Thanks!"
     `);
     expect(app.failures()).toEqual([]);
+    expect(github.isDone()).toBe(true);
+  });
+
+  it("plans an issue opened with the label already on it, and ignores one opened without labels", async () => {
+    app = await createTestApp({ processEnv: {} });
+    const github = nock(API);
+    mockLabelHandling(github);
+    let body = "- [ ] Write the model\n";
+    github
+      .post(`${REPO}/issues/1/reactions`, { content: "eyes" })
+      .reply(201, {})
+      .post("/graphql", (request: { query: string }) => request.query.includes("query OrchestraSnapshot"))
+      .times(2)
+      .reply(200, () => snapshotResponse(body))
+      .post("/graphql", (request: { query: string }) => request.query.includes("query OrchestraIssue"))
+      .reply(200, () => issueResponse(body))
+      .get(`${REPO}/issues/1/comments`)
+      .query(true)
+      .reply(200, [])
+      .post(`${REPO}/issues/1/comments`)
+      .reply(201, { id: 8 })
+      .patch(`${REPO}/issues/1`, (request: { body: string }) => {
+        body = request.body;
+        return true;
+      })
+      .reply(200, {});
+    const opened = (labels: Array<{ name: string }>) => {
+      const payload = withInstallation(openedEvent as unknown as Record<string, unknown>) as typeof openedEvent;
+      payload.issue = { ...payload.issue, number: 1, body, labels: labels as typeof payload.issue.labels };
+      payload.sender = { ...payload.sender, login: "Codertocat" };
+      return payload;
+    };
+
+    await app.receive("issues", opened([]));
+    await app.receive("issues", opened([{ name: "epic" }]));
+    await app.settle();
+
+    expect(app.failures()).toEqual([]);
+    expect(body).toContain("- [ ] Write the model <!-- orchestra:task id=t1 -->");
     expect(github.isDone()).toBe(true);
   });
 
