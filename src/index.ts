@@ -15,6 +15,8 @@ export interface OrchestraAppOptions {
   cursor?: CursorClient | null;
   /** Called with the running Orchestra, so tests and the sandbox can wait for it to be idle. */
   onReady?: (orchestra: Orchestra) => void;
+  /** The clock decisions and the body's timestamps use; tests fix it so bodies are stable. */
+  now?: () => number;
 }
 
 /** The Probot app: wiring only. Handlers translate events, orchestration decides, edges do I/O. */
@@ -23,7 +25,10 @@ export function createApp(options: OrchestraAppOptions = {}) {
     const env = options.env ?? readEnv();
     const log = app.log.child({ name: "orchestra" });
     for (const warning of startupWarnings(env)) log.warn(warning);
-    const orchestra = new Orchestra(app, env, log, options.cursor !== undefined ? { cursor: options.cursor } : {});
+    const orchestra = new Orchestra(app, env, log, {
+      ...(options.cursor !== undefined ? { cursor: options.cursor } : {}),
+      ...(options.now ? { now: options.now } : {}),
+    });
 
     registerIssueHandlers(app, orchestra);
     registerCommentHandlers(app, orchestra);

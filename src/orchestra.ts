@@ -32,13 +32,15 @@ export class Orchestra {
   private readonly branchCache = new Map<string, string[]>();
   /** Which epic each agent works for, so a Cursor webhook finds its epic without a lookup. */
   readonly agentEpics = new Map<string, EpicRef>();
+  private readonly now: () => number;
 
   constructor(
     readonly app: Probot,
     readonly env: OrchestraEnv,
     readonly log: Logger,
-    options: { cursor?: CursorClient | null } = {},
+    options: { cursor?: CursorClient | null; now?: () => number } = {},
   ) {
+    this.now = options.now ?? Date.now;
     this.cursor =
       options.cursor !== undefined
         ? options.cursor
@@ -110,6 +112,7 @@ export class Orchestra {
       ...(this.env.publicUrl ? { publicUrl: this.env.publicUrl } : {}),
       ...(this.env.cursorWebhookSecret ? { cursorWebhookSecret: this.env.cursorWebhookSecret } : {}),
       log: this.log,
+      now: this.now,
       onAgent: (agentId: string) => this.agentEpics.set(agentId, ref),
     });
     return result;

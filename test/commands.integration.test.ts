@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { parseCommands } from "../src/orchestration/commands.js";
-import { createTestApp, serveRoutes, type TestApp } from "./helpers/app.js";
+import { createTestApp, serveRoutes, TEST_NOW, type TestApp } from "./helpers/app.js";
 import {
   count,
   CURSOR_WEBHOOK_ENV,
@@ -328,7 +328,7 @@ describe("slash commands on an epic", () => {
       "cursor create orchestra/1-t3-a1",
     ]);
     expect(world.body).toContain("- [x] Add the API <!-- orchestra:task id=t2 state=skipped");
-    expect(world.body).toContain("- [ ] Write the docs <!-- orchestra:task id=t3 state=running attempt=1 agent=bc-3 deps=t2 -->");
+    expect(world.body).toContain(`- [ ] Write the docs <!-- orchestra:task id=t3 state=running attempt=1 agent=bc-3 deps=t2 started=${TEST_NOW} -->`);
     expect(world.reactions.map((r) => r.content)).toEqual(["eyes", "rocket"]);
   });
 

@@ -5,6 +5,7 @@ import { decide, statusTablePlaceholder, type Decision, type Effect } from "../s
 import type { Intent, PullRequestView } from "../src/orchestration/snapshot.js";
 import type { Plan, Task } from "../src/orchestration/types.js";
 import {
+  NOW,
   commandIntent,
   ISSUE,
   makeAgent,
@@ -226,7 +227,7 @@ describe("PR checks green at the head sha, mergeable: merge", () => {
     expect(effects(decision)).toEqual(["merge", "delete-branch", "launch"]);
     expect(decision.steps[0]).toEqual({
       effect: { kind: "merge", taskId: "t1", pr: 12, sha: SHA, method: "rebase" },
-      onSuccess: [{ id: "t1", state: "merged", pr: 12, checked: true, reason: undefined }],
+      onSuccess: [{ id: "t1", state: "merged", pr: 12, checked: true, reason: undefined, finishedAt: NOW }],
       notify: [{ kind: "comment", key: "merged-t1", body: "✅ t1 merged in #12, starting t2." }],
     });
     expect(decision.steps[1]).toEqual({ effect: { kind: "delete-branch", branch: `orchestra/${ISSUE}-t1-a1` }, soft: true });
@@ -422,7 +423,7 @@ describe("PR closed or merged by a person", () => {
     const decision = run(prOpenPlan(), withPr({ state: "merged" }));
     // Its branch is deleted like one Orchestra merged (the run that merged it may have died first).
     expect(effects(decision)).toEqual(["delete-branch", "launch"]);
-    expect(decision.patch).toEqual({ tasks: [{ id: "t1", state: "merged", pr: 12, checked: true, reason: undefined }] });
+    expect(decision.patch).toEqual({ tasks: [{ id: "t1", state: "merged", pr: 12, checked: true, reason: undefined, finishedAt: NOW }] });
     expect(comments(decision)).toEqual([{ kind: "comment", key: "merged-t1", body: "✅ t1 merged in #12, starting t2." }]);
   });
 });
@@ -505,6 +506,14 @@ describe("every task merged, skipped or done", () => {
     expect(body).toMatch(/\| t1 \| Task t1 \| [^|]*merged \| #12 \| 1 \|/);
     expect(body).toMatch(/\| t2 \| Task t2 \| [^|]*skipped \|/);
     expect(body).toMatch(/Closing this issue\.$/);
+  });
+
+  it("says how long each task took, from its first launch to its merge", () => {
+    const plan = finished();
+    plan.tasks[0] = { ...plan.tasks[0]!, startedAt: NOW - 12 * 60_000, finishedAt: NOW };
+    const body = summary(run(plan));
+    expect(body).toMatch(/\| Id \| Task \| Result \| PR \| Attempts \| Time \|/);
+    expect(body).toMatch(/\| t1 \| Task t1 \| [^|]*merged \| #12 \| 1 \| 12 min \|/);
   });
 
   it("leaves the issue open when closeOnComplete is false", () => {
@@ -646,7 +655,7 @@ describe("commands", () => {
 
   it("skip: the task is skipped, its agent stopped, its dependants launched", () => {
     const decision = run(runningT1(), { intents: [commandIntent("skip", "t1")], observations: liveT1 });
-    expect(decision.patch).toEqual({ tasks: [{ id: "t1", state: "skipped", checked: true }] });
+    expect(decision.patch).toEqual({ tasks: [{ id: "t1", state: "skipped", checked: true, finishedAt: NOW }] });
     expect(decision.steps).toMatchObject([
       { effect: { kind: "stop-agent", agentId: "bc-1", taskId: "t1" }, soft: true },
       { effect: { kind: "launch", taskId: "t2", attempt: 1 } },

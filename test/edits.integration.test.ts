@@ -1,7 +1,7 @@
 import nock from "nock";
 import { afterEach, describe, expect, it } from "vitest";
 import pullRequestEvent from "../fixtures/events/pull_request.opened.json" with { type: "json" };
-import { createTestApp, withInstallation, type TestApp } from "./helpers/app.js";
+import { createTestApp, TEST_NOW, withInstallation, type TestApp } from "./helpers/app.js";
 import {
   count,
   epic,
@@ -143,7 +143,7 @@ describe("a person editing a running epic", () => {
 
       <!-- orchestra:plan v1 status=running runs=1 comment=900 -->
       ### Tasks
-      - [ ] Add the model <!-- orchestra:task id=t1 state=running attempt=1 agent=bc-1 -->
+      - [ ] Add the model <!-- orchestra:task id=t1 state=running attempt=1 agent=bc-1 started=1767268800000 -->
       - [ ] Add the REST API <!-- orchestra:task id=t2 deps=t1 -->
       - [ ] Add a changelog <!-- orchestra:task id=t3 -->
       <!-- orchestra:plan:end -->"
@@ -248,7 +248,7 @@ describe("a person editing a running epic", () => {
       expect(world.merges).toEqual([{ pr: 1000, sha: pull.sha, checks: "SUCCESS" }]);
       expect(count(world, "cursor create")).toBe(1);
       expect(world.agents.map((agent) => agent.branch)).toEqual(["orchestra/1-t1-a1", "orchestra/1-t2-a1"]);
-      expect(world.body).toContain("- [x] Add the model <!-- orchestra:task id=t1 state=merged attempt=1 agent=bc-1 pr=1000 -->");
+      expect(world.body).toContain(`- [x] Add the model <!-- orchestra:task id=t1 state=merged attempt=1 agent=bc-1 pr=1000 finished=${TEST_NOW} -->`);
       expect(world.body).toContain("id=t2 state=running attempt=1 agent=bc-2 deps=t1");
       const bodies = world.comments.map((c) => c.body);
       expect(new Set(bodies).size).toBe(bodies.length);

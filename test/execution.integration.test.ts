@@ -52,10 +52,10 @@ describe("running an epic", () => {
 
       <!-- orchestra:plan v1 status=completed runs=3 comment=900 -->
       ### Tasks
-      - [x] Add the model <!-- orchestra:task id=t1 state=merged attempt=1 agent=bc-1 pr=1000 -->
-      - [x] Add the API <!-- orchestra:task id=t2 state=merged attempt=1 agent=bc-2 pr=1003 deps=t1 -->
+      - [x] Add the model <!-- orchestra:task id=t1 state=merged attempt=1 agent=bc-1 pr=1000 started=1767268800000 finished=1767268800000 -->
+      - [x] Add the API <!-- orchestra:task id=t2 state=merged attempt=1 agent=bc-2 pr=1003 deps=t1 started=1767268800000 finished=1767268800000 -->
         CRUD endpoints.
-      - [x] Write the docs <!-- orchestra:task id=t3 state=merged attempt=1 agent=bc-3 pr=1006 -->
+      - [x] Write the docs <!-- orchestra:task id=t3 state=merged attempt=1 agent=bc-3 pr=1006 started=1767268800000 finished=1767268800000 -->
       <!-- orchestra:plan:end -->"
     `);
     // Each PR merged once, at the sha its checks passed at.

@@ -130,6 +130,7 @@ async function runStep(
             followup: undefined,
             reason: undefined,
             notBefore: undefined,
+            ...(effect.attempt === 1 ? { startedAt: (deps.now ?? Date.now)() } : {}),
           },
         ],
         // Launching means the body does not record this agent yet, found or created: count it now.

@@ -182,6 +182,8 @@ function taskMarker(task: Task): string {
   if (task.followup) parts.push(`followup=${encodeValue(task.followup)}`);
   if (task.reason) parts.push(`reason=${encodeValue(task.reason)}`);
   if (isCount(task.notBefore)) parts.push(`after=${task.notBefore}`);
+  if (isCount(task.startedAt)) parts.push(`started=${task.startedAt}`);
+  if (isCount(task.finishedAt)) parts.push(`finished=${task.finishedAt}`);
   parts.push("-->");
   return parts.join(" ");
 }

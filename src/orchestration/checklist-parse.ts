@@ -283,8 +283,14 @@ function readTask(id: string, title: string, item: RawItem, attributes: Map<stri
   if (followup !== undefined) task.followup = followup;
   const reason = optionalText(attributes.get("reason"));
   if (reason !== undefined) task.reason = reason;
-  const notBefore = readCount(attributes.get("after"));
-  if (notBefore !== undefined) task.notBefore = notBefore;
+  for (const [key, attribute] of [
+    ["notBefore", "after"],
+    ["startedAt", "started"],
+    ["finishedAt", "finished"],
+  ] as const) {
+    const value = readCount(attributes.get(attribute));
+    if (value !== undefined) task[key] = value;
+  }
   return task;
 }
 

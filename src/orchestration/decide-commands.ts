@@ -94,7 +94,7 @@ function skipTask(p: DecisionDraft, ref: string, prTaskId: string | undefined, r
   if (!task) return;
   if (SATISFIED.has(task.state)) return reply(`${task.id} is already ${task.state}.`);
   p.stopAgent(task);
-  p.set(task, { state: "skipped", checked: true });
+  p.set(task, { state: "skipped", checked: true, finishedAt: p.snapshot.now });
   done();
 }
 

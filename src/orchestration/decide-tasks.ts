@@ -62,7 +62,7 @@ export function observeTask(p: DecisionDraft, task: Task): void {
 function recordMerged(p: DecisionDraft, task: Task, pr: PullRequestView): void {
   p.stopAgent(task);
   const pending = p.tasks.filter((other) => other.state === "pending");
-  p.set(task, { state: "merged", pr: pr.number, checked: true, reason: undefined });
+  p.set(task, { state: "merged", pr: pr.number, checked: true, reason: undefined, finishedAt: p.snapshot.now });
   p.merges.push({ task, pr: pr.number, pending });
   deleteMergedBranch(p, pr);
 }
@@ -124,11 +124,11 @@ function mergeTask(p: DecisionDraft, task: Task, pr: PullRequestView): void {
   const pending = p.tasks.filter((other) => other.state === "pending");
   const step: Step = {
     effect: { kind: "merge", taskId: task.id, pr: pr.number, sha: pr.headSha, method: p.config.mergeMethod },
-    onSuccess: [{ id: task.id, state: "merged", pr: pr.number, checked: true, reason: undefined }],
+    onSuccess: [{ id: task.id, state: "merged", pr: pr.number, checked: true, reason: undefined, finishedAt: p.snapshot.now }],
   };
   p.decision.steps.push(step);
   // Optimistic: later steps in this decision (launches of dependants) only run if the merge did.
-  Object.assign(task, { state: "merged" });
+  Object.assign(task, { state: "merged", finishedAt: p.snapshot.now });
   p.merges.push({ step, task, pr: pr.number, pending });
   deleteMergedBranch(p, pr);
 }

@@ -111,6 +111,9 @@ function completeIfDone(p: DecisionDraft): void {
         state: task.state,
         attempts: task.attempt,
         ...(task.pr ? { pr: task.pr } : {}),
+        ...(task.startedAt !== undefined && task.finishedAt !== undefined
+          ? { durationText: messages.formatDuration(task.finishedAt - task.startedAt) }
+          : {}),
       })),
       { closing: p.config.closeOnComplete },
     ),

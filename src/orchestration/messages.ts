@@ -173,6 +173,15 @@ export function epicStopped(agentsStopped: number): string {
   return `⏹️ **The epic is stopped**${agents}. Open pull requests stay open; nothing more will be started on this issue.`;
 }
 
+/** "under a minute", "12 min", "2 h 5 min". */
+export function formatDuration(ms: number): string {
+  const minutes = Math.round(Math.max(0, ms) / 60_000);
+  if (minutes < 1) return "under a minute";
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  return minutes % 60 === 0 ? `${hours} h` : `${hours} h ${minutes % 60} min`;
+}
+
 export interface SummaryRow {
   id: string;
   title: string;

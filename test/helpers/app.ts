@@ -36,6 +36,8 @@ export interface TestApp {
 }
 
 export const CURSOR_URL = "http://cursor.test";
+/** The app's clock in integration tests, so the timestamps Orchestra writes into bodies are stable. */
+export const TEST_NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
 export const OPENAI_URL = "http://llm.test";
 
 /** Probot as production builds it, with throttling and retries off so nock sees every request once. */
@@ -76,7 +78,7 @@ export async function createTestApp(
         : null;
   let orchestra: Orchestra | undefined;
   const handlers: TestApp["handlers"] = [];
-  await probot.load(createApp({ env, cursor, onReady: (ready) => (orchestra = ready) }), {
+  await probot.load(createApp({ env, cursor, now: () => TEST_NOW, onReady: (ready) => (orchestra = ready) }), {
     cwd: process.cwd(),
     addHandler: (handler) => handlers.push(handler),
   });

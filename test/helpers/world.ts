@@ -10,6 +10,9 @@ import type { Plan, PlanPatch, Task, TaskPatch, TaskState } from "../../src/orch
  * in memory and deterministic: the same plan, scenarios and schedule give the same run.
  */
 
+/** The clock of every snapshot built here. */
+export const NOW = 1_700_000_000_000;
+
 export const ISSUE = 42;
 export const REPO = { owner: "acme", name: "shop", defaultBranch: "main" } as const;
 
@@ -33,7 +36,7 @@ export interface SnapshotOptions {
 export function makeSnapshot(plan: Plan, options: SnapshotOptions = {}): Snapshot {
   const before = options.before ?? "Build the shop.\n\n";
   return {
-    now: 1_700_000_000_000,
+    now: NOW,
     repo: { ...REPO },
     issue: { number: ISSUE, title: "The shop", state: options.issueState ?? "open", body: before },
     parsed: { before, after: "", eol: "\n", plan },
