@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { helpText } from "../src/orchestration/commands.js";
 import { DEFAULT_CONFIG, type OrchestraConfig } from "../src/orchestration/config.js";
 import { decide, statusTablePlaceholder, type Decision, type Effect } from "../src/orchestration/decide.js";
+import { FOLLOWUP_GRACE_MS } from "../src/orchestration/decide-tasks.js";
 import type { Intent, PullRequestView } from "../src/orchestration/snapshot.js";
 import type { Plan, Task } from "../src/orchestration/types.js";
 import {
@@ -300,7 +301,7 @@ describe("PR checks red", () => {
     expect(decision.steps).toEqual([
       {
         effect: { kind: "followup", taskId: "t1", agentId: "bc-1", text: expect.any(String) },
-        onSuccess: [{ id: "t1", fixes: 1, followup: `ci:${red.headSha}` }],
+        onSuccess: [{ id: "t1", fixes: 1, followup: `ci:${red.headSha}`, followupAt: NOW }],
       },
     ]);
     const effect = decision.steps[0]!.effect as Extract<Effect, { kind: "followup" }>;
@@ -320,6 +321,19 @@ describe("PR checks red", () => {
   it("the same red sha again: no second follow-up", () => {
     const plan = prOpenPlan("running", { fixes: 1, followup: `ci:${red.headSha}` });
     expect(run(plan, withPr(red))).toMatchObject({ steps: [], patch: {}, notify: [] });
+  });
+
+  it("an agent that finished without pushing a fix gets a grace period, then the task fails", () => {
+    const asked = (ago: number) => prOpenPlan("running", { fixes: 1, followup: `ci:${red.headSha}`, followupAt: NOW - ago });
+    // Its push may simply not be visible yet: wait, and look again when the grace period ends.
+    const waiting = run(asked(30_000), withPr(red));
+    expect(waiting).toMatchObject({ steps: [], patch: {}, notify: [], wakeAfterMs: FOLLOWUP_GRACE_MS - 30_000 });
+    // Still running the follow-up: nothing to judge yet, however long it takes.
+    expect(run(asked(FOLLOWUP_GRACE_MS * 10), withPr(red, "RUNNING"))).toMatchObject({ steps: [], patch: {} });
+    const failed = run(asked(FOLLOWUP_GRACE_MS), withPr(red));
+    expect(failed.patch).toMatchObject({ status: "paused", tasks: [{ id: "t1", state: "failed" }] });
+    expect(comments(failed)).toHaveLength(1);
+    expect(comments(failed)[0]!.body).toContain("finished without pushing a fix to #12");
   });
 
   it("caps the log excerpt", () => {
@@ -390,7 +404,7 @@ describe("merge conflict", () => {
     expect(decision.steps).toEqual([
       {
         effect: { kind: "followup", taskId: "t1", agentId: "bc-1", text: expect.stringContaining("Rebase the branch onto it") },
-        onSuccess: [{ id: "t1", fixes: 1, followup: `rebase:${SHA}` }],
+        onSuccess: [{ id: "t1", fixes: 1, followup: `rebase:${SHA}`, followupAt: NOW }],
       },
     ]);
     expect(JSON.stringify(decision.steps[0]!.effect)).toContain("`main`");

@@ -180,6 +180,7 @@ function taskMarker(task: Task): string {
   if (deps.length > 0) parts.push(`deps=${deps.map((dep) => encodeValue(dep, PLAIN_DEP)).join(",")}`);
   if (isCount(task.fixes) && task.fixes !== 0) parts.push(`fixes=${task.fixes}`);
   if (task.followup) parts.push(`followup=${encodeValue(task.followup)}`);
+  if (isCount(task.followupAt)) parts.push(`asked=${task.followupAt}`);
   if (task.reason) parts.push(`reason=${encodeValue(task.reason)}`);
   if (isCount(task.notBefore)) parts.push(`after=${task.notBefore}`);
   if (isCount(task.startedAt)) parts.push(`started=${task.startedAt}`);

@@ -285,6 +285,7 @@ function readTask(id: string, title: string, item: RawItem, attributes: Map<stri
   if (reason !== undefined) task.reason = reason;
   for (const [key, attribute] of [
     ["notBefore", "after"],
+    ["followupAt", "asked"],
     ["startedAt", "started"],
     ["finishedAt", "finished"],
   ] as const) {

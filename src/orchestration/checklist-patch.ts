@@ -124,7 +124,7 @@ function applyTaskPatch(task: Task, patch: TaskPatch): void {
   if (patch.state !== undefined && isTaskState(patch.state)) task.state = patch.state;
   if (isCount(patch.attempt)) task.attempt = patch.attempt;
   if (isCount(patch.fixes)) task.fixes = patch.fixes;
-  for (const key of ["pr", "notBefore", "startedAt", "finishedAt"] as const) {
+  for (const key of ["pr", "notBefore", "followupAt", "startedAt", "finishedAt"] as const) {
     if (!(key in patch)) continue;
     const value = patch[key];
     if (isCount(value)) task[key] = value;

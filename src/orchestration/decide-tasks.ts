@@ -7,6 +7,8 @@ import { ACTIVE_STATES, type Task } from "./types.js";
 /** One task under way: what its agent and its pull request say, and what follows from it. */
 
 const MAX_FOLLOWUP_LOG = 2_000;
+/** How long an agent that finished may leave a fix request about the current head unanswered. */
+export const FOLLOWUP_GRACE_MS = 120_000;
 
 /** How long a task waits before its next attempt: the configured backoff, doubled each attempt, at most an hour. */
 function retryDelayMs(config: OrchestraConfig, failedAttempt: number): number {
@@ -67,6 +69,28 @@ function recordMerged(p: DecisionDraft, task: Task, pr: PullRequestView): void {
   deleteMergedBranch(p, pr);
 }
 
+/**
+ * The agent was asked to fix the checks (or rebase) at this very head and has finished without
+ * pushing. Within a grace period GitHub may simply not show its push yet; after it, the task
+ * fails rather than waiting forever. Returns whether the task is settled for this pass.
+ */
+function unansweredFollowup(p: DecisionDraft, task: Task, pr: PullRequestView): boolean {
+  const aboutThisHead = task.followup === `ci:${pr.headSha}` || task.followup === `rebase:${pr.headSha}`;
+  if (!aboutThisHead || task.followupAt === undefined) return false;
+  const waited = p.snapshot.now - task.followupAt;
+  if (waited < FOLLOWUP_GRACE_MS) {
+    p.decision.wakeAfterMs = minWake(p.decision.wakeAfterMs, FOLLOWUP_GRACE_MS - waited);
+    return true;
+  }
+  p.fail(
+    task,
+    `unanswered-${task.id}-${pr.headSha}`,
+    `the agent finished without pushing a fix to #${pr.number}`,
+    "It was asked to fix the pull request and ended without a new commit.",
+  );
+  return true;
+}
+
 function deleteMergedBranch(p: DecisionDraft, pr: PullRequestView): void {
   // A repository that deletes merged head branches itself needs no request for it.
   if (p.config.deleteBranch && pr.sameRepo && !p.snapshot.repo.deleteBranchOnMerge) {
@@ -79,6 +103,7 @@ function followPullRequest(p: DecisionDraft, task: Task, pr: PullRequestView): v
   const agent = p.agentOf(task);
   if (agent && isAgentLive(agent.status)) return;
   if (!pr.sameRepo || pr.headRef !== branchName(p.issueNumber, task.id, task.attempt)) return;
+  if (agent && unansweredFollowup(p, task, pr)) return;
 
   if (pr.checks === "failure") {
     const key = `ci:${pr.headSha}`;
@@ -95,7 +120,7 @@ function followPullRequest(p: DecisionDraft, task: Task, pr: PullRequestView): v
     }
     p.decision.steps.push({
       effect: { kind: "followup", taskId: task.id, agentId: task.agent, text: ciFollowup(pr) },
-      onSuccess: [{ id: task.id, fixes: task.fixes + 1, followup: key }],
+      onSuccess: [{ id: task.id, fixes: task.fixes + 1, followup: key, followupAt: p.snapshot.now }],
     });
     return;
   }
@@ -164,7 +189,7 @@ function resolveConflict(p: DecisionDraft, task: Task, pr: PullRequestView): voi
       agentId: task.agent,
       text: `The pull request #${pr.number} has merge conflicts with its base branch \`${p.snapshot.repo.defaultBranch}\`. Rebase the branch onto it, resolve the conflicts, and push.`,
     },
-    onSuccess: [{ id: task.id, fixes: task.fixes + 1, followup: rebaseKey }],
+    onSuccess: [{ id: task.id, fixes: task.fixes + 1, followup: rebaseKey, followupAt: p.snapshot.now }],
   });
 }
 

@@ -55,6 +55,8 @@ export interface Task {
   reason?: string;
   /** No new attempt before this time (epoch milliseconds): the backoff after a failed attempt. */
   notBefore?: number;
+  /** When the last follow-up was sent (epoch ms). */
+  followupAt?: number;
   /** When the first attempt was launched, and when the task was merged or skipped (epoch ms). */
   startedAt?: number;
   finishedAt?: number;
