@@ -20,3 +20,36 @@ describe("end to end through the sandbox", () => {
     expect(github.validationErrors).toEqual([]);
   });
 });
+
+describe("webhooks the app must refuse", () => {
+  let e2e: E2E | undefined;
+  afterEach(async () => e2e?.stop());
+
+  it("answers a GitHub webhook with a bad or missing signature with an error, and does nothing", async () => {
+    e2e = await startE2E({ tasks: 1, start: false });
+    const github = e2e.sandbox.github;
+    await github.idle();
+    // What a genuine command would cause first: a permission look-up, a reaction, a reply.
+    const effects = () =>
+      [
+        "GET /repos/{owner}/{repo}/collaborators/{username}/permission",
+        "POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
+        "POST /repos/{owner}/{repo}/issues/{issue_number}/comments",
+      ].map((route) => github.requestCount(route));
+    const before = effects();
+    const body = JSON.stringify({ action: "created", comment: { id: 1, body: "/orchestra start" } });
+    const send = (headers: Record<string, string>) =>
+      fetch(`${e2e!.appUrl}/api/github/webhooks`, {
+        method: "POST",
+        body,
+        headers: { "content-type": "application/json", "x-github-event": "issue_comment", "x-github-delivery": "forged", ...headers },
+      });
+    const forged = await send({ "x-hub-signature-256": `sha256=${"0".repeat(64)}` });
+    const unsigned = await send({});
+    expect(forged.status).toBeGreaterThanOrEqual(400);
+    expect(unsigned.status).toBeGreaterThanOrEqual(400);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(effects()).toEqual(before);
+    expect(e2e.body()).not.toContain("status=running");
+  });
+});
