@@ -1,6 +1,6 @@
+import { stripOrchestraMarkers } from "./markers.js";
 import type { Task } from "./types.js";
 
-const MARKER = /<!--\s*orchestra:[\s\S]*?-->/g;
 const MAX_EPIC_TEXT = 6_000;
 
 export interface AgentPromptInput {
@@ -12,30 +12,26 @@ export interface AgentPromptInput {
   merged: Array<{ id: string; title: string; pr?: number }>;
 }
 
-export function stripMarkers(text: string): string {
-  return text.replace(MARKER, "");
-}
-
 /**
  * The agent works from this text alone: the task, the epic it belongs to and what is already
  * merged. It must reference the epic without closing it, because the epic outlives each PR.
  */
 export function buildAgentPrompt(input: AgentPromptInput): string {
-  const epicText = stripMarkers(input.epicText).trim().slice(0, MAX_EPIC_TEXT);
+  const epicText = stripOrchestraMarkers(input.epicText).trim().slice(0, MAX_EPIC_TEXT);
   const lines = [
-    `# ${stripMarkers(input.task.title).trim()}`,
+    `# ${stripOrchestraMarkers(input.task.title).trim()}`,
     "",
   ];
-  const details = stripMarkers(input.task.details).trim();
+  const details = stripOrchestraMarkers(input.task.details).trim();
   if (details) lines.push(details, "");
   lines.push(
-    `This task is part of the epic #${input.issueNumber}: ${stripMarkers(input.issueTitle).trim()}.`,
+    `This task is part of the epic #${input.issueNumber}: ${stripOrchestraMarkers(input.issueTitle).trim()}.`,
   );
   if (epicText) lines.push("", "## The epic", "", epicText);
   if (input.merged.length > 0) {
     lines.push("", "## Already merged in this epic", "");
     for (const done of input.merged) {
-      lines.push(`- ${done.id}: ${stripMarkers(done.title).trim()}${done.pr ? ` (#${done.pr})` : ""}`);
+      lines.push(`- ${done.id}: ${stripOrchestraMarkers(done.title).trim()}${done.pr ? ` (#${done.pr})` : ""}`);
     }
   }
   lines.push(

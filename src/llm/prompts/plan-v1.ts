@@ -1,3 +1,7 @@
+import { stripOrchestraMarkers } from "../../orchestration/markers.js";
+
+export { stripOrchestraMarkers };
+
 /**
  * Planning prompt, version 1. A changed prompt gets a new file (plan-v2.ts) rather than an
  * edit here, so logs saying which version produced a plan stay meaningful.
@@ -55,21 +59,6 @@ export function renderPlanPrompt(input: PlanPromptInput): string {
     `Plan at most ${input.maxTasks} tasks${keep.length > 0 ? " for the remaining work" : ""}. Reply with only the JSON object.`,
   );
   return sections.join("\n\n");
-}
-
-/**
- * Removes Orchestra's own hidden comments (`<!-- orchestra:… -->`): they are state for the
- * app, not words for the model, and would only tempt it to imitate them.
- */
-export function stripOrchestraMarkers(text: string): string {
-  // Repeated until nothing changes: removing one marker can join the halves of another.
-  let previous: string;
-  let current = text;
-  do {
-    previous = current;
-    current = current.replace(/<!--\s*orchestra:[\s\S]*?-->/g, "");
-  } while (current !== previous);
-  return current;
 }
 
 function section(heading: string, content: string): string {
