@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { botComments, firstHappening, isDone, startE2E, taskMeta, type E2E } from "./harness.js";
+import { botComments, type E2E, E2E_OPTIONS, firstHappening, isDone, startE2E, taskMeta } from "./harness.js";
 
-describe("end to end: an agent that errors is retried", () => {
+describe("end to end: an agent that errors is retried", E2E_OPTIONS, () => {
   let e2e: E2E | undefined;
   afterEach(async () => e2e?.stop());
 

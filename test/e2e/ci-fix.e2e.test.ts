@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { isDone, pullMerges, startE2E, taskMeta, type E2E } from "./harness.js";
+import { type E2E, E2E_OPTIONS, isDone, pullMerges, startE2E, taskMeta } from "./harness.js";
 
-describe("end to end: red CI fixed after a follow-up", () => {
+describe("end to end: red CI fixed after a follow-up", E2E_OPTIONS, () => {
   let e2e: E2E | undefined;
   afterEach(async () => e2e?.stop());
 

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { agentLaunches, botComments, commentAs, isDone, startE2E, taskLines, taskMeta, type E2E } from "./harness.js";
+import { agentLaunches, botComments, commentAs, type E2E, E2E_OPTIONS, isDone, startE2E, taskLines, taskMeta } from "./harness.js";
 
 const CHAIN = ["Add a Todo model", "Add a store, after the model", "Add a REST API, after the store"];
 
-describe("end to end: commands", () => {
+describe("end to end: commands", E2E_OPTIONS, () => {
   let e2e: E2E | undefined;
   afterEach(async () => e2e?.stop());
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { agentLaunches, isDone, peakLiveAgents, pullMerges, pullOpenings, startE2E, taskLines, type E2E } from "./harness.js";
+import { agentLaunches, type E2E, E2E_OPTIONS, isDone, peakLiveAgents, pullMerges, pullOpenings, startE2E, taskLines } from "./harness.js";
 
-describe("end to end: concurrency 2", () => {
+describe("end to end: concurrency 2", E2E_OPTIONS, () => {
   let e2e: E2E | undefined;
   afterEach(async () => e2e?.stop());
 

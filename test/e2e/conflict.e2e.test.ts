@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { firstHappening, isDone, pullMerges, startE2E, taskMeta, type E2E } from "./harness.js";
+import { type E2E, E2E_OPTIONS, firstHappening, isDone, pullMerges, startE2E, taskMeta } from "./harness.js";
 
-describe("end to end: pull requests that conflict with their base", () => {
+describe("end to end: pull requests that conflict with their base", E2E_OPTIONS, () => {
   let e2e: E2E | undefined;
   afterEach(async () => e2e?.stop());
 

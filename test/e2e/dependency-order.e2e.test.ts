@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { agentLaunches, isDone, pullMerges, pullOpenings, startE2E, taskMeta, type E2E } from "./harness.js";
+import { agentLaunches, type E2E, E2E_OPTIONS, isDone, pullMerges, pullOpenings, startE2E, taskMeta } from "./harness.js";
 
 /**
  * t2 comes "after" t1 and t3 "after" t2; t4 depends on nothing. Concurrency 3 leaves the
  * dependencies as the only thing that can hold t2 and t3 back, so the order seen by the fake
  * GitHub is Orchestra's dependency handling, not the one-at-a-time default.
  */
-describe("end to end: dependencies", () => {
+describe("end to end: dependencies", E2E_OPTIONS, () => {
   let e2e: E2E | undefined;
   afterEach(async () => e2e?.stop());
 

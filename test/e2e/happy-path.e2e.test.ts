@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { isDone, startE2E, taskLines, type E2E } from "./harness.js";
+import { type E2E, E2E_OPTIONS, isDone, startE2E, taskLines } from "./harness.js";
 
-describe("end to end through the sandbox", () => {
+describe("end to end through the sandbox", E2E_OPTIONS, () => {
   let e2e: E2E | undefined;
   afterEach(async () => e2e?.stop());
 
@@ -21,7 +21,7 @@ describe("end to end through the sandbox", () => {
   });
 });
 
-describe("webhooks the app must refuse", () => {
+describe("webhooks the app must refuse", E2E_OPTIONS, () => {
   let e2e: E2E | undefined;
   afterEach(async () => e2e?.stop());
 

@@ -193,3 +193,9 @@ export function taskMeta(body: string, id: string): Record<string, string> | und
 export function repeated<T>(values: readonly T[]): T[] {
   return [...new Set(values.filter((value, index) => values.indexOf(value) !== index))];
 }
+
+/**
+ * End-to-end tests run real processes against real timers; on CI one retry keeps a machine
+ * hiccup from failing the whole submission. Locally a failure shows at once.
+ */
+export const E2E_OPTIONS = { retry: process.env.CI ? 1 : 0 };

@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { PERSON } from "../../sandbox/harness.js";
-import { isDone, startE2E, taskLines, taskMeta, type E2E } from "./harness.js";
+import { type E2E, E2E_OPTIONS, isDone, startE2E, taskLines, taskMeta } from "./harness.js";
 
 const INTRO = "A small todo application, built one pull request at a time.";
 const REWORDED = "A small todo application, reworded by alice while t1 runs.";
 const ADDED = "Add a changelog entry for the todo app";
 
-describe("end to end: a person edits the epic while it runs", () => {
+describe("end to end: a person edits the epic while it runs", E2E_OPTIONS, () => {
   let e2e: E2E | undefined;
   afterEach(async () => e2e?.stop());
 

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { TranscriptEvent } from "../../sandbox/index.js";
-import { botComments, isDone, pullMerges, repeated, startE2E, taskLines, type E2E } from "./harness.js";
+import { botComments, type E2E, E2E_OPTIONS, isDone, pullMerges, repeated, startE2E, taskLines } from "./harness.js";
 
 /** Kills the app (SIGKILL) the moment the fakes record an event that `when` picks, once. */
 function killWhen(e2e: E2E, when: (event: TranscriptEvent) => boolean): Promise<void> {
@@ -33,7 +33,7 @@ function expectNothingTwice(e2e: E2E): void {
   expect(github.validationErrors).toEqual([]);
 }
 
-describe("end to end: the app is killed right after the first merge and started again", () => {
+describe("end to end: the app is killed right after the first merge and started again", E2E_OPTIONS, () => {
   // One run, read by the tests below: the kill and restart are the slow part.
   let e2e: E2E | undefined;
   beforeAll(async () => {
@@ -60,7 +60,7 @@ describe("end to end: the app is killed right after the first merge and started 
   });
 });
 
-describe("end to end: the app is killed while an agent is being launched and started again", () => {
+describe("end to end: the app is killed while an agent is being launched and started again", E2E_OPTIONS, () => {
   let e2e: E2E | undefined;
   afterEach(async () => e2e?.stop());
 
