@@ -16,6 +16,7 @@ import { TtlCache } from "./ttl-cache.js";
 const WRITE_ROLES = new Set(["admin", "maintain", "write"]);
 const PERMISSION_TTL_MS = 60_000;
 const CONFIG_TTL_MS = 60_000;
+const DAY_MS = 24 * 60 * 60_000;
 
 /**
  * The long-lived parts of a running Orchestra: the scheduler, caches and clients. Handlers
@@ -28,10 +29,12 @@ export class Orchestra {
   readonly cursor: CursorClient | null;
   private readonly permissions = new TtlCache<string, string>(PERMISSION_TTL_MS);
   private readonly configs = new TtlCache<string, ConfigResult>(CONFIG_TTL_MS);
-  private readonly statusCache = new Map<number, string>();
-  private readonly branchCache = new Map<string, string[]>();
+  // Bounded, so a long-running process does not grow with every epic it ever saw; forgetting an
+  // entry costs one request at worst.
+  private readonly statusCache = new TtlCache<number, string>(DAY_MS, 10_000);
+  private readonly branchCache = new TtlCache<string, string[]>(DAY_MS, 10_000);
   /** Which epic each agent works for, so a Cursor webhook finds its epic without a lookup. */
-  readonly agentEpics = new Map<string, EpicRef>();
+  readonly agentEpics = new TtlCache<string, EpicRef>(7 * DAY_MS, 50_000);
   private readonly now: () => number;
 
   constructor(

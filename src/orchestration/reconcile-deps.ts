@@ -8,6 +8,12 @@ import type { PlanInput, PlanResult } from "../llm/types.js";
 
 /** What a reconcile of one epic works with: the edges, the caches, and where it runs. */
 
+/** What the reconciler needs of a cache; a bounded one forgets, which costs a request at worst. */
+export interface Cache<K, V> {
+  get(key: K): V | undefined;
+  set(key: K, value: V): void;
+}
+
 export interface EpicRef {
   installationId: number;
   owner: string;
@@ -24,9 +30,9 @@ export interface ReconcileDeps {
   repoContext: () => Promise<RepoContext>;
   agents: AgentCache;
   /** Last status comment text written per comment id, so an unchanged status is not re-sent. */
-  statusCache: Map<number, string>;
+  statusCache: Cache<number, string>;
   /** Branches read for this epic last time: one GraphQL read suffices when the plan is unchanged. */
-  branchCache: Map<string, string[]>;
+  branchCache: Cache<string, string[]>;
   /** `https://github.com` or the GHE host's web address. */
   webUrl: string;
   publicUrl?: string;
