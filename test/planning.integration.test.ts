@@ -63,6 +63,34 @@ function issueResponse(body: string) {
   return { data: { repository: { issue: snapshotResponse(body).data.repository.issue } } };
 }
 
+/**
+ * Adopting the issue's checklist: the snapshot read (twice: planning, then the reconcile after
+ * it), the re-read before the write, the status comment and the body write into `issue`.
+ */
+function mockChecklistAdoption(
+  github: nock.Scope,
+  issue: { body: string },
+  commentId: number,
+  comment: (body: string) => boolean = () => true,
+) {
+  github
+    .post("/graphql", (request: { query: string }) => request.query.includes("query OrchestraSnapshot"))
+    .times(2)
+    .reply(200, () => snapshotResponse(issue.body))
+    .post("/graphql", (request: { query: string }) => request.query.includes("query OrchestraIssue"))
+    .reply(200, () => issueResponse(issue.body))
+    .get(`${REPO}/issues/1/comments`)
+    .query(true)
+    .reply(200, [])
+    .post(`${REPO}/issues/1/comments`, (request: { body: string }) => comment(request.body))
+    .reply(201, { id: commentId })
+    .patch(`${REPO}/issues/1`, (request: { body: string }) => {
+      issue.body = request.body;
+      return true;
+    })
+    .reply(200, {});
+}
+
 function mockRepoContext(github: nock.Scope) {
   github
     .get(`${REPO}/contents`)
@@ -141,30 +169,14 @@ describe("planning an epic", () => {
     app = await createTestApp({ processEnv: {} });
     const github = nock(API);
     mockLabelHandling(github);
-    let body = "Plan:\n\n- [ ] Write the model\n- [x] Sketch the UI\n\nThanks!";
-    github
-      .post(`${REPO}/issues/1/reactions`)
-      .reply(201, {})
-      .post("/graphql", (request: { query: string }) => request.query.includes("query OrchestraSnapshot"))
-      .times(2)
-      .reply(200, () => snapshotResponse(body))
-      .post("/graphql", (request: { query: string }) => request.query.includes("query OrchestraIssue"))
-      .reply(200, () => issueResponse(body))
-      .get(`${REPO}/issues/1/comments`)
-      .query(true)
-      .reply(200, [])
-      .post(`${REPO}/issues/1/comments`, (request: { body: string }) => request.body.includes("Planned 2 tasks"))
-      .reply(201, { id: 7 })
-      .patch(`${REPO}/issues/1`, (request: { body: string }) => {
-        body = request.body;
-        return true;
-      })
-      .reply(200, {});
+    const issue = { body: "Plan:\n\n- [ ] Write the model\n- [x] Sketch the UI\n\nThanks!" };
+    github.post(`${REPO}/issues/1/reactions`).reply(201, {});
+    mockChecklistAdoption(github, issue, 7, (comment) => comment.includes("Planned 2 tasks"));
 
-    await app.receive("issues", labeled({ body }));
+    await app.receive("issues", labeled({ body: issue.body }));
     await app.settle();
 
-    expect(body).toMatchInlineSnapshot(`
+    expect(issue.body).toMatchInlineSnapshot(`
       "Plan:
 
       <!-- orchestra:plan v1 comment=7 -->
@@ -183,28 +195,12 @@ describe("planning an epic", () => {
     app = await createTestApp({ processEnv: {} });
     const github = nock(API);
     mockLabelHandling(github);
-    let body = "- [ ] Write the model\n";
-    github
-      .post(`${REPO}/issues/1/reactions`, { content: "eyes" })
-      .reply(201, {})
-      .post("/graphql", (request: { query: string }) => request.query.includes("query OrchestraSnapshot"))
-      .times(2)
-      .reply(200, () => snapshotResponse(body))
-      .post("/graphql", (request: { query: string }) => request.query.includes("query OrchestraIssue"))
-      .reply(200, () => issueResponse(body))
-      .get(`${REPO}/issues/1/comments`)
-      .query(true)
-      .reply(200, [])
-      .post(`${REPO}/issues/1/comments`)
-      .reply(201, { id: 8 })
-      .patch(`${REPO}/issues/1`, (request: { body: string }) => {
-        body = request.body;
-        return true;
-      })
-      .reply(200, {});
+    const issue = { body: "- [ ] Write the model\n" };
+    github.post(`${REPO}/issues/1/reactions`, { content: "eyes" }).reply(201, {});
+    mockChecklistAdoption(github, issue, 8);
     const opened = (labels: Array<{ name: string }>) => {
       const payload = withInstallation(openedEvent as unknown as Record<string, unknown>) as typeof openedEvent;
-      payload.issue = { ...payload.issue, number: 1, body, labels: labels as typeof payload.issue.labels };
+      payload.issue = { ...payload.issue, number: 1, body: issue.body, labels: labels as typeof payload.issue.labels };
       payload.sender = { ...payload.sender, login: "Codertocat" };
       return payload;
     };
@@ -214,7 +210,7 @@ describe("planning an epic", () => {
     await app.settle();
 
     expect(app.failures()).toEqual([]);
-    expect(body).toContain("- [ ] Write the model <!-- orchestra:task id=t1 -->");
+    expect(issue.body).toContain("- [ ] Write the model <!-- orchestra:task id=t1 -->");
     expect(github.isDone()).toBe(true);
   });
 
