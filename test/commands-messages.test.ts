@@ -5,30 +5,22 @@ import { validateConfig } from "../src/orchestration/config.js";
 import {
   bodyParseError,
   budgetExhausted,
-  cannotRetry,
-  cannotSkip,
   codeBlock,
   commandReply,
   commentMarker,
   configInvalid,
   epicCompleted,
   epicPaused,
-  epicStatusConflict,
   epicStopped,
   findMarkerKey,
   inlineCode,
   missingLlmKey,
   notAuthorized,
-  planAdopted,
   plannerFailed,
   planWritten,
   redactSecrets,
-  retrying,
-  skipped,
-  started,
   taskFailed,
   taskMerged,
-  unknownCommand,
   withMarker,
 } from "../src/orchestration/messages.js";
 import { TASK_STATES } from "../src/orchestration/types.js";
@@ -71,15 +63,6 @@ describe("planning messages", () => {
     expect(planWritten(5, true)).toContain("📋 Planned 5 tasks and started the first.");
     expect(planWritten(1, false)).toContain("Planned 1 task. Comment `/orchestra start` to run it.");
     expect(planWritten(0, false)).toContain("The planner proposed no tasks.");
-  });
-
-  it("says a written checklist was adopted", () => {
-    expect(planAdopted(3)).toBe(
-      "📋 Adopted the 3 tasks of the checklist in the issue description as the plan. Comment `/orchestra start` to run them.",
-    );
-    expect(planAdopted(1, true)).toBe(
-      "📋 Adopted the 1 task of the checklist in the issue description as the plan. Started it.",
-    );
   });
 
   it("names the config file and shows zod's error in a code block", () => {
@@ -185,21 +168,6 @@ describe("task and epic messages", () => {
 });
 
 describe("command replies", () => {
-  it("quotes the command and gives the outcome", () => {
-    expect(commandReply("/retry t2", cannotRetry("t2", "merged"))).toBe(
-      "`/retry t2`: t2 has not failed and is not running (it is ✅ merged).",
-    );
-    expect(commandReply("/skip t1", cannotSkip("t1", "merged"))).toBe(
-      "`/skip t1`: t1 is already finished (✅ merged); there is nothing to skip.",
-    );
-    expect(commandReply("/orchestra start", epicStatusConflict("start", "completed"))).toBe(
-      "`/orchestra start`: cannot start: the epic is completed.",
-    );
-    expect(commandReply("/retry", retrying("t2", 3))).toBe("`/retry`: retrying t2 with a new agent (attempt 3).");
-    expect(commandReply("/skip t2", skipped("t2", ["t3"]))).toBe("`/skip t2`: skipped t2; starting t3.");
-    expect(commandReply("/orchestra start", started([]))).toBe("`/orchestra start`: started; no task is ready yet.");
-  });
-
   it("passes resolveTaskRef's errors through as the outcome", () => {
     const result = resolveTaskRef([], "t9");
     expect(result.ok).toBe(false);
@@ -212,11 +180,6 @@ describe("command replies", () => {
     );
   });
 
-  it("answers an unknown command with the help", () => {
-    const reply = unknownCommand("/orchestra frobnicate", "frobnicate");
-    expect(reply).toMatch(/^`\/orchestra frobnicate` is not a command Orchestra knows\.\n\n\*\*Orchestra commands\*\*/);
-    expect(unknownCommand("/orchestra", "")).toMatch(/^`\/orchestra` needs a command after it\./);
-  });
 });
 
 describe("markdown helpers", () => {
@@ -283,8 +246,6 @@ describe("no message ever reads as a command", () => {
           epicPaused(a),
           epicCompleted([{ id: a, title: b, attempts: 1, state, durationText: a }]),
           commandReply(a, b),
-          unknownCommand(a, b),
-          cannotRetry(a, state),
           withMarker(a, b.replace(/^\s*\//gm, "")),
         ];
         for (const message of messages) expect(parseCommands(message)).toEqual([]);

@@ -1,6 +1,5 @@
-import { helpText } from "./commands.js";
 import { neutralizeHtml, oneLine, stateLabel, tableCell } from "./status-comment.js";
-import type { EpicStatus, TaskState } from "./types.js";
+import type { TaskState } from "./types.js";
 
 /**
  * Every text Orchestra posts on an epic, as small pure functions, so wording lives in one place
@@ -61,12 +60,6 @@ export function planWritten(count: number, autoStart: boolean): string {
     "Edit the checklist in the issue description to change the plan, or comment `/orchestra plan` followed by instructions to plan again.";
   if (autoStart) return `📋 Planned ${tasks(count)} and started ${count === 1 ? "it" : "the first"}. ${editHint}`;
   return `📋 Planned ${tasks(count)}. Comment \`/orchestra start\` to run ${count === 1 ? "it" : "them"}. ${editHint}`;
-}
-
-export function planAdopted(count: number, autoStart = false): string {
-  const adopted = `📋 Adopted the ${tasks(count)} of the checklist in the issue description as the plan.`;
-  if (autoStart) return `${adopted} Started ${count === 1 ? "it" : "the first"}.`;
-  return `${adopted} Comment \`/orchestra start\` to run ${count === 1 ? "it" : "them"}.`;
 }
 
 export function configInvalid(error: string): string {
@@ -225,47 +218,6 @@ export function epicCompleted(rows: SummaryRow[], options: { closing?: boolean }
 export function commandReply(line: string, outcome: string): string {
   return `${inlineCode(oneLine(line, 100))}: ${neutralizeCommands(outcome)}`;
 }
-
-export function unknownCommand(line: string, word: string): string {
-  const lead =
-    word === ""
-      ? "`/orchestra` needs a command after it."
-      : `${inlineCode(oneLine(line, 100))} is not a command Orchestra knows.`;
-  return `${lead}\n\n${helpText()}`;
-}
-
-export function cannotRetry(taskId: string, state: TaskState): string {
-  return `${flatten(taskId)} has not failed and is not running (it is ${stateLabel(state)}).`;
-}
-
-export function cannotSkip(taskId: string, state: TaskState): string {
-  return `${flatten(taskId)} is already finished (${stateLabel(state)}); there is nothing to skip.`;
-}
-
-export function epicStatusConflict(action: string, status: EpicStatus): string {
-  return `cannot ${flatten(action)}: the epic is ${status}.`;
-}
-
-export function noPlanYet(label: string): string {
-  return `this issue has no plan yet. Add the ${inlineCode(label)} label to plan it, or write a checklist in the description.`;
-}
-
-export function retrying(taskId: string, attempt: number): string {
-  return `retrying ${flatten(taskId)} with a new agent (attempt ${attempt}).`;
-}
-
-export function skipped(taskId: string, next?: string[]): string {
-  const rest = next && next.length > 0 ? `; starting ${andList(next.map(flatten))}` : "";
-  return `skipped ${flatten(taskId)}${rest}.`;
-}
-
-export function started(taskIds: string[]): string {
-  return taskIds.length === 0 ? "started; no task is ready yet." : `started ${andList(taskIds.map(flatten))}.`;
-}
-
-export const paused = "paused: no new agent will start until `/orchestra resume`.";
-export const resumed = "resumed.";
-export const replanning = "planning the tasks not yet started again.";
 
 // ---------------------------------------------------------------------------------------------
 // Markdown helpers
