@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+
 /**
  * The environment contract (DESIGN.md, "Environment"). Probot reads its own variables; these
  * are Orchestra's, read once at start-up.
@@ -17,6 +19,12 @@ export interface OrchestraEnv {
   debounceMs: number;
   /** OPENAI_* and ANTHROPIC_* variables, handed to the planner as they are. */
   llm: Record<string, string | undefined>;
+  /**
+   * Secrets Orchestra's state in issue bodies is signed with (docs/security.md): the first signs,
+   * all verify. ORCHESTRA_STATE_SECRET, then ORCHESTRA_STATE_SECRET_PREVIOUS; without them the
+   * App's webhook secret, else its private key.
+   */
+  stateSecrets: string[];
 }
 
 const LLM_VARIABLES = ["OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"] as const;
@@ -38,6 +46,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): OrchestraEnv {
     resyncIntervalMs: numberFrom(env.ORCHESTRA_RESYNC_INTERVAL_MS, 5 * 60_000),
     debounceMs: numberFrom(env.ORCHESTRA_DEBOUNCE_MS, 250),
     llm: Object.fromEntries(LLM_VARIABLES.map((name) => [name, nonEmpty(env[name])])),
+    stateSecrets: stateSecrets(env),
   };
   const optional = {
     cursorApiKey: nonEmpty(env.CURSOR_API_KEY),
@@ -52,9 +61,28 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): OrchestraEnv {
   return result;
 }
 
+function stateSecrets(env: NodeJS.ProcessEnv): string[] {
+  const current = nonEmpty(env.ORCHESTRA_STATE_SECRET) ?? nonEmpty(env.WEBHOOK_SECRET) ?? nonEmpty(env.PRIVATE_KEY) ?? keyFile(env.PRIVATE_KEY_PATH);
+  return [current, nonEmpty(env.ORCHESTRA_STATE_SECRET_PREVIOUS)].filter((secret): secret is string => secret !== undefined);
+}
+
+function keyFile(path: string | undefined): string | undefined {
+  if (!nonEmpty(path)) return undefined;
+  try {
+    return nonEmpty(readFileSync(path!.trim(), "utf8"));
+  } catch {
+    return undefined; // Probot reports an unreadable key itself
+  }
+}
+
 /** Problems that stop the app from starting, each a sentence saying what to set. */
 export function startupErrors(env: OrchestraEnv): string[] {
   const errors: string[] = [];
+  if (env.stateSecrets.length === 0) {
+    errors.push(
+      "Orchestra has no secret to sign the state it keeps in issue bodies with. Set ORCHESTRA_STATE_SECRET to a long random string (or set WEBHOOK_SECRET, which it falls back to).",
+    );
+  }
   if (env.production && !env.webhookSecret) {
     errors.push(
       "WEBHOOK_SECRET is not set. In production (NODE_ENV=production) Orchestra refuses to start without it, because unsigned webhooks could drive it. Set WEBHOOK_SECRET to the secret of your GitHub App.",

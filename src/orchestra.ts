@@ -7,7 +7,9 @@ import { collectRepoContext } from "./github/repo-context.js";
 import { planTasks } from "./llm/planner.js";
 import { AgentCache } from "./orchestration/agent-cache.js";
 import { parseConfigText, type ConfigResult } from "./orchestration/config.js";
+import { epicKey } from "./orchestration/naming.js";
 import { reconcile, type EpicRef } from "./orchestration/reconcile.js";
+import { deriveStateKeys } from "./orchestration/trust/state-mac.js";
 import { Scheduler } from "./orchestration/scheduler.js";
 import type { Intent } from "./orchestration/snapshot.js";
 import { Metrics } from "./metrics.js";
@@ -17,6 +19,7 @@ const WRITE_ROLES = new Set(["admin", "maintain", "write"]);
 const PERMISSION_TTL_MS = 60_000;
 const CONFIG_TTL_MS = 60_000;
 const DAY_MS = 24 * 60 * 60_000;
+const REFUSAL_REPLY_INTERVAL_MS = 60 * 60_000;
 
 /**
  * The long-lived parts of a running Orchestra: the scheduler, caches and clients. Handlers
@@ -35,6 +38,11 @@ export class Orchestra {
   private readonly branchCache = new TtlCache<string, string[]>(DAY_MS, 10_000);
   /** Which epic each agent works for, so a Cursor webhook finds its epic without a lookup. */
   readonly agentEpics = new TtlCache<string, EpicRef>(7 * DAY_MS, 50_000);
+  private readonly reported = new TtlCache<string, true>(DAY_MS, 10_000);
+  /** People told "no" recently, per epic: an outsider's flood of commands gets one reply an hour. */
+  private readonly refusals = new TtlCache<string, true>(REFUSAL_REPLY_INTERVAL_MS, 10_000);
+  readonly stateKeys: Buffer[];
+  private slug?: Promise<string>;
   private readonly now: () => number;
 
   constructor(
@@ -44,6 +52,7 @@ export class Orchestra {
     options: { cursor?: CursorClient | null; now?: () => number } = {},
   ) {
     this.now = options.now ?? Date.now;
+    this.stateKeys = deriveStateKeys(env.stateSecrets);
     this.cursor =
       options.cursor !== undefined
         ? options.cursor
@@ -89,6 +98,30 @@ export class Orchestra {
     return WRITE_ROLES.has(role);
   }
 
+  /**
+   * Whether a person refused on this epic should be told so now: once per person, epic and
+   * hour, so nobody can make Orchestra post without limit.
+   */
+  shouldReplyToRefusal(ref: EpicRef, login: string): boolean {
+    const key = `${epicKey(ref.owner, ref.repo, ref.issueNumber)}:${login.toLowerCase()}`;
+    if (this.refusals.get(key)) return false;
+    this.refusals.set(key, true);
+    return true;
+  }
+
+  /** The App's slug, asked once per process: its bot's name in GitHub's edit history. */
+  appSlug(): Promise<string> {
+    this.slug ??= (async () => {
+      const octokit = await this.app.auth();
+      const { data } = await octokit.rest.apps.getAuthenticated();
+      if (!data?.slug) throw new Error("GitHub did not name this App's slug");
+      return data.slug;
+    })();
+    // A failure is not remembered: the next reconcile asks again.
+    this.slug.catch(() => (this.slug = undefined));
+    return this.slug;
+  }
+
   async config(gateway: GitHubGateway): Promise<ConfigResult> {
     const key = gateway.fullName.toLowerCase();
     const cached = this.configs.get(key);
@@ -111,6 +144,10 @@ export class Orchestra {
       agents: this.agents,
       statusCache: this.statusCache,
       branchCache: this.branchCache,
+      reported: this.reported,
+      stateKeys: this.stateKeys,
+      canWrite: (login: string) => this.canWrite(gateway, login),
+      appSlug: () => this.appSlug(),
       webUrl: this.env.webUrl,
       ...(this.env.publicUrl ? { publicUrl: this.env.publicUrl } : {}),
       ...(this.env.cursorWebhookSecret ? { cursorWebhookSecret: this.env.cursorWebhookSecret } : {}),

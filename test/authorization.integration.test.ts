@@ -69,7 +69,7 @@ describe("who may run commands", () => {
 
     expect(app.failures()).toEqual([]);
     expect(world.agents.map((agent) => agent.branch)).toEqual(["orchestra/1-t1-a1"]);
-    expect(world.body).toContain("status=running");
+    expect(world.plainBody).toContain("status=running");
     expect(world.reactions.map((r) => r.content)).toEqual(["eyes", "rocket"]);
   });
 
@@ -89,7 +89,7 @@ describe("who may run commands", () => {
     expect(world.comments.at(-1)!.body).toBe(POLITE_COMMAND_REPLY(login));
     expect(world.agents).toEqual([]);
     expect(world.reactions).toEqual([]);
-    expect(world.body).toBe(PLANNED);
+    expect(world.plainBody).toBe(PLANNED);
   });
 
   it("treats a user GitHub does not know as a collaborator (404) as having no permission", async () => {
@@ -165,7 +165,7 @@ describe("who may run commands", () => {
     await app.settle();
     expect(requests.permissionLookups()).toHaveLength(3);
     expect(world.comments.at(-1)!.body).toBe(POLITE_COMMAND_REPLY("octo-writer"));
-    expect(world.body).toBe(PLANNED);
+    expect(world.plainBody).toBe(PLANNED);
     expect(world.agents).toEqual([]);
 
     expect(app.failures()).toEqual([]);
@@ -191,7 +191,7 @@ describe("who may make an issue an epic", () => {
       "@octo-reader, sorry: only people with write, maintain or admin permission on this repository can make this issue an epic. Nothing was changed.";
     expect(world.calls).toEqual([commentCall(1, reply)]);
     expect(world.comments.map((c) => c.body)).toEqual([reply]);
-    expect(world.body).toBe(text);
+    expect(world.plainBody).toBe(text);
     expect(world.reactions).toEqual([]);
   });
 
@@ -205,8 +205,8 @@ describe("who may make an issue an epic", () => {
     await app.settle();
 
     expect(app.failures()).toEqual([]);
-    expect(world.body).toContain("<!-- orchestra:plan v1");
-    expect(world.body).toContain("- [ ] Add the model <!-- orchestra:task id=t1 -->");
+    expect(world.plainBody).toContain("<!-- orchestra:plan v1");
+    expect(world.plainBody).toContain("- [ ] Add the model <!-- orchestra:task id=t1 -->");
     expect(world.reactions.map((r) => r.content)).toEqual(["eyes"]);
   });
 

@@ -15,7 +15,7 @@ const lines = (...parts: string[]) => parts.join("\n");
 
 /** The DESIGN.md example, with the epic attributes and details that hold a blank line. */
 const BLOCK = lines(
-  "<!-- orchestra:plan v1 status=running runs=3 comment=1234 -->",
+  "<!-- orchestra:plan v1 status=running runs=3 comment=1234 next=4 -->",
   "### Tasks",
   "- [x] Add the user model <!-- orchestra:task id=t1 state=merged attempt=1 pr=12 -->",
   "- [ ] Add the login endpoint <!-- orchestra:task id=t2 state=running attempt=1 agent=bc-1f2e deps=t1 -->",
@@ -98,7 +98,7 @@ describe("parseBody", () => {
     });
     expect(renderPlan({ status: "paused", runs: 0, tasks: [full] }, "\n")).toBe(
       lines(
-        "<!-- orchestra:plan v1 status=paused -->",
+        "<!-- orchestra:plan v1 status=paused next=10 -->",
         "### Tasks",
         "- [ ] All of it <!-- orchestra:task id=t9 state=failed attempt=2 agent=bc-9 pr=7 deps=t1,t2 fixes=1 followup=ci:abc123 reason=checks%20failed -->",
         PLAN_END,
@@ -194,7 +194,7 @@ describe("parseBody", () => {
     });
 
     it("end marker without start marker", () => {
-      const error = errorOf(BODY.replace("<!-- orchestra:plan v1 status=running runs=3 comment=1234 -->", ""));
+      const error = errorOf(BODY.replace("<!-- orchestra:plan v1 status=running runs=3 comment=1234 next=4 -->", ""));
       expect(error).toContain("end marker `<!-- orchestra:plan:end -->` (line 11) but not its start marker `<!-- orchestra:plan v1 -->`");
     });
 
@@ -319,7 +319,7 @@ describe("CRLF bodies", () => {
   it("appends a new block after CRLF text with a CRLF blank line", () => {
     const result = applied("Build it.\r\nPlease.", { replacePending: [{ id: "a", title: "Do it", details: "", deps: [] }] });
     expect(result.body).toBe(
-      "Build it.\r\nPlease.\r\n\r\n<!-- orchestra:plan v1 -->\r\n### Tasks\r\n- [ ] Do it <!-- orchestra:task id=t1 -->\r\n<!-- orchestra:plan:end -->",
+      "Build it.\r\nPlease.\r\n\r\n<!-- orchestra:plan v1 next=2 -->\r\n### Tasks\r\n- [ ] Do it <!-- orchestra:task id=t1 -->\r\n<!-- orchestra:plan:end -->",
     );
   });
 });
@@ -381,7 +381,7 @@ describe("applyPatch", () => {
 
   it("creates the block after the text, separated by a blank line", () => {
     const planned = [{ id: "x", title: "Only task", details: "", deps: [] }];
-    const block = "<!-- orchestra:plan v1 -->\n### Tasks\n- [ ] Only task <!-- orchestra:task id=t1 -->\n<!-- orchestra:plan:end -->";
+    const block = "<!-- orchestra:plan v1 next=2 -->\n### Tasks\n- [ ] Only task <!-- orchestra:task id=t1 -->\n<!-- orchestra:plan:end -->";
     expect(applied(null, { replacePending: planned }).body).toBe(block);
     expect(applied("Text", { replacePending: planned }).body).toBe(`Text\n\n${block}`);
     expect(applied("Text\n", { replacePending: planned }).body).toBe(`Text\n\n${block}`);
@@ -502,7 +502,7 @@ describe("findChecklist and adopting it", () => {
         "- [ ] not a task: inside a code block",
         "```",
         "",
-        "<!-- orchestra:plan v1 -->",
+        "<!-- orchestra:plan v1 next=4 -->",
         "### Tasks",
         "- [ ] Add the model <!-- orchestra:task id=t1 -->",
         "  With fields:",
@@ -529,7 +529,7 @@ describe("findChecklist and adopting it", () => {
     expect(found.end).toBe(crlf.length);
     const result = applied(crlf, { replacePending: found.tasks }, { adoptChecklistAt: found });
     expect(result.body).toBe(
-      "Do these:\r\n<!-- orchestra:plan v1 -->\r\n### Tasks\r\n- [ ] One <!-- orchestra:task id=t1 -->\r\n- [ ] Two <!-- orchestra:task id=t2 -->\r\n<!-- orchestra:plan:end -->",
+      "Do these:\r\n<!-- orchestra:plan v1 next=3 -->\r\n### Tasks\r\n- [ ] One <!-- orchestra:task id=t1 -->\r\n- [ ] Two <!-- orchestra:task id=t2 -->\r\n<!-- orchestra:plan:end -->",
     );
   });
 

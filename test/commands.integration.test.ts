@@ -97,7 +97,7 @@ describe("slash commands on an epic", () => {
         ]
       `);
       expect(posted(world)).toEqual(["`/orchestra start`: the epic is already running."]);
-      expect(world.body).toContain("status=running runs=1");
+      expect(world.plainBody).toContain("status=running runs=1");
     });
 
     it("launches once when two starts arrive together", async () => {
@@ -110,7 +110,7 @@ describe("slash commands on an epic", () => {
 
       expect(app.failures()).toEqual([]);
       expect(count(world, "cursor create")).toBe(1);
-      expect(world.body).toContain("runs=1");
+      expect(world.plainBody).toContain("runs=1");
     });
   });
 
@@ -119,17 +119,17 @@ describe("slash commands on an epic", () => {
       await setup(RUNNING_T1);
       const agent = seedAgent(world, "bc-1", "orchestra/1-t1-a1");
       await say("/orchestra pause", { id: 101 });
-      expect(world.body).toContain("status=paused");
+      expect(world.plainBody).toContain("status=paused");
 
       const pull = world.openPull(agent, "SUCCESS");
       await agentFinished(agent);
       expect(count(world, "merge")).toBe(0);
       expect(count(world, "cursor create")).toBe(0);
       // The open PR is not written to the body (found again at every read); the status shows it.
-      expect(world.body).toContain("id=t1 state=running attempt=1 agent=bc-1");
+      expect(world.plainBody).toContain("id=t1 state=running attempt=1 agent=bc-1");
       expect(world.comments.find((c) => c.id === STATUS_COMMENT_ID)!.body).toContain(`#${pull.number}`);
       expect(count(world, "cursor stop")).toBe(0); // pausing lets running agents finish
-      expect(world.body).toContain("status=paused");
+      expect(world.plainBody).toContain("status=paused");
       const status = world.comments.find((c) => c.id === STATUS_COMMENT_ID)!.body;
       expect(status).toContain("epic paused");
       expect(status).toContain("`/orchestra resume`");
@@ -138,7 +138,7 @@ describe("slash commands on an epic", () => {
       expect(app.failures()).toEqual([]);
       expect(world.merges).toEqual([{ pr: pull.number, sha: pull.sha, checks: "SUCCESS" }]);
       expect(world.agents.map((a) => a.branch)).toEqual(["orchestra/1-t1-a1", "orchestra/1-t2-a1"]);
-      expect(world.body).toContain("status=running");
+      expect(world.plainBody).toContain("status=running");
       expect(world.reactions.map((r) => r.content)).toEqual(["eyes", "rocket", "eyes", "rocket"]);
     });
 
@@ -151,7 +151,7 @@ describe("slash commands on an epic", () => {
       pull.state = "MERGED";
       await agentFinished(agent);
 
-      expect(world.body).toContain(`- [x] Add the model <!-- orchestra:task id=t1 state=merged`);
+      expect(world.plainBody).toContain(`- [x] Add the model <!-- orchestra:task id=t1 state=merged`);
       expect(count(world, "cursor create")).toBe(0);
 
       await say("/orchestra resume", { id: 78 });
@@ -185,8 +185,8 @@ describe("slash commands on an epic", () => {
     expect(app.failures()).toEqual([]);
     expect(world.calls.filter((call) => call.startsWith("cursor stop"))).toEqual(["cursor stop bc-1", "cursor stop bc-2"]);
     expect(world.agents.map((agent) => agent.status)).toEqual(["FINISHED", "FINISHED"]);
-    expect(world.body).toContain("status=stopped");
-    expect(world.body).not.toContain("state=running");
+    expect(world.plainBody).toContain("status=stopped");
+    expect(world.plainBody).not.toContain("state=running");
     expect(posted(world)).toEqual([
       "⏹️ **The epic is stopped** and stopped 2 running agents. Open pull requests stay open; nothing more will be started on this issue.",
     ]);
@@ -245,8 +245,8 @@ describe("slash commands on an epic", () => {
       expect(app.failures()).toEqual([]);
       expect(world.agents.map((agent) => agent.branch)).toEqual(["orchestra/1-t1-a1", "orchestra/1-t1-a2"]);
       expect(count(world, "cursor stop")).toBe(0); // the failed attempt's agent had already ended
-      expect(world.body).toContain("status=running runs=4");
-      expect(world.body).toContain("id=t1 state=running attempt=2 agent=bc-2");
+      expect(world.plainBody).toContain("status=running runs=4");
+      expect(world.plainBody).toContain("id=t1 state=running attempt=2 agent=bc-2");
       expect(world.reactions.map((r) => r.content)).toEqual(["eyes", "rocket"]);
     });
 
@@ -259,7 +259,7 @@ describe("slash commands on an epic", () => {
       expect(app.failures()).toEqual([]);
       const cursorCalls = world.calls.filter((call) => call.startsWith("cursor") && call !== "cursor get bc-1");
       expect(cursorCalls).toEqual(["cursor stop bc-1", "cursor list", "cursor create orchestra/1-t1-a2"]);
-      expect(world.body).toContain("id=t1 state=running attempt=2 agent=bc-2");
+      expect(world.plainBody).toContain("id=t1 state=running attempt=2 agent=bc-2");
     });
 
     it("on a task's pull request, acts on that PR's task", async () => {
@@ -284,8 +284,8 @@ describe("slash commands on an epic", () => {
         "orchestra/1-t2-a1",
         "orchestra/1-t2-a2",
       ]);
-      expect(world.body).toContain("id=t1 state=failed attempt=1 agent=bc-1");
-      expect(world.body).toContain("id=t2 state=running attempt=2 agent=bc-3");
+      expect(world.plainBody).toContain("id=t1 state=failed attempt=1 agent=bc-1");
+      expect(world.plainBody).toContain("id=t2 state=running attempt=2 agent=bc-3");
       // The abandoned attempt's PR is closed: the new attempt opens its own.
       expect(world.calls).toContain(`close #${pull.number}`);
       expect(pull.state).toBe("CLOSED");
@@ -327,8 +327,8 @@ describe("slash commands on an epic", () => {
       "cursor stop bc-2",
       "cursor create orchestra/1-t3-a1",
     ]);
-    expect(world.body).toContain("- [x] Add the API <!-- orchestra:task id=t2 state=skipped");
-    expect(world.body).toContain(`- [ ] Write the docs <!-- orchestra:task id=t3 state=running attempt=1 agent=bc-3 deps=t2 started=${TEST_NOW} -->`);
+    expect(world.plainBody).toContain("- [x] Add the API <!-- orchestra:task id=t2 state=skipped");
+    expect(world.plainBody).toContain(`- [ ] Write the docs <!-- orchestra:task id=t3 state=running attempt=1 agent=bc-3 deps=t2 started=${TEST_NOW} launched=${TEST_NOW} -->`);
     expect(world.reactions.map((r) => r.content)).toEqual(["eyes", "rocket"]);
   });
 
@@ -380,7 +380,7 @@ describe("slash commands on an epic", () => {
 
     expect(app.failures()).toEqual([]);
     expect(count(world, "cursor stop")).toBe(0);
-    expect(world.body).toContain("status=running");
+    expect(world.plainBody).toContain("status=running");
     expect(posted(world)).toEqual([expect.stringMatching(/^`\/orchestra status`: \n\n\| # \| Id \|/)]);
   });
 
@@ -442,6 +442,6 @@ describe("slash commands on an epic", () => {
     const statusComments = world.comments.filter((c) => c.body.startsWith("<!-- orchestra:status -->"));
     expect(statusComments.map((c) => c.id)).toEqual([STATUS_COMMENT_ID]);
     expect(statusComments[0]!.body).toContain("epic paused");
-    expect(world.body).toContain(`comment=${STATUS_COMMENT_ID}`);
+    expect(world.plainBody).toContain(`comment=${STATUS_COMMENT_ID}`);
   });
 });

@@ -398,6 +398,7 @@ const snapshotArb: fc.Arbitrary<Snapshot> = fc
         observation.pr = {
           ...pr,
           url: `https://github.com/acme/shop/pull/${pr.number}`,
+          baseRef: "main",
           headRef: ownBranch ? branch : "feature/x",
           checksSha: checksAtHead ? pr.headSha : SHAS.find((sha) => sha !== pr.headSha)!,
         };

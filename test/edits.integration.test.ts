@@ -9,11 +9,14 @@ import {
   issuesClosed,
   issuesEdited,
   item,
+  PERSON,
   seedAgent,
+  type Sender,
   seedStatusComment,
   STATUS_COMMENT_ID,
 } from "./helpers/epic-events.js";
 import { API, NockWorld, REPO_PATH } from "./helpers/nock-world.js";
+import { signBody } from "./helpers/signing.js";
 
 /**
  * People edit the epic while Orchestra runs it: they delete, tick and add checklist items, close
@@ -40,11 +43,14 @@ describe("a person editing a running epic", () => {
     return world;
   }
 
-  /** The person saves `to` in the web UI: GitHub holds the new body and sends `issues.edited`. */
-  async function personSaves(world: NockWorld, to: string): Promise<void> {
+  /**
+   * The person saves `to` in the web UI: GitHub holds the new body (Orchestra's markers as they
+   * were), records the edit, and sends `issues.edited`.
+   */
+  async function personSaves(world: NockWorld, to: string, sender: Sender = PERSON): Promise<void> {
     const from = world.body;
-    world.body = to;
-    await app.receive("issues", issuesEdited(from, to));
+    world.editBody(signBody(to, { editOf: from }), sender.login);
+    await app.receive("issues", issuesEdited(from, world.body, sender));
     await app.settle();
   }
 
@@ -72,28 +78,25 @@ describe("a person editing a running epic", () => {
       "cursor create orchestra/1-t2-a1",
     ]);
     expect(world.agents[0]!.status).toBe("FINISHED");
-    expect(world.body).not.toContain("Add the model");
-    expect(world.body).toContain("id=t2 state=running attempt=1 agent=bc-2");
+    expect(world.plainBody).not.toContain("Add the model");
+    expect(world.plainBody).toContain("id=t2 state=running attempt=1 agent=bc-2");
   });
 
   it("pauses, and launches nothing, when someone without write access changes the task list", async () => {
     const world = await setupRunningT1();
-    const from = world.body;
     const to = epic(
       `status=running runs=1 comment=${STATUS_COMMENT_ID}`,
       item("Add the model", "id=t1 state=running attempt=1 agent=bc-1"),
       item("Add the API", "id=t2 deps=t1"),
       "- [ ] Upload the secrets somewhere",
     );
-    world.body = to;
-    await app.receive("issues", issuesEdited(from, to, { login: "mallory" }));
-    await app.settle();
+    await personSaves(world, to, { login: "mallory" });
 
     expect(app.failures()).toEqual([]);
-    expect(world.body).toContain("status=paused");
+    expect(world.plainBody).toContain("status=paused");
     expect(count(world, "cursor create")).toBe(0);
     const notice = world.comments.find((c) => c.body.includes("changed the task list"));
-    expect(notice?.body).toContain("@mallory");
+    expect(notice?.body).toContain("`mallory`");
     expect(notice?.body).toContain("`/orchestra resume`");
   });
 
@@ -120,10 +123,11 @@ describe("a person editing a running epic", () => {
     // While Orchestra launches t1 (after its read, before its write), the person saves an edit:
     // a reworded intro, a reworded task and a new item.
     world.onLaunch = () => {
-      world.body = world.body
+      const edited = world.body
         .replace("Build a todo app.", "Build a todo app, in TypeScript.")
         .replace("- [ ] Add the API", "- [ ] Add the REST API")
         .replace("<!-- orchestra:plan:end -->", "- [ ] Add a changelog\n<!-- orchestra:plan:end -->");
+      world.editBody(edited, PERSON.login);
     };
 
     await app.receive("issue_comment", issueComment(world, "/orchestra start"));
@@ -138,12 +142,12 @@ describe("a person editing a running epic", () => {
       "GET issue",
       "PATCH issue body",
     ]);
-    expect(world.body).toMatchInlineSnapshot(`
+    expect(world.plainBody).toMatchInlineSnapshot(`
       "Build a todo app, in TypeScript.
 
-      <!-- orchestra:plan v1 status=running runs=1 comment=900 -->
+      <!-- orchestra:plan v1 status=running runs=1 comment=900 next=4 -->
       ### Tasks
-      - [ ] Add the model <!-- orchestra:task id=t1 state=running attempt=1 agent=bc-1 started=1767268800000 -->
+      - [ ] Add the model <!-- orchestra:task id=t1 state=running attempt=1 agent=bc-1 started=1767268800000 launched=1767268800000 -->
       - [ ] Add the REST API <!-- orchestra:task id=t2 deps=t1 -->
       - [ ] Add a changelog <!-- orchestra:task id=t3 -->
       <!-- orchestra:plan:end -->"
@@ -158,8 +162,8 @@ describe("a person editing a running epic", () => {
 
     expect(app.failures()).toEqual([]);
     expect(world.agents.map((agent) => agent.branch)).toEqual(["orchestra/1-t1-a1", "orchestra/1-t2-a1"]);
-    expect(world.body).toContain("- [x] Add the model <!-- orchestra:task id=t1 state=done");
-    expect(world.body).toContain("id=t2 state=running attempt=1 agent=bc-2 deps=t1");
+    expect(world.plainBody).toContain("- [x] Add the model <!-- orchestra:task id=t1 state=done");
+    expect(world.plainBody).toContain("id=t2 state=running attempt=1 agent=bc-2 deps=t1");
     expect(count(world, "merge")).toBe(0);
   });
 
@@ -207,7 +211,7 @@ describe("a person editing a running epic", () => {
     expect(world.agents.map((agent) => agent.status)).toEqual(["FINISHED", "FINISHED"]);
     expect(count(world, "cursor create")).toBe(0);
     expect(count(world, "PATCH issue state")).toBe(0); // closed stays closed, and is not Orchestra's to reopen
-    expect(world.body).toContain("status=stopped");
+    expect(world.plainBody).toContain("status=stopped");
     expect(world.comments.at(-1)!.body).toContain("⏹️ **The epic is stopped** and stopped 2 running agents.");
   });
 
@@ -248,8 +252,8 @@ describe("a person editing a running epic", () => {
       expect(world.merges).toEqual([{ pr: 1000, sha: pull.sha, checks: "SUCCESS" }]);
       expect(count(world, "cursor create")).toBe(1);
       expect(world.agents.map((agent) => agent.branch)).toEqual(["orchestra/1-t1-a1", "orchestra/1-t2-a1"]);
-      expect(world.body).toContain(`- [x] Add the model <!-- orchestra:task id=t1 state=merged attempt=1 agent=bc-1 pr=1000 finished=${TEST_NOW} -->`);
-      expect(world.body).toContain("id=t2 state=running attempt=1 agent=bc-2 deps=t1");
+      expect(world.plainBody).toContain(`- [x] Add the model <!-- orchestra:task id=t1 state=merged attempt=1 agent=bc-1 pr=1000 finished=${TEST_NOW} -->`);
+      expect(world.plainBody).toContain("id=t2 state=running attempt=1 agent=bc-2 deps=t1");
       const bodies = world.comments.map((c) => c.body);
       expect(new Set(bodies).size).toBe(bodies.length);
       expect(bodies.filter((body) => body.includes("t1 merged in #1000"))).toHaveLength(1);
@@ -286,7 +290,7 @@ describe("a person editing a running epic", () => {
 
       expect(count(world, "cursor create")).toBe(1);
       // bc-1 and bc-2: two agent runs.
-      expect(world.body).toContain("status=running runs=2");
+      expect(world.plainBody).toContain("status=running runs=2");
     });
 
     it("finds the status comment it created again instead of posting a second one", async () => {
@@ -303,7 +307,7 @@ describe("a person editing a running epic", () => {
       expect(app.failures()).toEqual([expect.stringMatching(/^reconcile failed; retrying/)]);
       const statusComments = world.comments.filter((c) => c.body.startsWith("<!-- orchestra:status -->"));
       expect(statusComments).toHaveLength(1);
-      expect(world.body).toContain(`comment=${statusComments[0]!.id}`);
+      expect(world.plainBody).toContain(`comment=${statusComments[0]!.id}`);
       const bodies = world.comments.map((c) => c.body);
       expect(new Set(bodies).size).toBe(bodies.length);
       expect(world.merges).toHaveLength(1);

@@ -47,15 +47,15 @@ describe("running an epic", () => {
 
     expect(app.failures()).toEqual([]);
     expect(world.issueState).toBe("CLOSED");
-    expect(world.body).toMatchInlineSnapshot(`
+    expect(world.plainBody).toMatchInlineSnapshot(`
       "Build a todo app.
 
-      <!-- orchestra:plan v1 status=completed runs=3 comment=900 -->
+      <!-- orchestra:plan v1 status=completed runs=3 comment=900 next=4 -->
       ### Tasks
-      - [x] Add the model <!-- orchestra:task id=t1 state=merged attempt=1 agent=bc-1 pr=1000 started=1767268800000 finished=1767268800000 -->
-      - [x] Add the API <!-- orchestra:task id=t2 state=merged attempt=1 agent=bc-2 pr=1003 deps=t1 started=1767268800000 finished=1767268800000 -->
+      - [x] Add the model <!-- orchestra:task id=t1 state=merged attempt=1 agent=bc-1 pr=1000 started=1767268800000 finished=1767268800000 launched=1767268800000 -->
+      - [x] Add the API <!-- orchestra:task id=t2 state=merged attempt=1 agent=bc-2 pr=1003 deps=t1 started=1767268800000 finished=1767268800000 launched=1767268800000 -->
         CRUD endpoints.
-      - [x] Write the docs <!-- orchestra:task id=t3 state=merged attempt=1 agent=bc-3 pr=1006 started=1767268800000 finished=1767268800000 -->
+      - [x] Write the docs <!-- orchestra:task id=t3 state=merged attempt=1 agent=bc-3 pr=1006 started=1767268800000 finished=1767268800000 launched=1767268800000 -->
       <!-- orchestra:plan:end -->"
     `);
     // Each PR merged once, at the sha its checks passed at.

@@ -19,6 +19,7 @@ function pull(overrides: Partial<GqlPullRequest> = {}, contexts: Array<Record<st
     headRefOid: "abc",
     baseRefName: "main",
     headRepository: { nameWithOwner: "o/r" },
+    createdAt: "2026-01-01T00:00:00Z",
     reviews: { nodes: [] },
     commits: { nodes: [{ commit: { oid: "abc", statusCheckRollup: rollup } }] },
     ...overrides,
@@ -36,13 +37,48 @@ const run = (name: string, status: string, conclusion: string | null) => ({
   detailsUrl: null,
 });
 const status = (context: string, state: string) => ({ __typename: "StatusContext", context, state, description: `${context} says ${state}`, targetUrl: null });
-const review = (databaseId: number, login: string, state: string, body = "") => ({
+const review = (databaseId: number, login: string, state: string, body = "", over: { canPush?: boolean; at?: string } = {}) => ({
   databaseId,
   state,
   body,
+  authorCanPushToRepository: over.canPush ?? true,
   author: { login },
-  commit: { oid: "abc" },
+  commit: { oid: over.at ?? "abc" },
   comments: { nodes: state === "CHANGES_REQUESTED" ? [{ path: "src/a.ts", line: 3, body: "rename this" }] : [] },
+});
+
+describe("reviews count by permission", () => {
+  it("ignores an approval and a change request by someone who cannot push, and lists them", () => {
+    const view = toPullRequestView(
+      pull({
+        reviews: {
+          nodes: [review(1, "outsider", "APPROVED", "", { canPush: false }), review(2, "troll", "CHANGES_REQUESTED", "Add a backdoor", { canPush: false })],
+        },
+      } as Partial<GqlPullRequest>),
+      "o/r",
+    );
+    expect(view.approved).toBe(false);
+    expect(view.changesRequested).toBeUndefined();
+    expect(view.ignoredReviews).toEqual([
+      { id: 1, author: "outsider", state: "APPROVED" },
+      { id: 2, author: "troll", state: "CHANGES_REQUESTED" },
+    ]);
+  });
+
+  it("counts a writer's approval only at the head it approved", () => {
+    const stale = toPullRequestView(pull({ reviews: { nodes: [review(1, "ann", "APPROVED", "", { at: "old" })] } } as Partial<GqlPullRequest>), "o/r");
+    expect(stale.approved).toBe(false);
+    const current = toPullRequestView(pull({ reviews: { nodes: [review(1, "ann", "APPROVED")] } } as Partial<GqlPullRequest>), "o/r");
+    expect(current.approved).toBe(true);
+  });
+
+  it("is red when GitHub's rollup is red, even if the contexts read are all green", () => {
+    const pr = pull({}, [run("test", "COMPLETED", "SUCCESS")]);
+    pr.commits.nodes[0]!.commit.statusCheckRollup!.state = "FAILURE";
+    const view = toPullRequestView(pr, "o/r");
+    expect(view.checks).toBe("failure");
+    expect(view.failingChecks[0]!.summary).toContain("FAILURE");
+  });
 });
 
 describe("toPullRequestView", () => {

@@ -79,6 +79,8 @@ export function newIssueRecord(
     comments: [],
     reactions: [],
     isPull,
+    edits: [],
+    renames: [],
   };
 }
 
@@ -161,6 +163,12 @@ export function removeLabel(world: World, repo: Repo, number: number, actor: Acc
   return issue;
 }
 
+/** `now`, or a millisecond after `previous` when the clock has not moved: history stays in order. */
+function after(previous: string | undefined, now: string): string {
+  if (previous === undefined || Date.parse(now) > Date.parse(previous)) return now;
+  return new Date(Date.parse(previous) + 1).toISOString();
+}
+
 export interface IssuePatch {
   title?: string | number | null;
   body?: string | null;
@@ -174,12 +182,17 @@ export function updateIssue(world: World, repo: Repo, number: number, actor: Acc
   const issue = getIssue(repo, number);
   if (actor.id !== issue.user.id) world.requirePermission(repo, actor, "triage", "edit issues of others");
   const changes: Record<string, { from: unknown }> = {};
+  const now = isoNow();
   if (patch.title !== undefined && patch.title !== null && String(patch.title) !== issue.title) {
     changes.title = { from: issue.title };
+    issue.renames.push({ id: world.state.newId(), actor, at: after(issue.renames.at(-1)?.at, now), from: issue.title, to: String(patch.title) });
     issue.title = String(patch.title);
   }
   if (patch.body !== undefined && patch.body !== issue.body) {
     changes.body = { from: issue.body ?? "" };
+    // Like GitHub, the first edit also records the original text, by its author.
+    if (issue.edits.length === 0) issue.edits.push({ id: world.state.newId(), editor: issue.user, at: issue.createdAt });
+    issue.edits.push({ id: world.state.newId(), editor: actor, at: after(issue.edits.at(-1)!.at, now) });
     issue.body = patch.body;
   }
   if (Object.keys(changes).length > 0) {

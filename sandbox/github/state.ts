@@ -84,6 +84,10 @@ export interface Issue {
   reactions: Reaction[];
   /** True when this number belongs to a pull request (issues and PRs share numbers). */
   isPull: boolean;
+  /** The body's edit history, oldest first; GitHub records the original text at the first edit. */
+  edits: Array<{ id: number; editor: Account; at: string }>;
+  /** Title renames, oldest first (the timeline's RenamedTitleEvent). */
+  renames: Array<{ id: number; actor: Account; at: string; from: string; to: string }>;
 }
 
 export interface Review {

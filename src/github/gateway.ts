@@ -1,7 +1,19 @@
 import type { ProbotOctokit } from "probot";
 import { toPullRequestView } from "./pull-request-view.js";
-import { buildSnapshotQuery, ISSUE_QUERY, type GqlIssue, type GqlSnapshot } from "./snapshot-query.js";
+import {
+  buildSnapshotQuery,
+  COMMENTS_QUERY,
+  EDIT_HISTORY_QUERY,
+  ISSUE_QUERY,
+  type GqlActor,
+  type GqlComments,
+  type GqlEditHistory,
+  type GqlIssue,
+  type GqlSnapshot,
+} from "./snapshot-query.js";
 import type { PullRequestView } from "../orchestration/snapshot.js";
+import type { ContentEdit, EditHistory } from "../orchestration/trust/attribution.js";
+import type { EditCounts } from "../orchestration/types.js";
 
 export type Octokit = InstanceType<typeof ProbotOctokit>;
 
@@ -11,12 +23,20 @@ export interface RepoRef {
 }
 
 export interface IssueRead {
+  /** GraphQL node id: what Orchestra's MACs bind its state to. */
+  id: string;
   number: number;
   title: string;
   body: string;
   state: "open" | "closed";
   createdAt?: string;
+  /** Read with the snapshot. */
+  labels?: string[];
+  /** Read right before a write. */
+  counts?: EditCounts;
 }
+
+
 
 export interface SnapshotRead {
   defaultBranch: string;
@@ -25,6 +45,8 @@ export interface SnapshotRead {
   issue: IssueRead | null;
   /** The newest same-repository PR of each branch asked for. */
   pulls: Map<string, PullRequestView>;
+  /** PRs from forks whose head branch has a task branch's name: never Orchestra's. */
+  foreignPulls: Map<string, PullRequestView[]>;
 }
 
 export type MergeOutcome = { merged: true; sha: string } | { merged: false; status: number; message: string };
@@ -56,27 +78,33 @@ export class GitHubGateway {
     branches.forEach((branch, i) => (variables[`b${i}`] = branch));
     const data = await this.octokit.graphql<GqlSnapshot>(buildSnapshotQuery(branches.length), variables);
     const repository = data.repository;
-    if (!repository) return { defaultBranch: "main", deleteBranchOnMerge: false, issue: null, pulls: new Map() };
     const pulls = new Map<string, PullRequestView>();
+    const foreignPulls = new Map<string, PullRequestView[]>();
+    if (!repository) return { defaultBranch: "main", deleteBranchOnMerge: false, issue: null, pulls, foreignPulls };
     branches.forEach((branch, i) => {
-      const nodes = repository[`b${i}`]?.nodes ?? [];
-      const own = nodes
+      const views = (repository[`b${i}`]?.nodes ?? [])
         .map((node) => toPullRequestView(node, repository.nameWithOwner))
-        .find((pr) => pr.sameRepo && pr.headRef === branch);
+        .filter((pr) => pr.headRef === branch);
+      const own = views.find((pr) => pr.sameRepo);
       if (own) pulls.set(branch, own);
+      const foreign = views.filter((pr) => !pr.sameRepo);
+      if (foreign.length > 0) foreignPulls.set(branch, foreign);
     });
     const issue = repository.issue;
     return {
       defaultBranch: repository.defaultBranchRef?.name ?? "main",
       deleteBranchOnMerge: repository.deleteBranchOnMerge,
       issue: issue && {
+        id: issue.id,
         number: issue.number,
         title: issue.title,
         body: issue.body,
         state: issue.state === "OPEN" ? "open" : "closed",
         createdAt: issue.createdAt,
+        labels: (issue.labels?.nodes ?? []).map((label) => label.name),
       },
       pulls,
+      foreignPulls,
     };
   }
 
@@ -93,11 +121,49 @@ export class GitHubGateway {
     const issue = data.repository?.issue;
     if (!issue) throw new Error(`issue #${issueNumber} of ${this.fullName} is not readable`);
     return {
+      id: issue.id,
       number: issue.number,
       title: issue.title,
       body: issue.body,
       state: issue.state === "OPEN" ? "open" : "closed",
       createdAt: issue.createdAt,
+      counts: { edits: issue.userContentEdits.totalCount, renames: issue.timelineItems.totalCount },
+    };
+  }
+
+  /**
+   * Who edited the issue's body and title, newest first: the edits GitHub returns from both ends
+   * of its history (at most 2 × EDIT_WINDOW of each), with the totals.
+   */
+  async readEditHistory(issueNumber: number): Promise<EditHistory> {
+    const data = await this.octokit.graphql<GqlEditHistory>(EDIT_HISTORY_QUERY, {
+      owner: this.repo.owner,
+      repo: this.repo.repo,
+      issue: issueNumber,
+    });
+    const issue = data.repository?.issue;
+    if (!issue) throw new Error(`issue #${issueNumber} of ${this.fullName} is not readable`);
+    const actor = (value: GqlActor | null | undefined) =>
+      value ? { login: value.login, bot: value.__typename === "Bot" } : null;
+    const newestFirst = (items: Array<ContentEdit & { id: string }>): ContentEdit[] => {
+      const unique = new Map(items.map((item) => [item.id, item]));
+      return [...unique.values()]
+        .sort((a, b) => Date.parse(b.at) - Date.parse(a.at))
+        .map(({ kind, at, actor: who }) => ({ kind, at, actor: who }));
+    };
+    const edits = [...issue.editsHead.nodes, ...issue.editsTail.nodes].map((node) => ({
+      id: node.id,
+      kind: "edit" as const,
+      at: node.editedAt,
+      actor: actor(node.editor),
+    }));
+    const renames = [...issue.renamesHead.nodes, ...issue.renamesTail.nodes]
+      .filter((node) => node.id && node.createdAt)
+      .map((node) => ({ id: node.id!, kind: "rename" as const, at: node.createdAt!, actor: actor(node.actor) }));
+    return {
+      counts: { edits: issue.editsHead.totalCount, renames: issue.renamesHead.totalCount },
+      edits: newestFirst(edits),
+      renames: newestFirst(renames),
     };
   }
 
@@ -123,15 +189,27 @@ export class GitHubGateway {
     await this.octokit.rest.issues.updateComment({ ...this.repo, comment_id: commentId, body });
   }
 
-  /** The id of the newest comment whose body contains `marker`, looking at the newest 100. */
+  /**
+   * The id of the newest comment Orchestra wrote whose body contains `marker`, newest page first.
+   * A marker in anyone else's comment means nothing: that is how a pasted marker cannot hide a
+   * notice or make Orchestra edit someone's comment.
+   */
   async findComment(issueNumber: number, marker: string): Promise<number | null> {
-    const { data } = await this.octokit.rest.issues.listComments({
-      ...this.repo,
-      issue_number: issueNumber,
-      per_page: 100,
-    });
-    const found = data.filter((comment) => comment.body?.includes(marker)).pop();
-    return found?.id ?? null;
+    let before: string | null = null;
+    for (;;) {
+      const data: GqlComments = await this.octokit.graphql<GqlComments>(COMMENTS_QUERY, {
+        owner: this.repo.owner,
+        repo: this.repo.repo,
+        issue: issueNumber,
+        before,
+      });
+      const comments = data.repository?.issue?.comments;
+      if (!comments) return null;
+      const found = comments.nodes.filter((comment) => comment.viewerDidAuthor && comment.body.includes(marker)).pop();
+      if (found) return found.databaseId;
+      if (!comments.pageInfo.hasPreviousPage || !comments.pageInfo.startCursor) return null;
+      before = comments.pageInfo.startCursor;
+    }
   }
 
   async reactToComment(commentId: number, content: "eyes" | "rocket" | "confused"): Promise<void> {

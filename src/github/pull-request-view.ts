@@ -16,6 +16,8 @@ export function toPullRequestView(pr: GqlPullRequest, repoFullName: string): Pul
     state: pr.merged ? "merged" : pr.state === "OPEN" ? "open" : "closed",
     headRef: pr.headRefName,
     headSha: pr.headRefOid,
+    baseRef: pr.baseRefName,
+    ...(pr.createdAt ? { createdAt: pr.createdAt } : {}),
     sameRepo: pr.headRepository?.nameWithOwner.toLowerCase() === repoFullName.toLowerCase(),
     isDraft: pr.isDraft,
     mergeable: pr.mergeable === "MERGEABLE" ? true : pr.mergeable === "CONFLICTING" ? false : null,
@@ -49,15 +51,31 @@ function checkState(
       failing.push({ name: context.context, summary: (context.description ?? "").slice(0, MAX_SUMMARY) });
     }
   }
+  // The rollup's own verdict covers contexts beyond the page read: a red one there is red here.
+  if (failing.length === 0 && (rollup?.state === "FAILURE" || rollup?.state === "ERROR")) {
+    failing.push({ name: "(a check not listed here)", summary: `GitHub reports the combined state of the checks as ${rollup.state}.` });
+  }
+  if (!pending && failing.length === 0 && rollup?.state !== undefined && rollup.state !== "SUCCESS") pending = true;
   return { checks: failing.length > 0 ? "failure" : pending ? "pending" : "success", failing };
 }
 
-function reviewState(pr: GqlPullRequest): Pick<PullRequestView, "approved" | "changesRequested"> {
+/**
+ * Reviews count by the reviewer's permission, as GitHub reports it on the review itself
+ * (`authorCanPushToRepository`, no extra request): only people with write access approve or
+ * request changes, and an approval counts only at the head it approved. Anyone else's review is
+ * listed as ignored, and its text never reaches an agent.
+ */
+function reviewState(pr: GqlPullRequest): Pick<PullRequestView, "approved" | "changesRequested" | "ignoredReviews"> {
   const latestByAuthor = new Map<string, GqlPullRequest["reviews"]["nodes"][number]>();
+  const ignored: NonNullable<PullRequestView["ignoredReviews"]> = [];
   for (const review of pr.reviews.nodes) {
     // A comment-only review does not change what its author last decided.
     if (!["APPROVED", "CHANGES_REQUESTED", "DISMISSED"].includes(review.state)) continue;
-    latestByAuthor.set(review.author?.login ?? "ghost", review);
+    if (review.authorCanPushToRepository !== true || !review.author) {
+      if (review.state !== "DISMISSED") ignored.push({ id: review.databaseId, author: review.author?.login ?? "ghost", state: review.state });
+      continue;
+    }
+    latestByAuthor.set(review.author.login, review);
   }
   const latest = [...latestByAuthor.values()];
   const blocking = latest.filter((review) => review.state === "CHANGES_REQUESTED");
@@ -66,7 +84,9 @@ function reviewState(pr: GqlPullRequest): Pick<PullRequestView, "approved" | "ch
     undefined,
   );
   return {
-    approved: blocking.length === 0 && latest.some((review) => review.state === "APPROVED"),
+    approved:
+      blocking.length === 0 && latest.some((review) => review.state === "APPROVED" && review.commit?.oid === pr.headRefOid),
+    ...(ignored.length > 0 ? { ignoredReviews: ignored } : {}),
     ...(newest
       ? {
           changesRequested: {

@@ -16,11 +16,13 @@ const PULL_REQUEST_FIELDS = `
   headRefOid
   baseRefName
   headRepository { nameWithOwner }
+  createdAt
   reviews(last: 30) {
     nodes {
       databaseId
       state
       body
+      authorCanPushToRepository
       author { login }
       commit { oid }
       comments(first: 30) { nodes { path line body } }
@@ -59,12 +61,13 @@ export function buildSnapshotQuery(branchCount: number): string {
     deleteBranchOnMerge
     defaultBranchRef { name }
     issue(number: $issue) {
+      id
       number
       title
       body
       state
       createdAt
-      author { login }
+      labels(first: 100) { nodes { name } }
     }
 ${aliases.join("\n")}
   }
@@ -75,16 +78,89 @@ ${
 }`;
 }
 
-/** The issue alone: the re-read before every write of the body. */
+/**
+ * The issue alone: the re-read before every write of the body, with GitHub's counts of body
+ * edits and title renames, so the write can record which edits it has accounted for.
+ */
 export const ISSUE_QUERY = `query OrchestraIssue($owner: String!, $repo: String!, $issue: Int!) {
   repository(owner: $owner, name: $repo) {
-    issue(number: $issue) { number title body state createdAt }
+    issue(number: $issue) {
+      id number title body state createdAt
+      userContentEdits(last: 1) { totalCount }
+      timelineItems(itemTypes: [RENAMED_TITLE_EVENT], last: 1) { totalCount }
+    }
   }
 }`;
 
 export interface GqlIssue {
   repository: {
-    issue: { number: number; title: string; body: string; state: "OPEN" | "CLOSED"; createdAt: string } | null;
+    issue: {
+      id: string;
+      number: number;
+      title: string;
+      body: string;
+      state: "OPEN" | "CLOSED";
+      createdAt: string;
+      userContentEdits: { totalCount: number };
+      timelineItems: { totalCount: number };
+    } | null;
+  } | null;
+}
+
+/** How many edits the attribution looks at, from each end of the history (GitHub's order is not documented). */
+export const EDIT_WINDOW = 20;
+
+const EDIT_FIELDS = "nodes { id editedAt editor { __typename login } }";
+const RENAME_FIELDS = "nodes { ... on RenamedTitleEvent { id createdAt actor { __typename login } } }";
+
+/** Who edited the body and renamed the issue: read only when the text changed since Orchestra accepted it. */
+export const EDIT_HISTORY_QUERY = `query OrchestraEditHistory($owner: String!, $repo: String!, $issue: Int!) {
+  repository(owner: $owner, name: $repo) {
+    issue(number: $issue) {
+      editsHead: userContentEdits(first: ${EDIT_WINDOW}) { totalCount ${EDIT_FIELDS} }
+      editsTail: userContentEdits(last: ${EDIT_WINDOW}) { ${EDIT_FIELDS} }
+      renamesHead: timelineItems(itemTypes: [RENAMED_TITLE_EVENT], first: ${EDIT_WINDOW}) { totalCount ${RENAME_FIELDS} }
+      renamesTail: timelineItems(itemTypes: [RENAMED_TITLE_EVENT], last: ${EDIT_WINDOW}) { ${RENAME_FIELDS} }
+    }
+  }
+}`;
+
+export interface GqlActor {
+  __typename: string;
+  login: string;
+}
+
+export interface GqlEditHistory {
+  repository: {
+    issue: {
+      editsHead: { totalCount: number; nodes: Array<{ id: string; editedAt: string; editor: GqlActor | null }> };
+      editsTail: { nodes: Array<{ id: string; editedAt: string; editor: GqlActor | null }> };
+      renamesHead: { totalCount: number; nodes: Array<{ id?: string; createdAt?: string; actor?: GqlActor | null }> };
+      renamesTail: { nodes: Array<{ id?: string; createdAt?: string; actor?: GqlActor | null }> };
+    } | null;
+  } | null;
+}
+
+/** A page of an issue's comments, newest last; `viewerDidAuthor` is how Orchestra knows its own. */
+export const COMMENTS_QUERY = `query OrchestraComments($owner: String!, $repo: String!, $issue: Int!, $before: String) {
+  repository(owner: $owner, name: $repo) {
+    issue(number: $issue) {
+      comments(last: 100, before: $before) {
+        nodes { databaseId body viewerDidAuthor }
+        pageInfo { hasPreviousPage startCursor }
+      }
+    }
+  }
+}`;
+
+export interface GqlComments {
+  repository: {
+    issue: {
+      comments: {
+        nodes: Array<{ databaseId: number; body: string; viewerDidAuthor: boolean }>;
+        pageInfo: { hasPreviousPage: boolean; startCursor: string | null };
+      };
+    } | null;
   } | null;
 }
 
@@ -118,11 +194,13 @@ export interface GqlPullRequest {
   headRefOid: string;
   baseRefName: string;
   headRepository: { nameWithOwner: string } | null;
+  createdAt: string;
   reviews: {
     nodes: Array<{
       databaseId: number;
       state: string;
       body: string;
+      authorCanPushToRepository: boolean;
       author: { login: string } | null;
       commit: { oid: string } | null;
       comments: { nodes: Array<{ path: string; line: number | null; body: string }> };
@@ -147,12 +225,13 @@ export interface GqlSnapshot {
     deleteBranchOnMerge: boolean;
     defaultBranchRef: { name: string } | null;
     issue: {
+      id: string;
       number: number;
       title: string;
       body: string;
       state: "OPEN" | "CLOSED";
       createdAt: string;
-      author: { login: string } | null;
+      labels: { nodes: Array<{ name: string }> } | null;
     } | null;
     [alias: `b${number}`]: { nodes: GqlPullRequest[] };
   } | null;

@@ -1,5 +1,4 @@
 import type { Context, Probot } from "probot";
-import { parseBody } from "../orchestration/checklist.js";
 import { parseCommands } from "../orchestration/commands.js";
 import * as messages from "../orchestration/messages.js";
 import { parseBranchName } from "../orchestration/naming.js";
@@ -34,7 +33,9 @@ export function registerCommentHandlers(app: Probot, orchestra: Orchestra): void
     if (!ref) return;
 
     if (!(await orchestra.canWrite(gateway, sender.login))) {
-      await gateway.createComment(issue.number, messages.notAuthorized(sender.login, "run Orchestra's commands"));
+      if (orchestra.shouldReplyToRefusal(ref, sender.login)) {
+        await gateway.createComment(issue.number, messages.notAuthorized(sender.login, "run Orchestra's commands"));
+      }
       return;
     }
     await gateway.reactToComment(comment.id, "eyes");
@@ -50,13 +51,13 @@ export function registerCommentHandlers(app: Probot, orchestra: Orchestra): void
   });
 }
 
+/** An issue is an epic while it carries the label; what its body says does not make it one. */
 async function isEpic(
   orchestra: Orchestra,
   gateway: ReturnType<Orchestra["gateway"]>,
-  issue: { body?: string | null; labels?: Array<{ name?: string } | string> },
+  issue: { labels?: Array<{ name?: string } | string> },
 ): Promise<boolean> {
-  const parsed = parseBody(issue.body ?? "");
-  if (!parsed.ok || parsed.parsed.plan) return true;
+  if (!issue.labels?.length) return false;
   const config = await orchestra.config(gateway);
   const label = config.ok ? config.config.label : "epic";
   return (issue.labels ?? []).some((l) => (typeof l === "string" ? l : l.name) === label);

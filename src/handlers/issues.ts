@@ -1,7 +1,7 @@
 import type { Context, Probot } from "probot";
-import { parseBody } from "../orchestration/checklist.js";
+import { parseBody, PLAN_START } from "../orchestration/checklist.js";
+import { createStateSigner } from "../orchestration/trust/state-mac.js";
 import * as messages from "../orchestration/messages.js";
-import type { Intent } from "../orchestration/snapshot.js";
 import type { Orchestra } from "../orchestra.js";
 import { epicRefOf, isBot } from "./epic-ref.js";
 
@@ -27,7 +27,9 @@ export function registerIssueHandlers(app: Probot, orchestra: Orchestra): void {
     if (!ref) return;
     if (!(await orchestra.canWrite(gateway, sender.login))) {
       context.log.info({ issue: issue.number, sender: sender.login }, "epic label from a person without write access; ignored");
-      await gateway.createComment(issue.number, messages.notAuthorized(sender.login, "make this issue an epic"));
+      if (orchestra.shouldReplyToRefusal(ref, sender.login)) {
+        await gateway.createComment(issue.number, messages.notAuthorized(sender.login, "make this issue an epic"));
+      }
       return;
     }
     await gateway.reactToIssue(issue.number, "eyes");
@@ -39,11 +41,15 @@ export function registerIssueHandlers(app: Probot, orchestra: Orchestra): void {
     if (isBot(sender)) return;
     const ref = epicRefOf(context as Context, issue.number);
     if (!ref) return;
-    const now = parseBody(issue.body);
-    const before = parseBody(changes.body?.from);
+    // Only Orchestra's own signed state is believed, here as everywhere: a marker someone typed
+    // cannot name an agent to stop.
+    const verifier = createStateSigner(orchestra.stateKeys, issue.node_id);
+    const now = parseBody(issue.body, { verifier });
+    const before = parseBody(changes.body?.from, { verifier });
     if (!(now.ok && now.parsed.plan) && !(before.ok && before.parsed.plan)) return;
     // A task deleted from the checklist is cancelled, one ticked by hand is done: either way its
     // agent is stopped. Only the edit event knows what was there before, so it carries them.
+    // Who made the edit, and whether it is accepted, the reconcile reads from GitHub's history.
     const stillOpen = new Set(
       now.ok ? (now.parsed.plan?.tasks ?? []).filter((task) => task.state !== "done").map((task) => task.id) : [],
     );
@@ -53,14 +59,14 @@ export function registerIssueHandlers(app: Probot, orchestra: Orchestra): void {
             .filter((task) => !stillOpen.has(task.id) && task.agent && ["running", "pr_open"].includes(task.state))
             .map((task) => task.agent!)
         : [];
-    const intents: Intent[] = orphaned.length ? [{ kind: "stop-agents", agentIds: orphaned }] : [];
-    // The task list is what agents run: a change to it by someone without write access pauses
-    // the epic until a maintainer has looked (`/orchestra resume`).
-    const planChanged = changes.body !== undefined && JSON.stringify(planOf(before)) !== JSON.stringify(planOf(now));
-    if (planChanged && !(await orchestra.canWrite(orchestra.gateway(context.octokit, context.repo()), sender.login))) {
-      intents.push({ kind: "untrusted-edit", actor: sender.login });
-    }
-    orchestra.schedule(ref, intents);
+    orchestra.schedule(ref, orphaned.length ? [{ kind: "stop-agents", agentIds: orphaned }] : []);
+  });
+
+  app.on("issues.unlabeled", async (context) => {
+    const { issue } = context.payload;
+    const ref = epicRefOf(context as Context, issue.number);
+    if (!ref || !issue.body?.includes(PLAN_START)) return;
+    orchestra.schedule(ref); // the reconcile sees the label gone and pauses the epic
   });
 
   app.on(["issues.closed", "issues.reopened"], async (context) => {
@@ -72,6 +78,3 @@ export function registerIssueHandlers(app: Probot, orchestra: Orchestra): void {
   });
 }
 
-function planOf(result: ReturnType<typeof parseBody>) {
-  return result.ok ? result.parsed.plan : result.error;
-}

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { writeBody } from "./body-writer.js";
+import { commentOnce } from "./comment-once.js";
 import type { OrchestraConfig } from "./config.js";
 import { statusTablePlaceholder, type Decision, type Notification, type Step } from "./decide.js";
 import * as messages from "./messages.js";
@@ -115,8 +116,11 @@ async function runStep(
             ? { webhookUrl: `${deps.publicUrl.replace(/\/$/, "")}/orchestra/cursor`, webhookSecret: deps.cursorWebhookSecret }
             : {}),
         }));
-      deps.agents.remember(agent, (deps.now ?? Date.now)());
+      const now = (deps.now ?? Date.now)();
+      deps.agents.remember(agent, now);
       deps.onAgent?.(agent.id);
+      // An agent found from a run that died was launched when Cursor says, not now.
+      const launchedAt = existing ? Date.parse(existing.createdAt ?? "") : now;
       log.info({ task: effect.taskId, agent: agent.id, branch: effect.branch, reused: Boolean(existing) }, "agent launched");
       return {
         patch: [
@@ -130,7 +134,8 @@ async function runStep(
             followup: undefined,
             reason: undefined,
             notBefore: undefined,
-            ...(effect.attempt === 1 ? { startedAt: (deps.now ?? Date.now)() } : {}),
+            launchedAt: Number.isFinite(launchedAt) ? launchedAt : undefined,
+            ...(effect.attempt === 1 ? { startedAt: now } : {}),
           },
         ],
         // Launching means the body does not record this agent yet, found or created: count it now.
@@ -185,6 +190,13 @@ async function sendNotification(
 ): Promise<void> {
   if (item.kind === "react") {
     await deps.gateway.reactToComment(item.commentId, item.content);
+    return;
+  }
+  if (item.once) {
+    const key = `${epicKey(ref.owner, ref.repo, ref.issueNumber)}:${item.key}`;
+    if (deps.reported.get(key)) return;
+    await commentOnce(deps, item.target ?? ref.issueNumber, item.key, item.body);
+    deps.reported.set(key, true);
     return;
   }
   const body = item.body.includes(statusTablePlaceholder)

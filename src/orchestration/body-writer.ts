@@ -1,5 +1,7 @@
 import type { Logger } from "pino";
-import { applyPatch, parseBody } from "./checklist.js";
+import { applyPatch, parseBody, type WriteTrust } from "./checklist.js";
+import type { IssueRead } from "../github/gateway.js";
+import { createStateSigner } from "./trust/state-mac.js";
 import { commentOnce } from "./comment-once.js";
 import * as messages from "./messages.js";
 import type { EpicRef, ReconcileDeps } from "./reconcile-deps.js";
@@ -11,21 +13,27 @@ function isEmptyPatch(patch: PlanPatch): boolean {
     patch.statusComment === undefined &&
     !patch.runsDelta &&
     !patch.tasks?.length &&
-    !patch.replacePending
+    !patch.replacePending &&
+    patch.acceptDigest === undefined &&
+    patch.held === undefined
   );
 }
 
-/** Re-reads the body and applies only Orchestra's own changes, so a person's edit made meanwhile survives. */
+/**
+ * Re-reads the body and applies only Orchestra's own changes, so a person's edit made meanwhile
+ * survives; signs what it writes (see WriteTrust for what text it accepts).
+ */
 export async function writeBody(
   ref: EpicRef,
   patch: PlanPatch,
   deps: ReconcileDeps,
   log: Logger,
   current?: Plan,
+  accept: Pick<WriteTrust, "acceptAll" | "believeUnsigned"> = {},
 ): Promise<Plan> {
   if (current && isEmptyPatch(patch)) return current;
   const fresh = await deps.gateway.getIssue(ref.issueNumber);
-  const result = applyPatch(fresh.body, patch);
+  const result = applyPatch(fresh.body, patch, { trust: writeTrust(fresh, deps, accept) });
   if (!result.ok) {
     await commentOnce(deps, ref.issueNumber, "body-invalid", messages.bodyParseError(result.error));
     throw new Error(`cannot write the plan: ${result.error}`);
@@ -36,6 +44,16 @@ export async function writeBody(
     log.info({ status: patch.status, tasks: patch.tasks?.map((t) => `${t.id}:${t.state ?? "~"}`) }, "plan written");
   }
   return parsePlan(result.body);
+}
+
+/** How Orchestra signs a write onto the issue just read. */
+export function writeTrust(fresh: IssueRead, deps: ReconcileDeps, accept: Pick<WriteTrust, "acceptAll" | "believeUnsigned"> = {}): WriteTrust {
+  return {
+    signer: createStateSigner(deps.stateKeys, fresh.id),
+    title: fresh.title,
+    ...(fresh.counts ? { counts: fresh.counts } : {}),
+    ...accept,
+  };
 }
 
 export function parsePlan(body: string): Plan {

@@ -3,7 +3,8 @@
  * canonical rendering. Parsing lives in `checklist-parse.ts`; both share the helpers here so that
  * what one writes the other reads back exactly.
  */
-import type { EpicStatus, ParsedBody, Plan, Task, TaskState } from "./types.js";
+import { MAC_ATTRIBUTE, type MarkerKind, type StateSigner } from "./trust/state-mac.js";
+import type { EditCounts, EpicStatus, ParsedBody, Plan, Task, TaskState } from "./types.js";
 import { EPIC_STATUSES, TASK_STATES } from "./types.js";
 
 /** Opens the block; followed by the version and the epic's attributes, closed by `-->`. */
@@ -160,38 +161,71 @@ export function readDeps(value: string | undefined): string[] {
 // ---------------------------------------------------------------------------------------------
 // Rendering
 
-function planMarker(plan: Plan): string {
-  const parts = [PLAN_START, PLAN_VERSION];
-  if (plan.status !== "planned") parts.push(`status=${plan.status}`);
-  if (isCount(plan.runs) && plan.runs !== 0) parts.push(`runs=${plan.runs}`);
-  if (isCount(plan.statusComment)) parts.push(`comment=${plan.statusComment}`);
-  parts.push("-->");
+/** `e.r`: body edits and title renames GitHub had recorded. */
+export function formatEditCounts(counts: EditCounts): string {
+  return `${counts.edits}.${counts.renames}`;
+}
+
+export function readEditCounts(value: string | undefined): EditCounts | undefined {
+  const match = value === undefined ? null : /^(\d{1,9})\.(\d{1,9})$/.exec(value);
+  return match ? { edits: Number(match[1]), renames: Number(match[2]) } : undefined;
+}
+
+/** The highest `t<n>` among the tasks, so new ids follow it. */
+export function highestTaskNumber(tasks: readonly Task[]): number {
+  return tasks.reduce((max, task) => Math.max(max, taskNumber(task.id)), 0);
+}
+
+/** n for ids of the form `t<n>`, so new ids follow the highest; 0 for any other id. */
+export function taskNumber(id: string): number {
+  const match = /^t(\d{1,15})$/.exec(id);
+  return match ? Number(match[1]) : 0;
+}
+
+/** Writes a marker from its attributes, with the MAC over them when a signer is given. */
+function marker(prefix: string, bare: string[], attributes: Map<string, string>, kind: MarkerKind, signer?: StateSigner): string {
+  if (signer) attributes.set(MAC_ATTRIBUTE, signer.mac(kind, attributes));
+  const parts = [prefix, ...bare, ...[...attributes].map(([key, value]) => `${key}=${value}`), "-->"];
   return parts.join(" ");
+}
+
+function planMarker(plan: Plan, signer?: StateSigner): string {
+  const attributes = new Map<string, string>();
+  if (plan.status !== "planned") attributes.set("status", plan.status);
+  if (isCount(plan.runs) && plan.runs !== 0) attributes.set("runs", String(plan.runs));
+  if (isCount(plan.statusComment)) attributes.set("comment", String(plan.statusComment));
+  // Kept even when the task with the highest id is deleted, so its id (and branch) is never reused.
+  const next = Math.max(isCount(plan.nextId) ? plan.nextId : 0, highestTaskNumber(plan.tasks) + 1);
+  if (next > 1) attributes.set("next", String(next));
+  if (plan.accepted) attributes.set("text", encodeValue(plan.accepted));
+  if (plan.seen && isCount(plan.seen.edits) && isCount(plan.seen.renames)) attributes.set("seen", formatEditCounts(plan.seen));
+  if (plan.held) attributes.set("held", encodeValue(plan.held));
+  return marker(PLAN_START, [PLAN_VERSION], attributes, "plan", signer);
 }
 
 /** Attributes in a fixed order, each omitted at its default. */
-function taskMarker(task: Task): string {
-  const parts = [TASK_MARKER, `id=${encodeValue(task.id)}`];
-  if (task.state !== "pending") parts.push(`state=${task.state}`);
-  if (isCount(task.attempt) && task.attempt !== 0) parts.push(`attempt=${task.attempt}`);
-  if (task.agent) parts.push(`agent=${encodeValue(task.agent)}`);
-  if (isCount(task.pr)) parts.push(`pr=${task.pr}`);
+function taskMarker(task: Task, signer?: StateSigner): string {
+  const attributes = new Map<string, string>([["id", encodeValue(task.id)]]);
+  if (task.state !== "pending") attributes.set("state", task.state);
+  if (isCount(task.attempt) && task.attempt !== 0) attributes.set("attempt", String(task.attempt));
+  if (task.agent) attributes.set("agent", encodeValue(task.agent));
+  if (isCount(task.pr)) attributes.set("pr", String(task.pr));
   const deps = task.deps.filter((dep) => dep !== "");
-  if (deps.length > 0) parts.push(`deps=${deps.map((dep) => encodeValue(dep, PLAIN_DEP)).join(",")}`);
-  if (isCount(task.fixes) && task.fixes !== 0) parts.push(`fixes=${task.fixes}`);
-  if (task.followup) parts.push(`followup=${encodeValue(task.followup)}`);
-  if (isCount(task.followupAt)) parts.push(`asked=${task.followupAt}`);
-  if (task.reason) parts.push(`reason=${encodeValue(task.reason)}`);
-  if (isCount(task.notBefore)) parts.push(`after=${task.notBefore}`);
-  if (isCount(task.startedAt)) parts.push(`started=${task.startedAt}`);
-  if (isCount(task.finishedAt)) parts.push(`finished=${task.finishedAt}`);
-  parts.push("-->");
-  return parts.join(" ");
+  if (deps.length > 0) attributes.set("deps", deps.map((dep) => encodeValue(dep, PLAIN_DEP)).join(","));
+  if (isCount(task.fixes) && task.fixes !== 0) attributes.set("fixes", String(task.fixes));
+  if (task.followup) attributes.set("followup", encodeValue(task.followup));
+  if (isCount(task.followupAt)) attributes.set("asked", String(task.followupAt));
+  if (task.reason) attributes.set("reason", encodeValue(task.reason));
+  if (isCount(task.notBefore)) attributes.set("after", String(task.notBefore));
+  if (isCount(task.startedAt)) attributes.set("started", String(task.startedAt));
+  if (isCount(task.finishedAt)) attributes.set("finished", String(task.finishedAt));
+  if (isCount(task.launchedAt)) attributes.set("launched", String(task.launchedAt));
+  return marker(TASK_MARKER, [], attributes, "task", signer);
 }
 
-export function renderItemLine(task: Task): string {
+export function renderItemLine(task: Task, signer?: StateSigner): string {
   const title = canonicalTitle(task.title);
-  return `- [${isTicked(task.state) ? "x" : " "}] ${title === "" ? "" : `${title} `}${taskMarker(task)}`;
+  return `- [${isTicked(task.state) ? "x" : " "}] ${title === "" ? "" : `${title} `}${taskMarker(task, signer)}`;
 }
 
 /** Detail lines as written: indented by two spaces, blank lines left empty. */
@@ -199,16 +233,20 @@ export function renderDetailLines(details: string): string[] {
   return canonicalDetailLines(details).map((line) => (line === "" ? "" : `  ${line}`));
 }
 
-/** The block alone, from the start marker to the end marker, without a final line break. */
-export function renderPlan(plan: Plan, eol: "\n" | "\r\n"): string {
-  const lines = [planMarker(plan), TASKS_HEADING];
-  for (const task of plan.tasks) lines.push(renderItemLine(task), ...renderDetailLines(task.details));
+/**
+ * The block alone, from the start marker to the end marker, without a final line break. With a
+ * signer every marker carries its MAC: that is how Orchestra writes; without one, tests and
+ * tools render the same text unsigned.
+ */
+export function renderPlan(plan: Plan, eol: "\n" | "\r\n", signer?: StateSigner): string {
+  const lines = [planMarker(plan, signer), TASKS_HEADING];
+  for (const task of plan.tasks) lines.push(renderItemLine(task, signer), ...renderDetailLines(task.details));
   lines.push(PLAN_END);
   return lines.join(eol);
 }
 
 /** The whole body: the user's text around the block, exactly as it was. */
-export function renderBody(parsed: ParsedBody): string {
+export function renderBody(parsed: ParsedBody, signer?: StateSigner): string {
   if (parsed.plan === null) return parsed.before + parsed.after;
-  return parsed.before + renderPlan(parsed.plan, parsed.eol) + parsed.after;
+  return parsed.before + renderPlan(parsed.plan, parsed.eol, signer) + parsed.after;
 }

@@ -19,17 +19,31 @@ import {
   readAttributes,
   readCount,
   readDeps,
+  highestTaskNumber,
+  readEditCounts,
+  taskNumber,
 } from "./checklist-format.js";
+import { MAC_ATTRIBUTE, type StateSigner } from "./trust/state-mac.js";
 import type { ParsedBody, Plan, Task } from "./types.js";
 
 export type ParseResult = { ok: true; parsed: ParsedBody } | { ok: false; error: string };
 
+export interface ParseOptions {
+  /**
+   * Believe only markers that carry Orchestra's MAC for this issue. A plan marker that does not
+   * verify yields a plan with nothing of its machine state (planned, no runs, no comment), and
+   * every item is read as a new item; an item whose own marker does not verify is read as a new
+   * item too. Without a verifier every marker is taken as written (tests, tools, old bodies).
+   */
+  verifier?: StateSigner;
+}
+
 const START_EXAMPLE = "`<!-- orchestra:plan v1 -->`";
 const END_EXAMPLE = "`<!-- orchestra:plan:end -->`";
 
-export function parseBody(body: string | null | undefined): ParseResult {
+export function parseBody(body: string | null | undefined, options: ParseOptions = {}): ParseResult {
   try {
-    return parseText(body ?? "");
+    return parseText(body ?? "", options.verifier);
   } catch (error) {
     // Unreachable by design; the net is here because a webhook must never crash on a body.
     return { ok: false, error: `Orchestra could not read the issue description (${String(error)}).` };
@@ -40,7 +54,7 @@ export function detectEol(text: string): "\n" | "\r\n" {
   return text.includes("\r\n") ? "\r\n" : "\n";
 }
 
-function parseText(body: string): ParseResult {
+function parseText(body: string, verifier: StateSigner | undefined): ParseResult {
   const eol = detectEol(body);
   const markers = findPlanMarkers(body);
   if (typeof markers === "string") return { ok: false, error: markers };
@@ -57,21 +71,34 @@ function parseText(body: string): ParseResult {
       error: `The plan block in the issue description (line ${lineOf(body, start.index)}) is format \`${version}\`, which this version of Orchestra cannot read. Upgrade Orchestra, or delete the block from its start marker to ${END_EXAMPLE} to have the epic planned again.`,
     };
   }
-  const tasks = readTasks(body.slice(start.end, end.index));
-  if (typeof tasks === "string") return { ok: false, error: tasks };
+  const planVerified = verifier ? verifier.verify("plan", attributes) : true;
+  const machine = planVerified ? attributes : new Map<string, string>();
+  const nextId = readCount(machine.get("next"));
+  const believe = (task: Map<string, string>) => planVerified && (!verifier || verifier.verify("task", task));
+  const read = readTasks(body.slice(start.end, end.index), believe, nextId ?? 0);
+  if (typeof read === "string") return { ok: false, error: read };
 
-  const status = attributes.get("status");
+  const status = machine.get("status");
   const plan: Plan = {
     status: status !== undefined && isEpicStatus(status) ? status : "planned",
-    runs: readCount(attributes.get("runs")) ?? 0,
-    tasks,
+    runs: readCount(machine.get("runs")) ?? 0,
+    tasks: read.tasks,
   };
-  const statusComment = readCount(attributes.get("comment"));
+  const statusComment = readCount(machine.get("comment"));
   if (statusComment !== undefined) plan.statusComment = statusComment;
-  return {
-    ok: true,
-    parsed: { before: body.slice(0, start.index), after: body.slice(end.end), plan, eol },
-  };
+  // Kept only when it says more than the ids do (the task with the highest id was deleted).
+  if (nextId !== undefined && nextId > highestTaskNumber(read.tasks) + 1) plan.nextId = nextId;
+  const accepted = optionalText(machine.get("text"));
+  if (accepted !== undefined) plan.accepted = accepted;
+  const seen = readEditCounts(machine.get("seen"));
+  if (seen !== undefined) plan.seen = seen;
+  const held = optionalText(machine.get("held"));
+  if (held !== undefined) plan.held = held;
+  const parsed: ParsedBody = { before: body.slice(0, start.index), after: body.slice(end.end), plan, eol };
+  if (verifier) {
+    parsed.trust = { plan: planVerified, forgedTasks: read.forged, legacy: !attributes.has(MAC_ATTRIBUTE) && !read.anyMac };
+  }
+  return { ok: true, parsed };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -212,10 +239,28 @@ function readItemMarker(text: string): ItemMarker | undefined {
   return undefined;
 }
 
-function readTasks(block: string): Task[] | string {
-  const items = readItems(block).map((item) => ({ item, marker: readItemMarker(item.text) }));
+/**
+ * The items as tasks. `believe` says whether a marker is Orchestra's; one that is not is cut
+ * from the text (it can never become part of a title) and its item is read as a new one.
+ */
+function readTasks(
+  block: string,
+  believe: (attributes: Map<string, string>) => boolean,
+  nextId: number,
+): { tasks: Task[]; forged: number; anyMac: boolean } | string {
+  let forged = 0;
+  let anyMac = false;
+  const items = readItems(block).map((item) => {
+    const marker = readItemMarker(item.text);
+    if (!marker) return { item, marker };
+    if (marker.attributes.has(MAC_ATTRIBUTE)) anyMac = true;
+    if (believe(marker.attributes)) return { item, marker };
+    forged++;
+    return { item: { ...item, text: marker.rest }, marker: undefined };
+  });
   const ids = new Map<string, string>(); // id -> title, to name both items of a repeated id
-  let highest = 0;
+  // Ids are never reused: new ones start after every id the block ever gave out.
+  let highest = Math.max(0, nextId - 1);
   for (const { marker } of items) {
     const id = explicitId(marker);
     if (id === undefined) continue;
@@ -241,7 +286,7 @@ function readTasks(block: string): Task[] | string {
     }
     tasks.push(readTask(id, title, item, marker?.attributes ?? new Map()));
   }
-  return tasks;
+  return { tasks, forged, anyMac };
 }
 
 function explicitId(marker: ItemMarker | undefined): string | undefined {
@@ -249,12 +294,6 @@ function explicitId(marker: ItemMarker | undefined): string | undefined {
   if (raw === undefined) return undefined;
   const id = decodeValue(raw);
   return id === "" ? undefined : id;
-}
-
-/** n for ids of the form `t<n>`, so new ids follow the highest; 0 for any other id. */
-export function taskNumber(id: string): number {
-  const match = /^t(\d{1,15})$/.exec(id);
-  return match ? Number(match[1]) : 0;
 }
 
 function readTask(id: string, title: string, item: RawItem, attributes: Map<string, string>): Task {
@@ -288,6 +327,7 @@ function readTask(id: string, title: string, item: RawItem, attributes: Map<stri
     ["followupAt", "asked"],
     ["startedAt", "started"],
     ["finishedAt", "finished"],
+    ["launchedAt", "launched"],
   ] as const) {
     const value = readCount(attributes.get(attribute));
     if (value !== undefined) task[key] = value;

@@ -6,6 +6,7 @@
 import {
   canonicalDetails,
   canonicalTitle,
+  highestTaskNumber,
   isCount,
   isEpicStatus,
   isTaskState,
@@ -14,8 +15,10 @@ import {
   renderDetailLines,
   renderPlan,
 } from "./checklist-format.js";
-import { parseBody, taskNumber } from "./checklist-parse.js";
-import type { ParsedBody, Plan, PlanPatch, PlannedTask, Task, TaskPatch } from "./types.js";
+import { parseBody } from "./checklist-parse.js";
+import { contentDigest } from "./trust/content-digest.js";
+import type { StateSigner } from "./trust/state-mac.js";
+import type { EditCounts, ParsedBody, Plan, PlanPatch, PlannedTask, Task, TaskPatch } from "./types.js";
 
 /** GitHub allows 65,536 characters; the margin leaves room for a person's next edit. */
 export const MAX_BODY_LENGTH = 60_000;
@@ -31,6 +34,26 @@ export interface ApplyOptions {
    * the range is kept after the block.
    */
   adoptChecklistAt?: { start: number; end: number };
+  /** How Orchestra itself writes: see {@link WriteTrust}. Without it the block is written unsigned. */
+  trust?: WriteTrust;
+}
+
+/**
+ * Orchestra's writes are signed, and carry the digest of the text they accept. The fresh body is
+ * read with the signer (a marker that does not verify is not believed), and its text is accepted
+ * when it is what Orchestra accepted before, what the reconcile accepts now (`acceptDigest`), or
+ * anything (`acceptAll`: planning and adoption, where a person with write access labelled the
+ * issue). Otherwise the previous digest stays, and the next reconcile asks who changed the text.
+ */
+export interface WriteTrust {
+  signer: StateSigner;
+  /** The issue's title, read with the body. */
+  title: string;
+  /** GitHub's counts of body edits and title renames, read with the body. */
+  counts?: EditCounts;
+  acceptAll?: boolean;
+  /** Believe markers without a MAC: only to sign in place a block written before state was signed. */
+  believeUnsigned?: boolean;
 }
 
 export function applyPatch(
@@ -47,9 +70,14 @@ export function applyPatch(
 }
 
 function apply(input: string, patch: PlanPatch, options: ApplyOptions): ApplyResult {
-  const result = parseBody(input);
+  const { trust } = options;
+  const result = parseBody(input, trust && !trust.believeUnsigned ? { verifier: trust.signer } : {});
   if (!result.ok) return result;
   const fresh = result.parsed;
+  const freshDigest = trust ? contentDigest(trust.title, fresh) : undefined;
+  const accepts =
+    trust !== undefined &&
+    (trust.acceptAll === true || freshDigest === fresh.plan?.accepted || freshDigest === patch.acceptDigest);
   let target: ParsedBody;
   // The person's own text, for the error when it leaves no room (the separator is not theirs).
   let ownText = fresh.before.length + fresh.after.length;
@@ -78,7 +106,18 @@ function apply(input: string, patch: PlanPatch, options: ApplyOptions): ApplyRes
 
   const fitted = fit(target, ownText);
   if (typeof fitted === "string") return { ok: false, error: fitted };
-  return { ok: true, body: fitted.body, changed: fitted.body !== input, folded: fitted.folded };
+  if (!trust) return { ok: true, body: fitted.body, changed: fitted.body !== input, folded: fitted.folded };
+  if (accepts) {
+    plan.accepted = contentDigest(trust.title, target);
+    delete plan.held;
+  }
+  let body = renderBody(target, trust.signer);
+  // This write is itself an edit: counted, so the next reconcile asks only about edits after it.
+  if (accepts && trust.counts && body !== input) {
+    plan.seen = { edits: trust.counts.edits + 1, renames: trust.counts.renames };
+    body = renderBody(target, trust.signer);
+  }
+  return { ok: true, body, changed: body !== input, folded: fitted.folded };
 }
 
 function clonePlan(plan: Plan): Plan {
@@ -113,6 +152,10 @@ function applyEpicFields(plan: Plan, patch: PlanPatch): void {
   if (patch.runsDelta !== undefined && Number.isSafeInteger(patch.runsDelta)) {
     plan.runs = Math.max(0, plan.runs + patch.runsDelta);
   }
+  if (patch.held !== undefined) {
+    if (patch.held) plan.held = patch.held;
+    else delete plan.held;
+  }
 }
 
 /**
@@ -124,7 +167,7 @@ function applyTaskPatch(task: Task, patch: TaskPatch): void {
   if (patch.state !== undefined && isTaskState(patch.state)) task.state = patch.state;
   if (isCount(patch.attempt)) task.attempt = patch.attempt;
   if (isCount(patch.fixes)) task.fixes = patch.fixes;
-  for (const key of ["pr", "notBefore", "followupAt", "startedAt", "finishedAt"] as const) {
+  for (const key of ["pr", "notBefore", "followupAt", "startedAt", "finishedAt", "launchedAt"] as const) {
     if (!(key in patch)) continue;
     const value = patch[key];
     if (isCount(value)) task[key] = value;
@@ -144,9 +187,11 @@ function applyTaskPatch(task: Task, patch: TaskPatch): void {
  * removed pending ones) makes re-applying the same plan give the same ids.
  */
 function replacePending(plan: Plan, planned: PlannedTask[]): void {
-  const kept = plan.tasks.filter((task) => task.state !== "pending");
+  // A pending task that was launched before (waiting for its next attempt) keeps its id: its
+  // branches and pull requests carry it.
+  const kept = plan.tasks.filter((task) => task.state !== "pending" || task.attempt > 0);
   const used = new Set(kept.map((task) => task.id));
-  let highest = kept.reduce((max, task) => Math.max(max, taskNumber(task.id)), 0);
+  let highest = highestTaskNumber(kept);
   const ids = planned.map(() => {
     let id: string;
     do id = `t${++highest}`;

@@ -16,5 +16,5 @@
  */
 export { PLAN_END, PLAN_START, renderBody, renderPlan } from "./checklist-format.js";
 export { parseBody, type ParseResult } from "./checklist-parse.js";
-export { MAX_BODY_LENGTH, applyPatch, type ApplyOptions, type ApplyResult } from "./checklist-patch.js";
+export { MAX_BODY_LENGTH, applyPatch, type ApplyOptions, type ApplyResult, type WriteTrust } from "./checklist-patch.js";
 export { findChecklist, type FoundChecklist } from "./checklist-find.js";

@@ -13,11 +13,6 @@ export function applyIntent(p: DecisionDraft, intent: Intent): void {
     }
     return;
   }
-  if (intent.kind === "untrusted-edit") {
-    if (p.status === "running") p.status = "paused";
-    p.comment(`untrusted-edit-${intent.actor}`, messages.untrustedEdit(intent.actor));
-    return;
-  }
   if (intent.kind !== "command") return;
   const { command, commentId, target } = intent;
   const reply = (text: string) =>
@@ -96,6 +91,30 @@ function skipTask(p: DecisionDraft, ref: string, prTaskId: string | undefined, r
   p.stopAgent(task);
   p.set(task, { state: "skipped", checked: true, finishedAt: p.snapshot.now });
   done();
+}
+
+/**
+ * The text agents read changed without a writer's approval: nothing new runs (the epic holds in
+ * `paused`, or stays planned) until a writer's `/orchestra start` or `/orchestra resume` accepts
+ * the text as it is now. Said once per version of the text. Changes only by writers are accepted
+ * on their own.
+ */
+export function holdForUntrustedText(p: DecisionDraft): void {
+  const trust = p.snapshot.trust;
+  if (!trust) return;
+  const resumed = p.snapshot.intents.some(
+    (intent) => intent.kind === "command" && (intent.command.name === "start" || intent.command.name === "resume"),
+  );
+  if (trust.accepted || resumed) {
+    // Unchanged text needs no write; changed text is recorded as accepted.
+    if (trust.byWriters || !trust.accepted) p.decision.patch.acceptDigest = trust.digest;
+    return;
+  }
+  if (p.status === "running") p.status = "paused";
+  if (p.snapshot.parsed.plan?.held !== trust.digest) {
+    p.comment(`untrusted-text-${trust.digest}`, messages.untrustedEdit(trust.editors ?? [], trust.changed ?? [], trust.reason));
+    p.decision.patch.held = trust.digest;
+  }
 }
 
 export function stopEpic(p: DecisionDraft, byCommand: boolean): void {

@@ -1,6 +1,6 @@
 import { buildAgentPrompt } from "./agent-prompt.js";
 import type { OrchestraConfig } from "./config.js";
-import { applyIntent, stopEpic } from "./decide-commands.js";
+import { applyIntent, holdForUntrustedText, stopEpic } from "./decide-commands.js";
 import { observeTask } from "./decide-tasks.js";
 import { describeWaiting } from "./decide-waiting.js";
 import { DecisionDraft, isReady, minWake, SATISFIED, type Decision, type Notification } from "./decision.js";
@@ -23,6 +23,7 @@ export function decide(snapshot: Snapshot, config: OrchestraConfig): Decision {
   }
   const p = new DecisionDraft(snapshot, config);
   for (const intent of snapshot.intents) applyIntent(p, intent);
+  holdForUntrustedText(p);
   if (snapshot.issue.state === "closed") {
     stopEpic(p, false);
   } else if (p.status !== "stopped" && p.status !== "completed") {

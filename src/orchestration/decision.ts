@@ -7,7 +7,8 @@ import { ACTIVE_STATES, type EpicStatus, type PlanPatch, type Task, type TaskPat
 /** What decide() returns, and the working state it builds it in. */
 
 export type Notification =
-  | { kind: "comment"; key: string; body: string; target?: number }
+  /** `once`: a condition that lasts (a foreign PR): posted only if no comment with its key exists. */
+  | { kind: "comment"; key: string; body: string; target?: number; once?: boolean }
   | { kind: "react"; commentId: number; content: "rocket" | "confused" };
 
 export type Effect =
@@ -96,6 +97,11 @@ export class DecisionDraft {
 
   comment(key: string, body: string, target?: number): void {
     this.decision.notify.push({ kind: "comment", key, body, ...(target ? { target } : {}) });
+  }
+
+  /** A notice about a lasting condition: posted once per epic, however many passes see it. */
+  reportOnce(key: string, body: string): void {
+    this.decision.notify.push({ kind: "comment", key, body, once: true });
   }
 
   /** Pauses the epic; `comment` is false when the failure comment already says so. */

@@ -1,4 +1,5 @@
-import { neutralizeHtml, oneLine, stateLabel, tableCell } from "./status-comment.js";
+import { neutralizeHtml, neutralizeMentions, oneLine, stateLabel, tableCell, titleCell } from "./status-comment.js";
+import type { ContentPart } from "./trust/content-digest.js";
 import type { TaskState } from "./types.js";
 
 /**
@@ -102,9 +103,40 @@ export function bodyParseError(error: string): string {
   ].join("\n");
 }
 
-export function untrustedEdit(login: string): string {
-  const who = login.replace(/[^A-Za-z0-9\-[\]]/g, "");
-  return `⏸️ @${who} changed the task list, but only people with write, maintain or admin permission on this repository may steer this epic, so nothing new starts. A maintainer can review the list and comment \`/orchestra resume\` (or \`/orchestra start\`) to go on with it as it is now.`;
+const PART_NAMES: Record<ContentPart, string> = { title: "the title", text: "the description", tasks: "the task list" };
+
+/**
+ * The text agents read changed without a writer's approval. `editors` are the people (or apps)
+ * without write access who changed it; `reason` says why Orchestra could not tell who did.
+ */
+export function untrustedEdit(editors: string[], changed: ContentPart[], reason?: string): string {
+  const what = andList(changed.map((part) => PART_NAMES[part]));
+  const who =
+    editors.length > 0
+      ? `${andList(editors.map((login) => inlineCode(login)))} changed ${what}`
+      : `${what[0]?.toUpperCase() ?? ""}${what.slice(1)} changed, and Orchestra could not tell who changed it (${flatten(reason ?? "unknown")})`;
+  return [
+    `⏸️ **Nothing new starts on this epic**: ${who}. Agents work from this text, so only changes by people with write, maintain or admin permission take effect on their own.`,
+    "",
+    "A maintainer can review the issue and comment `/orchestra resume` (or `/orchestra start`) to go on with it as it is now.",
+  ].join("\n");
+}
+
+export function labelRemoved(label: string): string {
+  return `⏸️ **The epic is paused**: the ${inlineCode(label)} label was removed, and Orchestra only works on issues that carry it. Add the label again and comment \`/orchestra resume\` to continue.`;
+}
+
+export function unsignedBlockAdopted(tasks: number): string {
+  return [
+    `ℹ️ The plan block in this issue's description was not written by Orchestra for this issue (or its hidden state was changed by hand), so none of that state is used. Its ${tasks} item${tasks === 1 ? " was" : "s were"} adopted as a new plan.`,
+    "",
+    "Nothing runs until someone with write access comments `/orchestra start`.",
+  ].join("\n");
+}
+
+/** A PR on a task's branch that Orchestra did not launch: it is never merged. */
+export function foreignPull(pr: number, taskId: string, why: string): string {
+  return `⚠️ #${pr} uses the branch name of ${flatten(taskId)} but ${flatten(why)}, so Orchestra will never merge it. The task goes on with its own agent's pull request.`;
 }
 
 export function detailsFolded(): string {
@@ -194,7 +226,7 @@ export function epicCompleted(rows: SummaryRow[], options: { closing?: boolean }
   const header = ["Id", "Task", "Result", "PR", "Attempts", ...(withTime ? ["Time"] : [])];
   const body = rows.map((row) => [
     tableCell(row.id, 20),
-    tableCell(row.title, 80),
+    titleCell(row.title, 80),
     stateLabel(row.state),
     row.pr === undefined ? "" : `#${row.pr}`,
     row.attempts === 0 ? "" : String(row.attempts),
@@ -255,7 +287,7 @@ export function redactSecrets(text: string): string {
 
 /** One line, HTML-neutral, secrets removed, never a command even at the start of a line. */
 function flatten(text: string): string {
-  return neutralizeCommands(neutralizeHtml(oneLine(redactSecrets(text), 300)));
+  return neutralizeCommands(neutralizeMentions(neutralizeHtml(oneLine(redactSecrets(text), 300))));
 }
 
 /** A line that starts with `/` gets its slash escaped (`\/` renders as `/`), so it is no command. */

@@ -9,6 +9,14 @@ import type { Intent, Snapshot } from "./snapshot.js";
 import { renderStatusComment, STATUS_MARKER } from "./status-comment.js";
 import { statusView } from "./status-comment-writer.js";
 import type { Plan, PlannedTask } from "./types.js";
+import { writeTrust } from "./body-writer.js";
+import type { IssueRead } from "../github/gateway.js";
+
+/** The person's text around Orchestra's block: what the planner reads. */
+function userTextOf(body: string): string {
+  const parsed = parseBody(body);
+  return parsed.ok ? parsed.parsed.before + parsed.parsed.after : body;
+}
 
 /**
  * Planning: adopt the checklist the person wrote, or ask the LLM; write the block and the one
@@ -21,10 +29,11 @@ export async function planEpic(
   config: OrchestraConfig,
   existing: Plan | null,
   intents: Intent[],
-  title: string,
-  userText: string,
+  issue: IssueRead,
   log: Logger,
 ): Promise<boolean> {
+  const { title } = issue;
+  const userText = userTextOf(issue.body);
   const command = intents.find((intent) => intent.kind === "command");
   if (existing && !command) return false; // labelled again, or a duplicate event: already planned
   const instructions = command?.kind === "command" && command.command.name === "plan" ? command.command.arg : "";
@@ -68,10 +77,13 @@ export async function planEpic(
 
   const fresh = await deps.gateway.getIssue(ref.issueNumber);
   const adopt = checklist ? findChecklist(fresh.body) : null;
+  // The text planned from was endorsed by the writer who labelled the issue (or asked to plan);
+  // a change made while the planner ran was not, and waits for attribution like any edit.
+  const trust = writeTrust(fresh, deps, { acceptAll: fresh.body === issue.body && fresh.title === issue.title });
   const planned = applyPatch(
     fresh.body,
     { replacePending: tasks, ...(existing ? {} : { status: config.autoStart ? "running" : "planned" }) },
-    adopt ? { adoptChecklistAt: { start: adopt.start, end: adopt.end } } : undefined,
+    { ...(adopt ? { adoptChecklistAt: { start: adopt.start, end: adopt.end } } : {}), trust },
   );
   if (!planned.ok) {
     await commentOnce(deps, ref.issueNumber, "body-invalid", messages.bodyParseError(planned.error));
@@ -95,7 +107,7 @@ export async function planEpic(
     const statusBody = renderStatusComment(view);
     const id = (await deps.gateway.findComment(ref.issueNumber, STATUS_MARKER)) ?? (await deps.gateway.createComment(ref.issueNumber, statusBody));
     deps.statusCache.set(id, statusBody);
-    const withComment = applyPatch(body, { statusComment: id });
+    const withComment = applyPatch(body, { statusComment: id }, { trust });
     if (withComment.ok) body = withComment.body;
   }
   if (body !== fresh.body) await deps.gateway.updateIssueBody(ref.issueNumber, body);

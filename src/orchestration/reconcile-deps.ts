@@ -33,6 +33,14 @@ export interface ReconcileDeps {
   statusCache: Cache<number, string>;
   /** Branches read for this epic last time: one GraphQL read suffices when the plan is unchanged. */
   branchCache: Cache<string, string[]>;
+  /** Notices posted once per epic (a foreign PR on a task branch…), so they cost no lookup again. */
+  reported: Cache<string, true>;
+  /** Keys the state in issue bodies is signed with (the first signs). */
+  stateKeys: Buffer[];
+  /** Write, maintain or admin on the repository; throws when GitHub cannot say. */
+  canWrite: (login: string) => Promise<boolean>;
+  /** The App's slug: its bot's login in GitHub's edit history. */
+  appSlug: () => Promise<string>;
   /** `https://github.com` or the GHE host's web address. */
   webUrl: string;
   publicUrl?: string;

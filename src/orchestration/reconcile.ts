@@ -1,6 +1,10 @@
+import type { Logger } from "pino";
 import { act } from "./act.js";
 import { parseBody } from "./checklist.js";
 import { commentOnce } from "./comment-once.js";
+import { checkContent } from "./content-trust.js";
+import { adoptUnsignedBlock, holdUnlabelled } from "./epic-guards.js";
+import { createStateSigner } from "./trust/state-mac.js";
 import { decide } from "./decide.js";
 import * as messages from "./messages.js";
 import { activeBranches, branchName, epicKey } from "./naming.js";
@@ -8,7 +12,7 @@ import { planEpic } from "./plan-epic.js";
 import type { EpicRef, ReconcileDeps, ReconcileResult } from "./reconcile-deps.js";
 import type { Intent, Snapshot, TaskObservation } from "./snapshot.js";
 import { ACTIVE_STATES, type Plan } from "./types.js";
-import type { SnapshotRead } from "../github/gateway.js";
+import type { IssueRead, SnapshotRead } from "../github/gateway.js";
 
 export type { EpicRef, ReconcileDeps, ReconcileResult } from "./reconcile-deps.js";
 
@@ -34,18 +38,28 @@ export async function reconcile(ref: EpicRef, intents: Intent[], deps: Reconcile
   const read = await readState(ref, deps);
   if (!read) return {};
   const { observed, parsedResult } = read;
+  const issue = observed.issue!;
+  // Orchestra acts only on epics: an issue carrying the label, which only triage or write can set.
+  if (!(issue.labels ?? []).some((label) => label.toLowerCase() === config.label.toLowerCase())) {
+    await holdUnlabelled(ref, parsedResult, config.label, deps, log);
+    return {};
+  }
   if (!parsedResult.ok) {
     await commentOnce(deps, ref.issueNumber, "body-invalid", messages.bodyParseError(parsedResult.error));
     log.warn({ error: parsedResult.error }, "issue body cannot be parsed; waiting for a person to fix it");
     return {};
   }
   const parsed = parsedResult.parsed;
+  if (parsed.plan && parsed.trust && !parsed.trust.plan) {
+    await adoptUnsignedBlock(ref, issue.title, parsed, deps, log);
+    return { wakeAfterMs: 0 };
+  }
 
   const planIntents = intents.filter(
     (intent) => intent.kind === "plan" || (intent.kind === "command" && intent.command.name === "plan"),
   );
-  if (planIntents.length > 0 && observed.issue!.state === "open") {
-    const planned = await planEpic(ref, deps, config, parsed.plan, planIntents, observed.issue!.title, parsed.before + parsed.after, log);
+  if (planIntents.length > 0 && issue.state === "open") {
+    const planned = await planEpic(ref, deps, config, parsed.plan, planIntents, issue, log);
     if (planned) return { wakeAfterMs: 0 };
   }
   if (!parsed.plan) {
@@ -60,7 +74,9 @@ export async function reconcile(ref: EpicRef, intents: Intent[], deps: Reconcile
     return {};
   }
 
-  const observations = await observe(ref, parsed.plan, observed, deps);
+  const trust = await checkContent(ref.issueNumber, issue.title, parsed, parsed.plan, deps);
+  if (!trust.accepted) log.warn({ editors: trust.editors, changed: trust.changed, reason: trust.reason }, "the epic's text changed without a writer's approval");
+  const observations = await observe(ref, parsed.plan, observed, deps, log);
   const snapshot: Snapshot = {
     now: (deps.now ?? Date.now)(),
     repo: {
@@ -71,12 +87,13 @@ export async function reconcile(ref: EpicRef, intents: Intent[], deps: Reconcile
     },
     issue: {
       number: ref.issueNumber,
-      title: observed.issue!.title,
-      state: observed.issue!.state,
-      body: observed.issue!.body,
-      ...(observed.issue!.createdAt ? { createdAt: observed.issue!.createdAt } : {}),
+      title: issue.title,
+      state: issue.state,
+      body: issue.body,
+      ...(issue.createdAt ? { createdAt: issue.createdAt } : {}),
     },
     parsed,
+    trust,
     observations,
     intents: intents.filter((intent) => !planIntents.includes(intent)),
   };
@@ -105,14 +122,16 @@ async function readState(ref: EpicRef, deps: ReconcileDeps) {
   let branches = deps.branchCache.get(key) ?? [];
   let observed: SnapshotRead = await deps.gateway.readSnapshot(ref.issueNumber, branches);
   if (!observed.issue) return null;
-  let parsedResult = parseBody(observed.issue.body);
+  // Only what Orchestra signed for this very issue is believed as state.
+  const verified = (issue: IssueRead) => parseBody(issue.body, { verifier: createStateSigner(deps.stateKeys, issue.id) });
+  let parsedResult = verified(observed.issue);
   const needed = parsedResult.ok ? activeBranches(ref.issueNumber, parsedResult.parsed.plan) : [];
   if (needed.some((branch) => !branches.includes(branch))) {
     // The plan moved on since the last read (or the process restarted): read again with its branches.
     branches = needed;
     observed = await deps.gateway.readSnapshot(ref.issueNumber, branches);
     if (!observed.issue) return null;
-    parsedResult = parseBody(observed.issue.body);
+    parsedResult = verified(observed.issue);
   }
   deps.branchCache.set(key, needed);
   return { observed, parsedResult };
@@ -123,6 +142,7 @@ async function observe(
   plan: Plan,
   observed: SnapshotRead,
   deps: ReconcileDeps,
+  log: Logger,
 ): Promise<Record<string, TaskObservation>> {
   const observations: Record<string, TaskObservation> = {};
   const now = (deps.now ?? Date.now)();
@@ -130,7 +150,11 @@ async function observe(
     if (!ACTIVE_STATES.has(task.state) || task.attempt === 0) continue;
     const branch = branchName(ref.issueNumber, task.id, task.attempt);
     const pr = observed.pulls.get(branch);
-    const observation: TaskObservation = { branch, ...(pr ? { pr } : {}) };
+    const foreign = observed.foreignPulls.get(branch);
+    const observation: TaskObservation = { branch, ...(pr ? { pr } : {}), ...(foreign ? { foreign } : {}) };
+    if (pr?.ignoredReviews) {
+      log.info({ task: task.id, pr: pr.number, reviews: pr.ignoredReviews }, "reviews by people without write access ignored");
+    }
     if (task.agent) deps.onAgent?.(task.agent);
     if (task.agent && deps.cursor) {
       const agent = await deps.agents.read(task.agent, deps.cursor, now, {

@@ -1,4 +1,5 @@
 import type { Command } from "./commands.js";
+import type { ContentPart } from "./trust/content-digest.js";
 import type { ParsedBody } from "./types.js";
 
 /**
@@ -19,6 +20,10 @@ export interface PullRequestView {
   state: "open" | "closed" | "merged";
   headRef: string;
   headSha: string;
+  /** The branch the PR would merge into. */
+  baseRef: string;
+  /** When the PR was opened (ISO 8601, GitHub's clock). */
+  createdAt?: string;
   /** The head branch lives in the epic's own repository (not a fork). */
   sameRepo: boolean;
   isDraft: boolean;
@@ -32,6 +37,8 @@ export interface PullRequestView {
   approved: boolean;
   /** The newest review requesting changes that no later approval by its author superseded. */
   changesRequested?: { id: number; author: string; text: string };
+  /** Reviews by people without write access: they count for nothing. */
+  ignoredReviews?: Array<{ id: number; author: string; state: string }>;
 }
 
 export interface AgentView {
@@ -44,6 +51,8 @@ export interface AgentView {
 export interface TaskObservation {
   branch: string;
   pr?: PullRequestView;
+  /** PRs from forks on the task's branch name: never merged, reported once. */
+  foreign?: PullRequestView[];
   /** Undefined when not read this time; null when Cursor does not know the agent. */
   agent?: AgentView | null;
 }
@@ -60,15 +69,29 @@ export type Intent =
       prTaskId?: string;
     }
   | { kind: "plan"; actor: string }
-  | { kind: "stop-agents"; agentIds: string[] }
-  /** The task list was changed by someone without write access. */
-  | { kind: "untrusted-edit"; actor: string };
+  | { kind: "stop-agents"; agentIds: string[] };
+
+/** Whether the text agents read is what Orchestra accepted (see content-trust.ts). */
+export interface ContentTrust {
+  /** Digest of the text as read now. */
+  digest: string;
+  accepted: boolean;
+  /** Accepted because every edit since the last acceptance was made by a person with write access. */
+  byWriters?: boolean;
+  /** When not accepted: what changed, and who without write access changed it. */
+  changed?: ContentPart[];
+  editors?: string[];
+  /** When not accepted and the edits could not be attributed: why. */
+  reason?: string;
+}
 
 export interface Snapshot {
   now: number;
   repo: { owner: string; name: string; defaultBranch: string; deleteBranchOnMerge?: boolean };
   issue: { number: number; title: string; state: "open" | "closed"; body: string; createdAt?: string };
   parsed: ParsedBody;
+  /** Absent in tests of decide() that are not about trust: the text counts as accepted. */
+  trust?: ContentTrust;
   /** Keyed by task id; present for every task that has been launched. */
   observations: Record<string, TaskObservation>;
   intents: Intent[];

@@ -76,7 +76,7 @@ export function renderStatusTable(view: StatusView): string {
     return [
       String(position === -1 ? index + 1 : position + 1),
       tableCell(task.id, 20),
-      tableCell(task.title, TITLE_MAX),
+      titleCell(task.title, TITLE_MAX),
       stateCell(task),
       prCell(task, item.prUrl),
       attemptsCell(task),
@@ -160,7 +160,28 @@ export function oneLine(text: string, max: number): string {
 export function tableCell(text: string, max: number): string {
   // Backslashes just before a pipe are doubled too, so "a\|b" cannot turn into an escaped
   // backslash followed by a real cell separator in renderers that read escapes left to right.
-  return neutralizeHtml(oneLine(text, max)).replace(/(\\*)\|/g, (_match, slashes: string) => `${slashes}${slashes}\\|`);
+  return neutralizeMentions(neutralizeHtml(oneLine(text, max))).replace(/(\\*)\|/g, (_match, slashes: string) => `${slashes}${slashes}\\|`);
+}
+
+/**
+ * `@name` in text Orchestra did not write would notify that person from Orchestra's comment: a
+ * word joiner after the `@` keeps it readable and inert.
+ */
+export function neutralizeMentions(text: string): string {
+  return text.replace(/(^|[^\p{L}\p{N}_`])@(?=[\p{L}\p{N}_])/gu, "$1@\u2060");
+}
+
+/**
+ * Mentions and `#123` references (also `owner/repo#123`) in a title or an agent's summary: a
+ * reference would put Orchestra's comment into another issue's timeline.
+ */
+export function neutralizeReferences(text: string): string {
+  return neutralizeMentions(text).replace(/(^|[^\p{L}\p{N}_`&])#(?=[\p{L}\p{N}_])/gu, "$1#\u2060");
+}
+
+/** A task's title in a table: a cell, with its mentions and references made inert. */
+export function titleCell(title: string, max: number): string {
+  return tableCell(neutralizeReferences(title), max);
 }
 
 /**

@@ -60,6 +60,8 @@ export interface Task {
   /** When the first attempt was launched, and when the task was merged or skipped (epoch ms). */
   startedAt?: number;
   finishedAt?: number;
+  /** When the current attempt was launched (epoch ms): a PR opened before it is not this attempt's. */
+  launchedAt?: number;
 }
 
 export interface Plan {
@@ -68,7 +70,23 @@ export interface Plan {
   runs: number;
   /** Id of the status comment, edited in place so it is found again without listing comments. */
   statusComment?: number;
+  /** The number of the next task id: ids are never reused, so no new task inherits an old branch. */
+  nextId?: number;
+  /**
+   * Digest of the text that reaches agents (title, epic text, task list) as last accepted: what
+   * Orchestra itself wrote or a person with write access changed. See trust/content-digest.ts.
+   */
+  accepted?: string;
+  /** How many body edits and title renames GitHub had recorded when `accepted` was written. */
+  seen?: EditCounts;
+  /** The digest of an unaccepted change already reported (and the epic held for it). */
+  held?: string;
   tasks: Task[];
+}
+
+export interface EditCounts {
+  edits: number;
+  renames: number;
 }
 
 /** A parsed issue body: the user's text around Orchestra's block, kept byte for byte. */
@@ -81,6 +99,17 @@ export interface ParsedBody {
   plan: Plan | null;
   /** "\r\n" when the body uses CRLF line endings, "\n" otherwise. */
   eol: "\n" | "\r\n";
+  /** Present when the body was read with a verifier: which markers carried Orchestra's MAC. */
+  trust?: BlockTrust;
+}
+
+export interface BlockTrust {
+  /** The plan marker verified; when false no task marker is believed either. */
+  plan: boolean;
+  /** Items whose marker did not verify, read as new items without one. */
+  forgedTasks: number;
+  /** The block is in the format from before markers were signed: no MAC anywhere. */
+  legacy: boolean;
 }
 
 /** A change Orchestra makes to one task, applied by id onto a freshly re-read body. */
@@ -101,6 +130,13 @@ export interface PlanPatch {
    * renumbered to free ids, with `deps` remapped.
    */
   replacePending?: PlannedTask[];
+  /**
+   * Accept the body's current text (title, epic text, task list) if its digest is this one: a
+   * writer resumed the epic, or every edit since the last acceptance was made by a writer.
+   */
+  acceptDigest?: string;
+  /** Records that the unaccepted text with this digest was reported (`""` clears it). */
+  held?: string;
 }
 
 /** A task as the planner (or an adopted checklist) proposes it. */

@@ -8,6 +8,7 @@ import { readEnv, type OrchestraEnv } from "../../src/env.js";
 import { createApp } from "../../src/index.js";
 import { REDACTED_PATHS } from "../../src/logger.js";
 import type { Orchestra } from "../../src/orchestra.js";
+import { TEST_STATE_SECRET } from "./signing.js";
 
 let cachedKey: string | undefined;
 /** A real RSA key: Probot signs its app JWT with it. Generated once per test file. */
@@ -65,7 +66,7 @@ export async function createTestApp(
     })),
   });
   const env: OrchestraEnv = {
-    ...readEnv({ CURSOR_API_KEY: "cursor-key", CURSOR_API_URL: CURSOR_URL, ...options.processEnv }),
+    ...readEnv({ CURSOR_API_KEY: "cursor-key", CURSOR_API_URL: CURSOR_URL, ORCHESTRA_STATE_SECRET: TEST_STATE_SECRET, ...options.processEnv }),
     resyncIntervalMs: 0,
     debounceMs: 0,
     ...options.env,

@@ -5,6 +5,7 @@ import labeledEvent from "../../fixtures/events/issues.labeled.json" with { type
 import { signCursorPayload } from "../../src/cursor/webhook.js";
 import { withInstallation } from "./app.js";
 import { API, NAME, OWNER, REPO_PATH, type NockWorld, type WorldAgent } from "./nock-world.js";
+import { ISSUE_NODE_ID } from "./signing.js";
 
 /**
  * What the integration tests send Orchestra about an epic (issue 1 of NockWorld's repository):
@@ -43,7 +44,7 @@ export function item(title: string, attributes: string, checked = false): string
 
 /** The status comment Orchestra posted on an earlier run, which it edits in place. */
 export function seedStatusComment(world: NockWorld): void {
-  world.comments.push({ id: STATUS_COMMENT_ID, body: "<!-- orchestra:status -->\nold" });
+  world.comments.push({ id: STATUS_COMMENT_ID, body: "<!-- orchestra:status -->\nold", byApp: true });
 }
 
 /** An agent Cursor already runs for an attempt recorded in the body. */
@@ -66,7 +67,7 @@ export interface CommentOptions extends Partial<Sender> {
 }
 
 /** A real `issue_comment.created` payload: `body` by `login` (the owner by default) on the epic as `world` holds it, or on PR `onPull`. */
-export function issueComment(world: Pick<NockWorld, "body">, body: string, options: CommentOptions = {}) {
+export function issueComment(world: Pick<NockWorld, "body"> & Partial<Pick<NockWorld, "labels">>, body: string, options: CommentOptions = {}) {
   const payload = withInstallation(commentEvent as unknown as Record<string, unknown>) as typeof commentEvent;
   const user = { ...payload.sender, login: options.login ?? PERSON.login, type: options.type ?? "User" };
   payload.comment = { ...payload.comment, id: options.id ?? 77, body, user };
@@ -76,6 +77,7 @@ export function issueComment(world: Pick<NockWorld, "body">, body: string, optio
     ...payload.issue,
     number,
     body: options.onPull ? "Part of #1" : world.body,
+    labels: options.onPull ? [] : (world.labels ?? ["epic"]).map((name, i) => ({ ...payload.issue.labels[0], id: 1000 + i, name })),
     pull_request: options.onPull
       ? {
           url: `${API}${REPO_PATH}/pulls/${number}`,
@@ -93,7 +95,7 @@ export function issuesEdited(from: string, to: string, sender: Sender = PERSON) 
   const payload = withInstallation(editedEvent as unknown as Record<string, unknown>) as typeof editedEvent & {
     changes: { body?: { from: string } };
   };
-  payload.issue = { ...payload.issue, body: to };
+  payload.issue = { ...payload.issue, node_id: ISSUE_NODE_ID, body: to };
   payload.changes = { body: { from } };
   payload.sender = { ...payload.sender, login: sender.login, type: sender.type ?? "User" };
   return payload;

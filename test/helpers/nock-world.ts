@@ -1,5 +1,6 @@
 import nock from "nock";
 import { CURSOR_URL } from "./app.js";
+import { ISSUE_NODE_ID, signBody, withoutMacs } from "./signing.js";
 
 /**
  * A small model of one repository's GitHub and of Cursor, answered through nock for the
@@ -20,7 +21,19 @@ export interface WorldPull {
   state: "OPEN" | "CLOSED" | "MERGED";
   checks: "SUCCESS" | "FAILURE" | "PENDING" | "NONE";
   mergeable: "MERGEABLE" | "CONFLICTING" | "UNKNOWN";
-  reviews: Array<{ databaseId: number; state: string; body: string; author: { login: string } }>;
+  reviews: Array<{ databaseId: number; state: string; body: string; author: { login: string }; authorCanPushToRepository?: boolean; commit?: { oid: string } }>;
+  /** A fork's PR on the branch name, or one aimed at another base. */
+  headRepository?: string;
+  baseRefName?: string;
+  createdAt?: string;
+}
+
+/** The App's slug in these tests: its bot is `orchestra[bot]`, `orchestra` in GraphQL. */
+export const APP_SLUG = "orchestra";
+
+export interface WorldEdit {
+  editor: { login: string; type: "User" | "Bot" } | null;
+  at: string;
 }
 
 export interface WorldAgent {
@@ -34,8 +47,14 @@ export interface WorldAgent {
 
 export class NockWorld {
   body: string;
+  title = "Epic";
   issueState: "OPEN" | "CLOSED" = "OPEN";
-  readonly comments: Array<{ id: number; body: string }> = [];
+  labels: string[] = ["epic"];
+  /** GitHub's history of body edits and title renames, oldest first. */
+  readonly edits: WorldEdit[] = [];
+  readonly renames: WorldEdit[] = [];
+  /** `byApp`: written by Orchestra (GraphQL's `viewerDidAuthor`). */
+  readonly comments: Array<{ id: number; body: string; byApp?: boolean }> = [];
   readonly reactions: Array<{ target: string; content: string }> = [];
   readonly pulls: WorldPull[] = [];
   readonly agents: WorldAgent[] = [];
@@ -48,8 +67,9 @@ export class NockWorld {
   readonly github: nock.Scope;
   readonly cursor: nock.Scope;
 
-  constructor(body: string) {
-    this.body = body;
+  /** `body` is signed as Orchestra would have written it, unless `signed` is false (someone typed it). */
+  constructor(body: string, options: { signed?: boolean } = {}) {
+    this.body = options.signed === false ? body : signBody(body);
     this.github = nock(API).persist();
     this.cursor = nock(CURSOR_URL).persist();
     this.mockGitHub();
@@ -77,6 +97,33 @@ export class NockWorld {
     return this.pulls.find((pull) => pull.branch === branch);
   }
 
+  /** The body without the attributes that authenticate it: see withoutMacs. */
+  get plainBody(): string {
+    return withoutMacs(this.body);
+  }
+
+  /** A person edits the description in GitHub's UI: the edit is in the history, no webhook is sent. */
+  editBody(body: string, login: string): void {
+    this.body = body;
+    this.recordEdit({ login, type: "User" });
+  }
+
+  /** A person renames the issue. */
+  rename(title: string, login: string): void {
+    this.title = title;
+    this.renames.push({ editor: { login, type: "User" }, at: this.tick() });
+  }
+
+  private clock = Date.UTC(2026, 0, 1, 12, 0, 0);
+  private tick(): string {
+    this.clock += 1000;
+    return new Date(this.clock).toISOString();
+  }
+
+  private recordEdit(editor: WorldEdit["editor"]): void {
+    this.edits.push({ editor, at: this.tick() });
+  }
+
   private record(call: string): void {
     this.calls.push(call);
   }
@@ -85,6 +132,8 @@ export class NockWorld {
     this.github
       .post(/\/app\/installations\/\d+\/access_tokens/)
       .reply(201, { token: "ghs_world", expires_at: "2999-01-01T00:00:00Z" })
+      .get("/app")
+      .reply(200, { id: 1, slug: APP_SLUG, name: "Orchestra" })
       .get(`${REPO_PATH}/contents/.github%2Forchestra.yml`)
       .reply(404, { message: "Not Found" })
       .get(new RegExp(`${REPO_PATH}/collaborators/([^/]+)/permission`))
@@ -99,7 +148,20 @@ export class NockWorld {
         if (query.includes("query OrchestraIssue")) {
           // The re-read before a write.
           this.record("GET issue");
-          return [200, { data: { repository: { issue: this.issueJson() } } }];
+          const counts = {
+            userContentEdits: { totalCount: this.edits.length },
+            timelineItems: { totalCount: this.renames.length },
+          };
+          return [200, { data: { repository: { issue: { ...this.issueJson(), ...counts } } } }];
+        }
+        if (query.includes("query OrchestraComments")) {
+          this.record("GET comments");
+          const nodes = this.comments.map((c) => ({ databaseId: c.id, body: c.body, viewerDidAuthor: c.byApp === true }));
+          return [200, { data: { repository: { issue: { comments: { nodes, pageInfo: { hasPreviousPage: false, startCursor: null } } } } } }];
+        }
+        if (query.includes("query OrchestraEditHistory")) {
+          this.record("GET edit history");
+          return [200, { data: { repository: { issue: this.historyJson() } } }];
         }
         this.record("graphql OrchestraSnapshot");
         return [200, this.snapshot(request as { variables: Record<string, string> })];
@@ -107,7 +169,10 @@ export class NockWorld {
       .patch(`${REPO_PATH}/issues/1`)
       .reply((_uri, request) => {
         const update = request as { body?: string; state?: string };
-        if (update.body !== undefined) this.body = update.body;
+        if (update.body !== undefined) {
+          this.body = update.body;
+          this.recordEdit({ login: `${APP_SLUG}[bot]`, type: "Bot" });
+        }
         if (update.state === "closed") this.issueState = "CLOSED";
         this.record(update.state ? `PATCH issue state=${update.state}` : "PATCH issue body");
         return [200, { number: 1 }];
@@ -120,7 +185,7 @@ export class NockWorld {
       })
       .post(new RegExp(`${REPO_PATH}/issues/\\d+/comments`))
       .reply((uri, request) => {
-        const comment = { id: this.nextId++, body: (request as { body: string }).body };
+        const comment = { id: this.nextId++, body: (request as { body: string }).body, byApp: true };
         this.comments.push(comment);
         this.record(`POST comment on #${uri.split("/").at(-2)}: ${firstLine(comment.body)}`);
         return [201, comment];
@@ -230,7 +295,29 @@ export class NockWorld {
   }
 
   private issueJson() {
-    return { number: 1, title: "Epic", body: this.body, state: this.issueState, createdAt: "2026-01-01T00:00:00Z", author: { login: OWNER } };
+    return {
+      id: ISSUE_NODE_ID,
+      number: 1,
+      title: this.title,
+      body: this.body,
+      state: this.issueState,
+      createdAt: "2026-01-01T00:00:00Z",
+      labels: { nodes: this.labels.map((name) => ({ name })) },
+    };
+  }
+
+  /** GitHub's edit history as OrchestraEditHistory asks for it (oldest first, both ends). */
+  private historyJson() {
+    const actor = (editor: WorldEdit["editor"]) =>
+      editor && { __typename: editor.type, login: editor.type === "Bot" ? editor.login.replace(/\[bot\]$/, "") : editor.login };
+    const edits = this.edits.map((edit, i) => ({ id: `UCE_${i}`, editedAt: edit.at, editor: actor(edit.editor) }));
+    const renames = this.renames.map((rename, i) => ({ id: `RTE_${i}`, createdAt: rename.at, actor: actor(rename.editor) }));
+    return {
+      editsHead: { totalCount: edits.length, nodes: edits.slice(0, 20) },
+      editsTail: { nodes: edits.slice(-20) },
+      renamesHead: { totalCount: renames.length, nodes: renames.slice(0, 20) },
+      renamesTail: { nodes: renames.slice(-20) },
+    };
   }
 
   private snapshot(request: { variables: Record<string, string> }) {
@@ -242,8 +329,8 @@ export class NockWorld {
     };
     for (const [key, branch] of Object.entries(request.variables)) {
       if (!/^b\d+$/.test(key)) continue;
-      const pull = this.pullOf(branch);
-      repository[key] = { nodes: pull ? [pullJson(pull)] : [] };
+      const pulls = this.pulls.filter((pull) => pull.branch === branch).reverse();
+      repository[key] = { nodes: pulls.slice(0, 3).map(pullJson) };
     }
     return { data: { repository } };
   }
@@ -274,9 +361,17 @@ function pullJson(pull: WorldPull) {
     isDraft: false,
     headRefName: pull.branch,
     headRefOid: pull.sha,
-    baseRefName: "master",
-    headRepository: { nameWithOwner: `${OWNER}/${NAME}` },
-    reviews: { nodes: pull.reviews.map((review) => ({ ...review, commit: { oid: pull.sha }, comments: { nodes: [] } })) },
+    baseRefName: pull.baseRefName ?? "master",
+    headRepository: { nameWithOwner: pull.headRepository ?? `${OWNER}/${NAME}` },
+    createdAt: pull.createdAt ?? "2026-01-01T12:00:00Z",
+    reviews: {
+      nodes: pull.reviews.map((review) => ({
+        authorCanPushToRepository: true,
+        commit: { oid: pull.sha },
+        ...review,
+        comments: { nodes: [] },
+      })),
+    },
     commits: { nodes: [{ commit: { oid: pull.sha, statusCheckRollup: contexts.length ? { state: pull.checks, contexts: { nodes: contexts } } : null } }] },
   };
 }

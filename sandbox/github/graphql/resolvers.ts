@@ -217,6 +217,48 @@ class IssueNode {
   author(): ActorNode {
     return new ActorNode(this.world, this.issue.user);
   }
+  get lastEditedAt(): string | null {
+    return this.issue.edits.at(-1)?.at ?? null;
+  }
+  labels(args: PageArgs) {
+    const labels = this.issue.labels.map((name) => this.repo.labels.get(name.toLowerCase())).filter((label) => label !== undefined);
+    return connection("labels", labels, args, (label) => ({ __typename: "Label", id: label.nodeId, name: label.name, color: label.color }));
+  }
+  comments(args: PageArgs) {
+    // The viewer is the installation's bot: the token Orchestra reads with.
+    const viewer = this.world.state.app.bot.id;
+    return connection("comments", this.issue.comments, args, (comment) => ({
+      __typename: "IssueComment",
+      id: comment.nodeId,
+      databaseId: comment.id,
+      body: comment.body,
+      author: new ActorNode(this.world, comment.user),
+      createdAt: comment.createdAt,
+      viewerDidAuthor: comment.user.id === viewer,
+    }));
+  }
+  userContentEdits(args: PageArgs) {
+    return connection("userContentEdits", this.issue.edits, args, (edit) => ({
+      __typename: "UserContentEdit",
+      id: Buffer.from(`0:UserContentEdit${edit.id}`).toString("base64"),
+      createdAt: edit.at,
+      editedAt: edit.at,
+      updatedAt: edit.at,
+      editor: new ActorNode(this.world, edit.editor),
+    }));
+  }
+  timelineItems(args: PageArgs & { itemTypes?: string[] | null }) {
+    const renames = !args.itemTypes || args.itemTypes.includes("RENAMED_TITLE_EVENT") ? this.issue.renames : [];
+    const page = connection("timelineItems", renames, args, (rename) => ({
+      __typename: "RenamedTitleEvent",
+      id: Buffer.from(`0:RenamedTitleEvent${rename.id}`).toString("base64"),
+      actor: new ActorNode(this.world, rename.actor),
+      createdAt: rename.at,
+      previousTitle: rename.from,
+      currentTitle: rename.to,
+    }));
+    return { ...page, filteredCount: renames.length, pageCount: page.nodes.length };
+  }
 }
 
 class ReviewNode {
@@ -238,6 +280,9 @@ class ReviewNode {
   }
   get body(): string {
     return this.review.body;
+  }
+  get authorCanPushToRepository(): boolean {
+    return ["write", "maintain", "admin"].includes(this.world.permission(this.repo, this.review.user.login));
   }
   get submittedAt(): string | null {
     return this.review.submittedAt;

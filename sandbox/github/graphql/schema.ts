@@ -206,6 +206,76 @@ type Issue implements Node {
   author: Actor
   createdAt: DateTime!
   updatedAt: DateTime!
+  lastEditedAt: DateTime
+  labels(after: String, before: String, first: Int, last: Int): LabelConnection
+  comments(after: String, before: String, first: Int, last: Int): IssueCommentConnection!
+  userContentEdits(after: String, before: String, first: Int, last: Int): UserContentEditConnection
+  timelineItems(after: String, before: String, first: Int, itemTypes: [IssueTimelineItemsItemType!], last: Int, since: DateTime, skip: Int): IssueTimelineItemsConnection!
+}
+
+type Label implements Node {
+  id: ID!
+  name: String!
+  color: String!
+}
+
+type LabelConnection {
+  nodes: [Label]
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type IssueComment implements Node {
+  id: ID!
+  databaseId: Int
+  body: String!
+  author: Actor
+  createdAt: DateTime!
+  viewerDidAuthor: Boolean!
+}
+
+type IssueCommentConnection {
+  nodes: [IssueComment]
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type UserContentEdit implements Node {
+  id: ID!
+  createdAt: DateTime!
+  editedAt: DateTime!
+  editor: Actor
+  updatedAt: DateTime!
+}
+
+type UserContentEditConnection {
+  nodes: [UserContentEdit]
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+"Only the item types Orchestra reads; GitHub's enum has many more."
+enum IssueTimelineItemsItemType {
+  RENAMED_TITLE_EVENT
+}
+
+type RenamedTitleEvent implements Node {
+  id: ID!
+  actor: Actor
+  createdAt: DateTime!
+  currentTitle: String!
+  previousTitle: String!
+}
+
+"A subset of GitHub's union: only the member Orchestra asks for."
+union IssueTimelineItems = RenamedTitleEvent
+
+type IssueTimelineItemsConnection {
+  filteredCount: Int!
+  nodes: [IssueTimelineItems]
+  pageCount: Int!
+  pageInfo: PageInfo!
+  totalCount: Int!
 }
 
 type PullRequestConnection {
@@ -250,6 +320,7 @@ type PullRequestReview implements Node {
   databaseId: Int
   state: PullRequestReviewState!
   body: String!
+  authorCanPushToRepository: Boolean!
   author: Actor
   commit: Commit
   submittedAt: DateTime

@@ -1,0 +1,51 @@
+import { editsToAttribute, isSameBot } from "./trust/attribution.js";
+import { changedParts, contentDigest } from "./trust/content-digest.js";
+import type { ReconcileDeps } from "./reconcile-deps.js";
+import type { ContentTrust } from "./snapshot.js";
+import type { ParsedBody, Plan } from "./types.js";
+
+/**
+ * Is the text agents read (title, epic text, task list) what Orchestra last accepted, or changed
+ * only by people with write access since? Read from GitHub's edit history, never from webhooks,
+ * so a lost `issues.edited` changes nothing; costs a request only when the text changed. Every
+ * doubt (a failed permission lookup, a history that does not add up) fails closed.
+ */
+export async function checkContent(
+  issueNumber: number,
+  title: string,
+  parsed: ParsedBody,
+  plan: Plan,
+  deps: ReconcileDeps,
+): Promise<ContentTrust> {
+  const digest = contentDigest(title, parsed);
+  const changed = changedParts(plan.accepted, digest);
+  if (changed.length === 0) return { digest, accepted: true };
+
+  const history = await deps.gateway.readEditHistory(issueNumber);
+  const attributed = editsToAttribute(history, plan.seen, changed);
+  if (!attributed.ok) return { digest, accepted: false, changed, editors: [], reason: attributed.reason };
+
+  const untrusted = new Set<string>();
+  let slug: string | undefined;
+  for (const edit of attributed.edits) {
+    const actor = edit.actor;
+    if (!actor) {
+      untrusted.add("a deleted account");
+      continue;
+    }
+    if (actor.bot) {
+      slug ??= await deps.appSlug();
+      // Another app's permission cannot be asked like a person's: its edits wait for a writer.
+      if (!isSameBot(actor.login, slug)) untrusted.add(actor.login);
+      continue;
+    }
+    if (untrusted.has(actor.login)) continue;
+    const writer = await deps.canWrite(actor.login).catch((error: unknown) => {
+      deps.log.warn({ err: error, login: actor.login }, "permission lookup failed; the edit is treated as untrusted");
+      return false;
+    });
+    if (!writer) untrusted.add(actor.login);
+  }
+  if (untrusted.size === 0) return { digest, accepted: true, byWriters: true };
+  return { digest, accepted: false, changed, editors: [...untrusted] };
+}
