@@ -26,7 +26,7 @@ describe("end to end: review requests changes, approval required", E2E_OPTIONS, 
 
       const agent = cursor.agents.find((a) => a.target.branchName === pull.head)!;
       expect(agent.followups).toHaveLength(1);
-      expect(agent.followups[0]).toContain("@reviewer-bob requested changes");
+      expect(agent.followups[0]).toContain("reviewer-bob (who has write access) requested changes");
       expect(agent.followups[0]).toContain("empty input case");
     }
     expect(cursor.agents).toHaveLength(2);

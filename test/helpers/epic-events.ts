@@ -1,4 +1,5 @@
 import { expect } from "vitest";
+import checkRunEvent from "../../fixtures/events/check_run.completed.json" with { type: "json" };
 import commentEvent from "../../fixtures/events/issue_comment.created.json" with { type: "json" };
 import editedEvent from "../../fixtures/events/issues.edited.json" with { type: "json" };
 import labeledEvent from "../../fixtures/events/issues.labeled.json" with { type: "json" };
@@ -147,4 +148,15 @@ export async function postCursorStatus(url: string, agent: WorldAgent, deliveryI
     },
   });
   expect(response.status).toBe(204);
+}
+
+/** A real `check_run.completed` payload for a run on `branch`: the hint that CI changed. */
+export function checkRunCompleted(branch: string) {
+  const payload = withInstallation(checkRunEvent as unknown as Record<string, unknown>) as typeof checkRunEvent;
+  payload.check_run = {
+    ...payload.check_run,
+    check_suite: { ...payload.check_run.check_suite, head_branch: branch },
+    pull_requests: [],
+  } as typeof payload.check_run;
+  return payload;
 }

@@ -63,6 +63,8 @@ export class NockWorld {
   /** Called when an agent is created; the test decides what it does (open a PR, fail…). */
   onLaunch: (agent: WorldAgent) => void = () => {};
   permissions: Record<string, string> = { Codertocat: "admin" };
+  /** `.github/orchestra.yml` on the default branch; none when undefined. */
+  configText: string | undefined;
   private nextId = 1000;
   readonly github: nock.Scope;
   readonly cursor: nock.Scope;
@@ -135,11 +137,12 @@ export class NockWorld {
       .get("/app")
       .reply(200, { id: 1, slug: APP_SLUG, name: "Orchestra" })
       .get(`${REPO_PATH}/contents/.github%2Forchestra.yml`)
-      .reply(404, { message: "Not Found" })
+      .reply(() => (this.configText === undefined ? [404, { message: "Not Found" }] : [200, this.configText]))
       .get(new RegExp(`${REPO_PATH}/collaborators/([^/]+)/permission`))
       .reply((uri) => {
         const login = decodeURIComponent(uri.split("/").at(-2)!);
         const permission = this.permissions[login] ?? "none";
+        if (permission === "__error__") return [502, { message: "Server Error" }];
         return [200, { permission, role_name: permission, user: { login } }];
       })
       .post("/graphql")
