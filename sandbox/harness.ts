@@ -123,8 +123,9 @@ export function seedRepository(sandbox: Sandbox, options: { repo?: string; confi
 }
 
 /** Opens and labels an epic as `alice`; returns its number. */
-export function openEpic(sandbox: Sandbox, repo: string, body: string, title = "Build a todo app"): number {
-  const epic = sandbox.github.openIssue(repo, PERSON, { title, body });
+/** `author` opens the issue (alice by default); alice, an admin, labels it. */
+export function openEpic(sandbox: Sandbox, repo: string, body: string, title = "Build a todo app", author = PERSON): number {
+  const epic = sandbox.github.openIssue(repo, author, { title, body });
   sandbox.github.addLabel(repo, epic, "epic", PERSON);
   return epic;
 }

@@ -334,6 +334,16 @@ export class FakeGitHub {
     issueOps.editComment(this.world, this.repo(fullName), commentId, this.person(as), body);
   }
 
+  /** Runs `act` with every webhook it causes lost, as if GitHub never delivered them. */
+  losingWebhooks(act: () => void): void {
+    this.world.losing++;
+    try {
+      act();
+    } finally {
+      this.world.losing--;
+    }
+  }
+
   editIssueBody(fullName: string, issueNumber: number, body: string, as: Login): void {
     issueOps.updateIssue(this.world, this.repo(fullName), issueNumber, this.person(as), { body });
   }

@@ -35,7 +35,14 @@ export interface E2E {
 }
 
 export async function startE2E(
-  options: SandboxOptions & { tasks?: number; bullets?: string[]; config?: string; start?: boolean } = {},
+  options: SandboxOptions & {
+    tasks?: number;
+    bullets?: string[];
+    config?: string;
+    start?: boolean;
+    /** Who opens the epic (with read access), before alice labels it; alice by default. */
+    author?: string;
+  } = {},
 ): Promise<E2E> {
   const sandbox = await startSandbox({ ciDelayMs: 20, agentDelayMs: 20, logLevel: "warn", ...options });
   const port = await freePort();
@@ -53,7 +60,8 @@ export async function startE2E(
   };
   await launch();
   const repo = seedRepository(sandbox, options.config ? { config: options.config } : {});
-  const epic = openEpic(sandbox, repo, epicBody(options.tasks ?? 3, options.bullets));
+  if (options.author) sandbox.github.addCollaborator(repo, options.author, "read");
+  const epic = openEpic(sandbox, repo, epicBody(options.tasks ?? 3, options.bullets), undefined, options.author);
   const e2e: E2E = {
     sandbox,
     repo,
