@@ -16,6 +16,8 @@ import { launchChromium, requireBrowser } from "./chromium.js";
 const TRICKY = 'Accept "a | b" filters with * wildcards, reviewed by @carol';
 const BULLETS = ["Add a Todo model with a title and a done flag", TRICKY, "Add a README section that documents the API"];
 const SHOTS = process.env.UPDATE_SCREENSHOTS ? join(ROOT, "docs", "images") : join(tmpdir(), "orchestra-web-view");
+/** Pages the README does not show, for a look after a run. */
+const EXTRA_SHOTS = join(tmpdir(), "orchestra-web-view");
 const INVISIBLE = /[\u200b-\u200d\u2060\ufeff]/g;
 
 let launched: Awaited<ReturnType<typeof launchChromium>> = {};
@@ -41,18 +43,17 @@ async function statusTable(page: Page): Promise<{ header: string[]; rows: string
 }
 
 async function shoot(page: Page, name: string): Promise<void> {
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
 
 describe("the sandbox's web view in Chromium", () => {
   it("shows the epic move from planned to completed, rendered as GitHub renders it", async ({ skip }) => {
     const browser = requireBrowser(launched, skip);
-    mkdirSync(SHOTS, { recursive: true });
+    for (const folder of [SHOTS, EXTRA_SHOTS]) mkdirSync(folder, { recursive: true });
     // Steps slow enough that "running" lasts long enough to be seen and photographed.
     e2e = await startE2E({ tasks: 3, bullets: BULLETS, start: false, agentDelayMs: 250, ciDelayMs: 250 });
     view = await startWebView(e2e.sandbox);
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
     const errors: string[] = [];
     page.on("pageerror", (error) => errors.push(error.message));
     page.on("console", (message) => {
@@ -116,6 +117,15 @@ describe("the sandbox's web view in Chromium", () => {
     expect(await page.locator("h1.title").innerText()).toContain(`#${merged[1]}`);
     expect(await page.locator(".checks li .icon.success").count()).toBeGreaterThan(0);
     expect(await page.locator(".sidebar .agent-status").first().innerText()).toBe("FINISHED");
+    await page.screenshot({ path: join(EXTRA_SHOTS, "pull.png"), fullPage: true });
+
+    // The front page lists the repository's issues, pull requests and agents.
+    await page.locator("header.top a.home").click();
+    await page.locator("section.repo").waitFor();
+    expect(await page.locator("ul.issues li").count()).toBe(1);
+    expect(await page.locator("ul.pulls li .badge-merged").count()).toBe(3);
+    expect(await page.locator("table.agents tbody tr").count()).toBe(3);
+    await page.screenshot({ path: join(EXTRA_SHOTS, "index.png"), fullPage: true });
 
     expect(errors).toEqual([]);
   }, 90_000);
