@@ -5,7 +5,7 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "../../sandbox/harness.js";
 import { startWebView, type WebView } from "../../sandbox/ui/server.js";
-import { startE2E, type E2E } from "../e2e/harness.js";
+import { E2E_OPTIONS, startE2E, type E2E } from "../e2e/harness.js";
 import { launchChromium, requireBrowser } from "./chromium.js";
 
 /**
@@ -47,13 +47,21 @@ async function shoot(page: Page, name: string): Promise<void> {
 }
 
 describe("the sandbox's web view in Chromium", () => {
-  it("shows the epic move from planned to completed, rendered as GitHub renders it", async ({ skip }) => {
+  it("shows the epic move from planned to completed, rendered as GitHub renders it", { ...E2E_OPTIONS, timeout: 90_000 }, async ({ skip, onTestFailed }) => {
     const browser = requireBrowser(launched, skip);
     for (const folder of [SHOTS, EXTRA_SHOTS]) mkdirSync(folder, { recursive: true });
+    // A retry (CI) starts from scratch.
+    await view?.close();
+    await e2e?.stop();
     // Steps slow enough that "running" lasts long enough to be seen and photographed.
     e2e = await startE2E({ tasks: 3, bullets: BULLETS, start: false, agentDelayMs: 250, ciDelayMs: 250 });
     view = await startWebView(e2e.sandbox);
     const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
+    onTestFailed(async () => {
+      const path = join(EXTRA_SHOTS, "failure.png");
+      await page.screenshot({ path, fullPage: true }).catch(() => undefined);
+      console.error(`the page when the browser test failed: ${path}\n--- app ---\n${e2e?.logs.slice(-20).join("\n")}`);
+    });
     const errors: string[] = [];
     page.on("pageerror", (error) => errors.push(error.message));
     page.on("console", (message) => {
@@ -128,5 +136,5 @@ describe("the sandbox's web view in Chromium", () => {
     await page.screenshot({ path: join(EXTRA_SHOTS, "index.png"), fullPage: true });
 
     expect(errors).toEqual([]);
-  }, 90_000);
+  });
 });
