@@ -31,7 +31,6 @@
         });
         document.title = next.title;
       }
-      document.body.dataset.version = String(Number(document.body.dataset.version ?? "0") + 1);
     } catch {
       // The next event tries again.
     } finally {
