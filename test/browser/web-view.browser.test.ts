@@ -53,6 +53,7 @@ describe("the sandbox's web view in Chromium", () => {
     // A retry (CI) starts from scratch.
     await view?.close();
     await e2e?.stop();
+    view = e2e = undefined;
     // Steps slow enough that "running" lasts long enough to be seen and photographed.
     e2e = await startE2E({ tasks: 3, bullets: BULLETS, start: false, agentDelayMs: 250, ciDelayMs: 250 });
     view = await startWebView(e2e.sandbox);
