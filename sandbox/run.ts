@@ -2,29 +2,39 @@
  * SANDBOX — never part of src/. `npm run sandbox [-- --scenario <name>] [--tasks N]`:
  * starts the fake GitHub, Cursor and OpenAI, runs the real app (`node lib/main.js`) against
  * them, plays a person who files an epic and starts it, and prints what happens until the
- * epic is closed. Exit code 0 when the epic closed, 1 on timeout or failure.
+ * epic is closed. Exit code 0 when the epic closed, 1 on timeout or failure. It also serves a
+ * read-only web view of the fakes (`ui/`; `--no-ui` turns it off), which in a terminal stays
+ * up after the run until Ctrl-C.
  */
-import { spawnSync } from "node:child_process";
+import { spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { epicBody, freePort, openEpic, PERSON, ROOT, seedRepository, startApp, waitFor, waitForApp } from "./harness.js";
 import { SCENARIOS, startSandbox } from "./index.js";
 import type { Sandbox, TranscriptEvent } from "./index.js";
+import { startWebView, type WebView } from "./ui/server.js";
 
 interface Options {
   scenario: string;
   tasks: number;
   timeoutMs: number;
   verbose: boolean;
+  /** Serve the web view; `uiPort` 0 takes any free port. */
+  ui: boolean;
+  uiPort: number;
 }
+
+const DEFAULT_UI_PORT = 4100;
 
 function usage(): string {
   const scenarios = Object.entries(SCENARIOS).map(([name, text]) => `  ${name.padEnd(16)} ${text}`).join("\n");
   return [
-    "Usage: npm run sandbox [-- --scenario <name>] [--tasks N] [--timeout <seconds>] [--verbose]",
+    "Usage: npm run sandbox [-- --scenario <name>] [--tasks N] [--timeout <seconds>] [--verbose] [--no-ui] [--ui-port N]",
     "",
     "Runs Orchestra against local fakes of GitHub, Cursor and OpenAI (nothing leaves this machine).",
+    `Serves a read-only web view of the fakes on 127.0.0.1 (port ${DEFAULT_UI_PORT}, or any free one; --no-ui: none);`,
+    "in a terminal it stays up after the run until Ctrl-C.",
     "",
     "Scenarios:",
     scenarios,
@@ -38,6 +48,8 @@ function readOptions(): Options {
       tasks: { type: "string", default: "5" },
       timeout: { type: "string", default: "120" },
       verbose: { type: "boolean", default: false },
+      "no-ui": { type: "boolean", default: false },
+      "ui-port": { type: "string", default: String(DEFAULT_UI_PORT) },
       help: { type: "boolean", default: false },
     },
     allowPositionals: false,
@@ -50,10 +62,12 @@ function readOptions(): Options {
   const timeout = Number(values.timeout);
   if (!Number.isInteger(tasks) || tasks < 1 || tasks > 20) throw new Error(`--tasks must be a whole number from 1 to 20, got "${values.tasks}"`);
   if (!Number.isFinite(timeout) || timeout <= 0) throw new Error(`--timeout must be a number of seconds, got "${values.timeout}"`);
+  const uiPort = Number(values["ui-port"]);
+  if (!Number.isInteger(uiPort) || uiPort < 0 || uiPort > 65535) throw new Error(`--ui-port must be a port number, got "${values["ui-port"]}"`);
   if (!Object.hasOwn(SCENARIOS, values.scenario)) {
     throw new Error(`unknown scenario "${values.scenario}"\n\n${usage()}`);
   }
-  return { scenario: values.scenario, tasks, timeoutMs: timeout * 1000, verbose: values.verbose };
+  return { scenario: values.scenario, tasks, timeoutMs: timeout * 1000, verbose: values.verbose, ui: !values["no-ui"], uiPort };
 }
 
 const started = Date.now();
@@ -119,6 +133,8 @@ async function main(): Promise<number> {
   const sandbox = await startSandbox({ scenario: options.scenario, logLevel: options.verbose ? "debug" : "warn" });
   sandbox.on("event", (event: TranscriptEvent) => print(event.kind, event.text));
   print("info", `SANDBOX: every service below is a local fake (scenario "${options.scenario}", ${options.tasks} tasks)`);
+  const view = options.ui ? await startWebView(sandbox, { port: options.uiPort }) : undefined;
+  if (view) print("info", `web view (read-only, updates live): ${view.url}/`);
 
   const port = await freePort();
   const appUrl = `http://127.0.0.1:${port}`;
@@ -131,41 +147,57 @@ async function main(): Promise<number> {
     if (child.exitCode === null) child.kill("SIGTERM");
     await sandbox.stop();
   };
-  process.once("SIGINT", () => {
-    void stopAll().then(() => process.exit(130));
-  });
+  const interrupted = () => {
+    void Promise.all([stopAll(), view?.close()]).then(() => process.exit(130));
+  };
+  process.once("SIGINT", interrupted);
 
+  let code: number;
   try {
-    await waitForApp(appUrl, child, 30_000);
-    print("info", `the app listens on ${appUrl}`);
-    const deadline = Date.now() + options.timeoutMs;
-    const github = sandbox.github;
-    // A short retry backoff keeps the agent-error and expire scenarios quick to watch.
-    const repo = seedRepository(sandbox, { config: "retryBackoffSeconds: 2\n" });
-    const epic = openEpic(sandbox, repo, epicBody(options.tasks));
-
-    const planned = await waitFor(() => github.issue(repo, epic).body.includes("<!-- orchestra:plan"), deadline, child);
-    if (!planned) {
-      print("info", "✗ no plan appeared in the issue before the timeout");
-      summary(sandbox);
-      return 1;
-    }
-    print("info", `the plan is in issue #${epic}; ${PERSON} starts it`);
-    github.comment(repo, epic, "/orchestra start", PERSON);
-
-    const closed = await waitFor(() => github.issue(repo, epic).state === "closed", deadline, child);
-    await github.idle().catch(() => undefined);
-    console.log("\n──── final body of issue #%d ────\n%s\n────", epic, github.issue(repo, epic).body);
-    summary(sandbox);
-    if (!closed) {
-      print("info", `✗ the epic was not closed within ${options.timeoutMs / 1000} s`);
-      return 1;
-    }
-    print("info", "✓ the epic is done and closed");
-    return 0;
+    code = await runEpic(sandbox, child, appUrl, options, view);
   } finally {
+    process.off("SIGINT", interrupted);
     await stopAll();
   }
+  if (view && process.stdout.isTTY) {
+    // The fakes are stopped but their state stays in memory: the page keeps showing the end.
+    view.refresh();
+    print("info", `the web view stays up at ${view.url}/ — press Ctrl-C to quit`);
+    await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+  }
+  await view?.close();
+  return code;
+}
+
+async function runEpic(sandbox: Sandbox, child: ChildProcess, appUrl: string, options: Options, view: WebView | undefined): Promise<number> {
+  await waitForApp(appUrl, child, 30_000);
+  print("info", `the app listens on ${appUrl}`);
+  const deadline = Date.now() + options.timeoutMs;
+  const github = sandbox.github;
+  // A short retry backoff keeps the agent-error and expire scenarios quick to watch.
+  const repo = seedRepository(sandbox, { config: "retryBackoffSeconds: 2\n" });
+  const epic = openEpic(sandbox, repo, epicBody(options.tasks));
+  if (view) print("info", `the epic in the web view: ${view.url}/${repo}/issues/${epic}`);
+
+  const planned = await waitFor(() => github.issue(repo, epic).body.includes("<!-- orchestra:plan"), deadline, child);
+  if (!planned) {
+    print("info", "✗ no plan appeared in the issue before the timeout");
+    summary(sandbox);
+    return 1;
+  }
+  print("info", `the plan is in issue #${epic}; ${PERSON} starts it`);
+  github.comment(repo, epic, "/orchestra start", PERSON);
+
+  const closed = await waitFor(() => github.issue(repo, epic).state === "closed", deadline, child);
+  await github.idle().catch(() => undefined);
+  console.log("\n──── final body of issue #%d ────\n%s\n────", epic, github.issue(repo, epic).body);
+  summary(sandbox);
+  if (!closed) {
+    print("info", `✗ the epic was not closed within ${options.timeoutMs / 1000} s`);
+    return 1;
+  }
+  print("info", "✓ the epic is done and closed");
+  return 0;
 }
 
 main().then(
