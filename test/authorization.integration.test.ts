@@ -1,7 +1,7 @@
 import nock from "nock";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createTestApp, type TestApp } from "./helpers/app.js";
-import { epic, issueComment, issuesLabeled, item, seedStatusComment, STATUS_COMMENT_ID } from "./helpers/epic-events.js";
+import { epic, issueComment, issuesLabeled, item, planState, seedStatusComment, STATUS_COMMENT_ID } from "./helpers/epic-events.js";
 import { API, NockWorld, REPO_PATH } from "./helpers/nock-world.js";
 
 /**
@@ -147,25 +147,25 @@ describe("who may run commands", () => {
     dispose = requests.dispose;
 
     // Commands that launch nothing: a running agent's 30 s poll would look overdue once the clock jumps.
-    await app.receive("issue_comment", issueComment(world, "/orchestra status", { login: "octo-writer", id: 101 }));
+    await app.receive("issue_comment", issueComment(world, "/orchestra status", { login: "octo-writer" }));
     await app.settle();
-    await app.receive("issue_comment", issueComment(world, "/orchestra help", { login: "octo-writer", id: 102 }));
+    await app.receive("issue_comment", issueComment(world, "/orchestra help", { login: "octo-writer" }));
     await app.settle();
     expect(requests.permissionLookups()).toHaveLength(1);
 
     // The cache is per person: someone else is asked about.
-    await app.receive("issue_comment", issueComment(world, "/orchestra status", { login: "Codertocat", id: 103 }));
+    await app.receive("issue_comment", issueComment(world, "/orchestra status", { login: "Codertocat" }));
     await app.settle();
     expect(requests.permissionLookups()).toHaveLength(2);
 
     // A minute later the answer may have changed (access revoked): GitHub is asked again, and heard.
     world.permissions["octo-writer"] = "read";
     vi.setSystemTime(Date.now() + 61_000);
-    await app.receive("issue_comment", issueComment(world, "/orchestra start", { login: "octo-writer", id: 104 }));
+    await app.receive("issue_comment", issueComment(world, "/orchestra start", { login: "octo-writer" }));
     await app.settle();
     expect(requests.permissionLookups()).toHaveLength(3);
     expect(world.comments.at(-1)!.body).toBe(POLITE_COMMAND_REPLY("octo-writer"));
-    expect(world.plainBody).toBe(PLANNED);
+    expect(planState(world.body)).toBe(planState(PLANNED));
     expect(world.agents).toEqual([]);
 
     expect(app.failures()).toEqual([]);

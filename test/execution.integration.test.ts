@@ -52,10 +52,10 @@ describe("running an epic", () => {
 
       <!-- orchestra:plan v1 status=completed runs=3 comment=900 next=4 -->
       ### Tasks
-      - [x] Add the model <!-- orchestra:task id=t1 state=merged attempt=1 agent=bc-1 pr=1000 started=1767268800000 finished=1767268800000 launched=1767268800000 -->
-      - [x] Add the API <!-- orchestra:task id=t2 state=merged attempt=1 agent=bc-2 pr=1003 deps=t1 started=1767268800000 finished=1767268800000 launched=1767268800000 -->
+      - [x] Add the model <!-- orchestra:task id=t1 state=merged attempt=1 agent=bc-1 pr=1001 started=1767268800000 finished=1767268800000 launched=1767268800000 -->
+      - [x] Add the API <!-- orchestra:task id=t2 state=merged attempt=1 agent=bc-2 pr=1004 deps=t1 started=1767268800000 finished=1767268800000 launched=1767268800000 -->
         CRUD endpoints.
-      - [x] Write the docs <!-- orchestra:task id=t3 state=merged attempt=1 agent=bc-3 pr=1006 started=1767268800000 finished=1767268800000 launched=1767268800000 -->
+      - [x] Write the docs <!-- orchestra:task id=t3 state=merged attempt=1 agent=bc-3 pr=1007 started=1767268800000 finished=1767268800000 launched=1767268800000 -->
       <!-- orchestra:plan:end -->"
     `);
     // Each PR merged once, at the sha its checks passed at.
@@ -74,31 +74,31 @@ describe("running an epic", () => {
         "PATCH status comment",
         "graphql OrchestraSnapshot",
         "cursor get bc-1",
-        "merge #1000 squash",
+        "merge #1001 squash",
         "DELETE branch orchestra/1-t1-a1",
         "cursor list",
         "cursor create orchestra/1-t2-a1",
         "GET issue",
         "PATCH issue body",
-        "POST comment on #1: ✅ t1 merged in #1000, starting t2.",
+        "POST comment on #1: ✅ t1 merged in #1001, starting t2.",
         "PATCH status comment",
         "graphql OrchestraSnapshot",
         "cursor get bc-2",
-        "merge #1003 squash",
+        "merge #1004 squash",
         "DELETE branch orchestra/1-t2-a1",
         "cursor list",
         "cursor create orchestra/1-t3-a1",
         "GET issue",
         "PATCH issue body",
-        "POST comment on #1: ✅ t2 merged in #1003, starting t3.",
+        "POST comment on #1: ✅ t2 merged in #1004, starting t3.",
         "PATCH status comment",
         "graphql OrchestraSnapshot",
         "cursor get bc-3",
-        "merge #1006 squash",
+        "merge #1007 squash",
         "DELETE branch orchestra/1-t3-a1",
         "GET issue",
         "PATCH issue body",
-        "POST comment on #1: ✅ t3 merged in #1006.",
+        "POST comment on #1: ✅ t3 merged in #1007.",
         "POST comment on #1: 🎉 **Epic completed**: 3 of 3 tasks merged.",
         "PATCH status comment",
         "PATCH issue state=closed",
@@ -108,9 +108,10 @@ describe("running an epic", () => {
     expect(posted).toMatchInlineSnapshot(`
       [
         "### Orchestra status",
-        "✅ t1 merged in #1000, starting t2.",
-        "✅ t2 merged in #1003, starting t3.",
-        "✅ t3 merged in #1006.",
+        "/orchestra start",
+        "✅ t1 merged in #1001, starting t2.",
+        "✅ t2 merged in #1004, starting t3.",
+        "✅ t3 merged in #1007.",
         "🎉 **Epic completed**: 3 of 3 tasks merged.",
       ]
     `);

@@ -6,6 +6,7 @@ import {
   EDIT_HISTORY_QUERY,
   ISSUE_QUERY,
   type GqlActor,
+  type GqlComment,
   type GqlComments,
   type GqlEditHistory,
   type GqlIssue,
@@ -47,6 +48,24 @@ export interface SnapshotRead {
   pulls: Map<string, PullRequestView>;
   /** PRs from forks whose head branch has a task branch's name: never Orchestra's. */
   foreignPulls: Map<string, PullRequestView[]>;
+  /** The issue's newest comments, oldest first, and where older ones continue (null: no more). */
+  comments: CommentRead[];
+  olderComments: string | null;
+  /** The newest comments of each task PR read, by PR number. */
+  pullComments: Map<number, CommentRead[]>;
+}
+
+export interface CommentRead {
+  id: number;
+  body: string;
+  /** null for a deleted account. */
+  author: string | null;
+  bot: boolean;
+}
+
+function toComment(node: GqlComment): CommentRead {
+  const login = node.author?.login ?? null;
+  return { id: node.databaseId, body: node.body, author: login, bot: node.author?.__typename === "Bot" || Boolean(login?.endsWith("[bot]")) };
 }
 
 export type MergeOutcome = { merged: true; sha: string } | { merged: false; status: number; message: string };
@@ -80,13 +99,18 @@ export class GitHubGateway {
     const repository = data.repository;
     const pulls = new Map<string, PullRequestView>();
     const foreignPulls = new Map<string, PullRequestView[]>();
-    if (!repository) return { defaultBranch: "main", deleteBranchOnMerge: false, issue: null, pulls, foreignPulls };
+    const pullComments = new Map<number, CommentRead[]>();
+    const empty = { comments: [], olderComments: null, pullComments };
+    if (!repository) return { defaultBranch: "main", deleteBranchOnMerge: false, issue: null, pulls, foreignPulls, ...empty };
     branches.forEach((branch, i) => {
-      const views = (repository[`b${i}`]?.nodes ?? [])
-        .map((node) => toPullRequestView(node, repository.nameWithOwner))
-        .filter((pr) => pr.headRef === branch);
+      const nodes = (repository[`b${i}`]?.nodes ?? []).filter((node) => node.headRefName === branch);
+      const views = nodes.map((node) => toPullRequestView(node, repository.nameWithOwner));
       const own = views.find((pr) => pr.sameRepo);
-      if (own) pulls.set(branch, own);
+      if (own) {
+        pulls.set(branch, own);
+        const node = nodes[views.indexOf(own)]!;
+        pullComments.set(own.number, (node.comments?.nodes ?? []).map(toComment));
+      }
       const foreign = views.filter((pr) => !pr.sameRepo);
       if (foreign.length > 0) foreignPulls.set(branch, foreign);
     });
@@ -105,7 +129,23 @@ export class GitHubGateway {
       },
       pulls,
       foreignPulls,
+      comments: (issue?.comments?.nodes ?? []).map(toComment),
+      olderComments: issue?.comments?.pageInfo.hasPreviousPage ? issue.comments.pageInfo.startCursor : null,
+      pullComments,
     };
+  }
+
+  /** The page of the issue's comments before `cursor` (a GraphQL cursor), oldest first, and where older ones continue. */
+  async commentsBefore(issueNumber: number, cursor: string): Promise<{ comments: CommentRead[]; older: string | null }> {
+    const data = await this.octokit.graphql<GqlComments>(COMMENTS_QUERY, {
+      owner: this.repo.owner,
+      repo: this.repo.repo,
+      issue: issueNumber,
+      before: cursor,
+    });
+    const page = data.repository?.issue?.comments;
+    if (!page) return { comments: [], older: null };
+    return { comments: page.nodes.map(toComment), older: page.pageInfo.hasPreviousPage ? page.pageInfo.startCursor : null };
   }
 
   /**

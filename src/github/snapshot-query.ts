@@ -17,6 +17,7 @@ const PULL_REQUEST_FIELDS = `
   baseRefName
   headRepository { nameWithOwner }
   createdAt
+  comments(last: 20) { nodes { ...CommandComment } }
   reviews(last: 30) {
     nodes {
       databaseId
@@ -68,6 +69,7 @@ export function buildSnapshotQuery(branchCount: number): string {
       state
       createdAt
       labels(first: 100) { nodes { name } }
+      comments(last: ${COMMENT_WINDOW}) { nodes { ...CommandComment } pageInfo { hasPreviousPage startCursor } }
     }
 ${aliases.join("\n")}
   }
@@ -75,7 +77,18 @@ ${aliases.join("\n")}
 ${
   // GraphQL rejects a fragment that is defined but not used.
   branchCount > 0 ? `\nfragment TaskPullRequest on PullRequest {${PULL_REQUEST_FIELDS}\n}` : ""
-}`;
+}
+${COMMENT_FRAGMENT}`;
+}
+
+/** Comments read with every snapshot: commands are taken from them (see read-commands.ts). */
+export const COMMENT_WINDOW = 50;
+const COMMENT_FRAGMENT = `fragment CommandComment on IssueComment { databaseId body author { __typename login } }`;
+
+export interface GqlComment {
+  databaseId: number;
+  body: string;
+  author: { __typename: string; login: string } | null;
 }
 
 /**
@@ -146,7 +159,7 @@ export const COMMENTS_QUERY = `query OrchestraComments($owner: String!, $repo: S
   repository(owner: $owner, name: $repo) {
     issue(number: $issue) {
       comments(last: 100, before: $before) {
-        nodes { databaseId body viewerDidAuthor }
+        nodes { databaseId body viewerDidAuthor author { __typename login } }
         pageInfo { hasPreviousPage startCursor }
       }
     }
@@ -157,7 +170,7 @@ export interface GqlComments {
   repository: {
     issue: {
       comments: {
-        nodes: Array<{ databaseId: number; body: string; viewerDidAuthor: boolean }>;
+        nodes: Array<GqlComment & { viewerDidAuthor: boolean }>;
         pageInfo: { hasPreviousPage: boolean; startCursor: string | null };
       };
     } | null;
@@ -195,6 +208,8 @@ export interface GqlPullRequest {
   baseRefName: string;
   headRepository: { nameWithOwner: string } | null;
   createdAt: string;
+  /** Absent in fixtures that predate reading commands from comments. */
+  comments?: { nodes: GqlComment[] };
   reviews: {
     nodes: Array<{
       databaseId: number;
@@ -232,6 +247,7 @@ export interface GqlSnapshot {
       state: "OPEN" | "CLOSED";
       createdAt: string;
       labels: { nodes: Array<{ name: string }> } | null;
+      comments?: { nodes: GqlComment[]; pageInfo: { hasPreviousPage: boolean; startCursor: string | null } };
     } | null;
     [alias: `b${number}`]: { nodes: GqlPullRequest[] };
   } | null;

@@ -7,8 +7,12 @@ import type { Orchestra } from "../orchestra.js";
 import { epicRefOf, isBot } from "./epic-ref.js";
 
 /**
- * Slash commands in new comments, on an epic or on one of its task PRs. Edited comments are
- * not commands again: only `issue_comment.created` is handled.
+ * Slash commands in new comments, on an epic or on one of its task PRs. For a person with write
+ * access this is a hint: the reconcile reads the commands from the comments themselves (after
+ * the cursor in the epic's block), so a lost webhook loses nothing; the intents sent here only
+ * count for an issue without a plan yet. Anyone else gets a polite answer here (at most once an
+ * hour per epic), and the reconcile passes over their comments. Edited comments are not commands
+ * again: only `issue_comment.created` is handled.
  */
 export function registerCommentHandlers(app: Probot, orchestra: Orchestra): void {
   app.on("issue_comment.created", async (context) => {
@@ -32,6 +36,7 @@ export function registerCommentHandlers(app: Probot, orchestra: Orchestra): void
     const ref = epicRefOf(context as Context, epicNumber);
     if (!ref) return;
 
+    const where = { commentId: comment.id, ...(issue.pull_request ? { target: issue.number } : {}) };
     if (!(await orchestra.canWrite(gateway, sender.login))) {
       if (orchestra.shouldReplyToRefusal(ref, sender.login)) {
         await gateway.createComment(issue.number, messages.notAuthorized(sender.login, "run Orchestra's commands"));
@@ -43,8 +48,7 @@ export function registerCommentHandlers(app: Probot, orchestra: Orchestra): void
       kind: "command",
       command,
       actor: sender.login,
-      commentId: comment.id,
-      ...(issue.pull_request ? { target: issue.number } : {}),
+      ...where,
       ...(prTaskId ? { prTaskId } : {}),
     }));
     orchestra.schedule(ref, intents);

@@ -15,7 +15,8 @@ function isEmptyPatch(patch: PlanPatch): boolean {
     !patch.tasks?.length &&
     !patch.replacePending &&
     patch.acceptDigest === undefined &&
-    patch.held === undefined
+    patch.held === undefined &&
+    patch.commandCursor === undefined
   );
 }
 

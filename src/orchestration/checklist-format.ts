@@ -200,6 +200,7 @@ function planMarker(plan: Plan, signer?: StateSigner): string {
   if (plan.accepted) attributes.set("text", encodeValue(plan.accepted));
   if (plan.seen && isCount(plan.seen.edits) && isCount(plan.seen.renames)) attributes.set("seen", formatEditCounts(plan.seen));
   if (plan.held) attributes.set("held", encodeValue(plan.held));
+  if (isCount(plan.commandCursor)) attributes.set("cmd", String(plan.commandCursor));
   return marker(PLAN_START, [PLAN_VERSION], attributes, "plan", signer);
 }
 

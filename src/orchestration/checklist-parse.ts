@@ -94,6 +94,8 @@ function parseText(body: string, verifier: StateSigner | undefined): ParseResult
   if (seen !== undefined) plan.seen = seen;
   const held = optionalText(machine.get("held"));
   if (held !== undefined) plan.held = held;
+  const commandCursor = readCount(machine.get("cmd"));
+  if (commandCursor !== undefined) plan.commandCursor = commandCursor;
   const parsed: ParsedBody = { before: body.slice(0, start.index), after: body.slice(end.end), plan, eol };
   if (verifier) {
     parsed.trust = { plan: planVerified, forgedTasks: read.forged, legacy: !attributes.has(MAC_ATTRIBUTE) && !read.anyMac };

@@ -152,6 +152,7 @@ function applyEpicFields(plan: Plan, patch: PlanPatch): void {
   if (patch.runsDelta !== undefined && Number.isSafeInteger(patch.runsDelta)) {
     plan.runs = Math.max(0, plan.runs + patch.runsDelta);
   }
+  if (isCount(patch.commandCursor) && patch.commandCursor > (plan.commandCursor ?? -1)) plan.commandCursor = patch.commandCursor;
   if (patch.held !== undefined) {
     if (patch.held) plan.held = patch.held;
     else delete plan.held;

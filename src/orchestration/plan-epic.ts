@@ -30,6 +30,7 @@ export async function planEpic(
   existing: Plan | null,
   intents: Intent[],
   issue: IssueRead,
+  commandCursor: number,
   log: Logger,
 ): Promise<boolean> {
   const { title } = issue;
@@ -82,7 +83,7 @@ export async function planEpic(
   const trust = writeTrust(fresh, deps, { acceptAll: fresh.body === issue.body && fresh.title === issue.title });
   const planned = applyPatch(
     fresh.body,
-    { replacePending: tasks, ...(existing ? {} : { status: config.autoStart ? "running" : "planned" }) },
+    { replacePending: tasks, commandCursor, ...(existing ? {} : { status: config.autoStart ? "running" : "planned" }) },
     { ...(adopt ? { adoptChecklistAt: { start: adopt.start, end: adopt.end } } : {}), trust },
   );
   if (!planned.ok) {

@@ -9,6 +9,7 @@ import { decide } from "./decide.js";
 import * as messages from "./messages.js";
 import { activeBranches, branchName, epicKey } from "./naming.js";
 import { planEpic } from "./plan-epic.js";
+import { readCommands } from "./read-commands.js";
 import type { EpicRef, ReconcileDeps, ReconcileResult } from "./reconcile-deps.js";
 import type { Intent, Snapshot, TaskObservation } from "./snapshot.js";
 import { ACTIVE_STATES, type Plan } from "./types.js";
@@ -24,7 +25,8 @@ export type { EpicRef, ReconcileDeps, ReconcileResult } from "./reconcile-deps.j
 /** Agents without a PR are polled at most this often when no webhook tells us they changed. */
 export const AGENT_POLL_MS = 30_000;
 
-export async function reconcile(ref: EpicRef, intents: Intent[], deps: ReconcileDeps): Promise<ReconcileResult> {
+export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDeps): Promise<ReconcileResult> {
+  let intents = hints;
   const log = deps.log.child({ epic: `${ref.owner}/${ref.repo}#${ref.issueNumber}` });
   const { gateway } = deps;
   const configResult = await deps.loadConfig();
@@ -55,11 +57,16 @@ export async function reconcile(ref: EpicRef, intents: Intent[], deps: Reconcile
     return { wakeAfterMs: 0 };
   }
 
+  // With a plan, commands come from the comments after the block's cursor; webhooks only carry
+  // what has no comment (a label, agents to stop). Without one, the webhook's commands are all.
+  const commands = parsed.plan ? await readCommands(ref.issueNumber, parsed.plan, observed, intents, deps) : undefined;
+  if (commands) intents = [...intents.filter((intent) => intent.kind === "plan" || intent.kind === "stop-agents"), ...commands.intents];
   const planIntents = intents.filter(
     (intent) => intent.kind === "plan" || (intent.kind === "command" && intent.command.name === "plan"),
   );
   if (planIntents.length > 0 && issue.state === "open") {
-    const planned = await planEpic(ref, deps, config, parsed.plan, planIntents, issue, log);
+    const cursor = commands?.cursor ?? Math.max(0, ...observed.comments.map((comment) => comment.id));
+    const planned = await planEpic(ref, deps, config, parsed.plan, planIntents, issue, cursor, log);
     if (planned) return { wakeAfterMs: 0 };
   }
   if (!parsed.plan) {
@@ -99,6 +106,11 @@ export async function reconcile(ref: EpicRef, intents: Intent[], deps: Reconcile
   };
   const decision = decide(snapshot, config);
   log.debug({ decision }, "decided");
+  const cursor = commands?.cursor;
+  if (cursor !== undefined && cursor > (parsed.plan.commandCursor ?? -1)) {
+    const writing = Object.keys(decision.patch).length > 0 || decision.steps.length > 0;
+    if (commands!.mustRecord || writing) decision.patch.commandCursor = cursor;
+  }
   if (!deps.cursor && decision.steps.some((step) => step.effect.kind === "launch")) {
     // Nothing can run without Cursor: say so once and pause rather than retrying forever.
     await commentOnce(deps, ref.issueNumber, "missing-cursor-key", messages.missingCursorKey());

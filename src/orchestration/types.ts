@@ -81,6 +81,11 @@ export interface Plan {
   seen?: EditCounts;
   /** The digest of an unaccepted change already reported (and the epic held for it). */
   held?: string;
+  /**
+   * The id of the newest comment (on the epic or its task PRs) whose commands were handled:
+   * commands are read from comments after it at every reconcile, so none is lost or run twice.
+   */
+  commandCursor?: number;
   tasks: Task[];
 }
 
@@ -137,6 +142,8 @@ export interface PlanPatch {
   acceptDigest?: string;
   /** Records that the unaccepted text with this digest was reported (`""` clears it). */
   held?: string;
+  /** Comments up to this id are handled; the cursor only moves forward. */
+  commandCursor?: number;
 }
 
 /** A task as the planner (or an adopted checklist) proposes it. */

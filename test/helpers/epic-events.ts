@@ -4,6 +4,7 @@ import commentEvent from "../../fixtures/events/issue_comment.created.json" with
 import editedEvent from "../../fixtures/events/issues.edited.json" with { type: "json" };
 import labeledEvent from "../../fixtures/events/issues.labeled.json" with { type: "json" };
 import { signCursorPayload } from "../../src/cursor/webhook.js";
+import { parseBody } from "../../src/orchestration/checklist.js";
 import { withInstallation } from "./app.js";
 import { API, NAME, OWNER, REPO_PATH, type NockWorld, type WorldAgent } from "./nock-world.js";
 import { ISSUE_NODE_ID } from "./signing.js";
@@ -61,17 +62,23 @@ export function count(world: NockWorld, prefix: string): number {
 }
 
 export interface CommentOptions extends Partial<Sender> {
-  /** The comment's id (what Orchestra reacts to); 77 unless given. */
+  /** The comment's id (what Orchestra reacts to); the next one GitHub would give unless given. */
   id?: number;
   /** Comment on this task pull request (whose body says "Part of #1") instead of the epic. */
   onPull?: number;
 }
 
-/** A real `issue_comment.created` payload: `body` by `login` (the owner by default) on the epic as `world` holds it, or on PR `onPull`. */
-export function issueComment(world: Pick<NockWorld, "body"> & Partial<Pick<NockWorld, "labels">>, body: string, options: CommentOptions = {}) {
+/**
+ * A real `issue_comment.created` payload: `body` by `login` (the owner by default) on the epic as
+ * `world` holds it, or on PR `onPull`. The comment is added to the world first, as GitHub stores a
+ * comment before it sends the webhook.
+ */
+export function issueComment(world: NockWorld, body: string, options: CommentOptions = {}) {
   const payload = withInstallation(commentEvent as unknown as Record<string, unknown>) as typeof commentEvent;
-  const user = { ...payload.sender, login: options.login ?? PERSON.login, type: options.type ?? "User" };
-  payload.comment = { ...payload.comment, id: options.id ?? 77, body, user };
+  const login = options.login ?? PERSON.login;
+  const user = { ...payload.sender, login, type: options.type ?? "User" };
+  const id = world.addComment(body, login, { issue: options.onPull ?? 1, bot: options.type === "Bot", ...(options.id ? { id: options.id } : {}) });
+  payload.comment = { ...payload.comment, id, body, user };
   payload.sender = user;
   const number = options.onPull ?? 1;
   payload.issue = {
@@ -159,4 +166,12 @@ export function checkRunCompleted(branch: string) {
     pull_requests: [],
   } as typeof payload.check_run;
   return payload;
+}
+
+/** What a body says of the epic and its tasks, without Orchestra's bookkeeping (cursor, digest, counts, MACs). */
+export function planState(body: string): string {
+  const parsed = parseBody(body);
+  if (!parsed.ok || !parsed.parsed.plan) return JSON.stringify(parsed);
+  const { commandCursor: _cursor, nextId: _next, accepted: _accepted, seen: _seen, ...plan } = parsed.parsed.plan;
+  return JSON.stringify({ text: parsed.parsed.before + parsed.parsed.after, plan });
 }

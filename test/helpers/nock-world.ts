@@ -31,6 +31,16 @@ export interface WorldPull {
 /** The App's slug in these tests: its bot is `orchestra[bot]`, `orchestra` in GraphQL. */
 export const APP_SLUG = "orchestra";
 
+export interface WorldComment {
+  id: number;
+  body: string;
+  byApp?: boolean;
+  /** The issue or PR it is on; the epic (1) when absent. */
+  issue?: number;
+  author?: string;
+  bot?: boolean;
+}
+
 export interface WorldEdit {
   editor: { login: string; type: "User" | "Bot" } | null;
   at: string;
@@ -47,14 +57,19 @@ export interface WorldAgent {
 
 export class NockWorld {
   body: string;
+  /** The body the world started with. */
+  readonly initialBody: string;
   title = "Epic";
   issueState: "OPEN" | "CLOSED" = "OPEN";
   labels: string[] = ["epic"];
   /** GitHub's history of body edits and title renames, oldest first. */
   readonly edits: WorldEdit[] = [];
   readonly renames: WorldEdit[] = [];
-  /** `byApp`: written by Orchestra (GraphQL's `viewerDidAuthor`). */
-  readonly comments: Array<{ id: number; body: string; byApp?: boolean }> = [];
+  /**
+   * Comments on the epic (issue 1) and its PRs (`issue`), oldest first. `byApp`: written by
+   * Orchestra (GraphQL's `viewerDidAuthor`); `author`: a person's login.
+   */
+  readonly comments: WorldComment[] = [];
   readonly reactions: Array<{ target: string; content: string }> = [];
   readonly pulls: WorldPull[] = [];
   readonly agents: WorldAgent[] = [];
@@ -63,6 +78,8 @@ export class NockWorld {
   /** Called when an agent is created; the test decides what it does (open a PR, fail…). */
   onLaunch: (agent: WorldAgent) => void = () => {};
   permissions: Record<string, string> = { Codertocat: "admin" };
+  /** The next body writes GitHub answers with a 500 (counted down). */
+  failBodyWrites = 0;
   /** `.github/orchestra.yml` on the default branch; none when undefined. */
   configText: string | undefined;
   private nextId = 1000;
@@ -72,6 +89,7 @@ export class NockWorld {
   /** `body` is signed as Orchestra would have written it, unless `signed` is false (someone typed it). */
   constructor(body: string, options: { signed?: boolean } = {}) {
     this.body = options.signed === false ? body : signBody(body);
+    this.initialBody = this.body;
     this.github = nock(API).persist();
     this.cursor = nock(CURSOR_URL).persist();
     this.mockGitHub();
@@ -102,6 +120,14 @@ export class NockWorld {
   /** The body without the attributes that authenticate it: see withoutMacs. */
   get plainBody(): string {
     return withoutMacs(this.body);
+  }
+
+  /** A comment a person (or a bot) posts, with the next id GitHub would give it, or `id`. */
+  addComment(body: string, author: string, options: { issue?: number; bot?: boolean; id?: number } = {}): number {
+    const id = options.id ?? this.nextId++;
+    this.nextId = Math.max(this.nextId, id + 1);
+    this.comments.push({ id, body, author, byApp: false, issue: options.issue ?? 1, ...(options.bot ? { bot: true } : {}) });
+    return id;
   }
 
   /** A person edits the description in GitHub's UI: the edit is in the history, no webhook is sent. */
@@ -159,7 +185,7 @@ export class NockWorld {
         }
         if (query.includes("query OrchestraComments")) {
           this.record("GET comments");
-          const nodes = this.comments.map((c) => ({ databaseId: c.id, body: c.body, viewerDidAuthor: c.byApp === true }));
+          const nodes = this.commentsOn(1).map((c) => ({ ...commentJson(c), viewerDidAuthor: c.byApp === true }));
           return [200, { data: { repository: { issue: { comments: { nodes, pageInfo: { hasPreviousPage: false, startCursor: null } } } } } }];
         }
         if (query.includes("query OrchestraEditHistory")) {
@@ -172,6 +198,11 @@ export class NockWorld {
       .patch(`${REPO_PATH}/issues/1`)
       .reply((_uri, request) => {
         const update = request as { body?: string; state?: string };
+        if (update.body !== undefined && this.failBodyWrites > 0) {
+          this.failBodyWrites--;
+          this.record("PATCH issue body → 500");
+          return [500, { message: "Server Error" }];
+        }
         if (update.body !== undefined) {
           this.body = update.body;
           this.recordEdit({ login: `${APP_SLUG}[bot]`, type: "Bot" });
@@ -188,7 +219,7 @@ export class NockWorld {
       })
       .post(new RegExp(`${REPO_PATH}/issues/\\d+/comments`))
       .reply((uri, request) => {
-        const comment = { id: this.nextId++, body: (request as { body: string }).body, byApp: true };
+        const comment = { id: this.nextId++, body: (request as { body: string }).body, byApp: true, issue: Number(uri.split("/").at(-2)) };
         this.comments.push(comment);
         this.record(`POST comment on #${uri.split("/").at(-2)}: ${firstLine(comment.body)}`);
         return [201, comment];
@@ -306,7 +337,12 @@ export class NockWorld {
       state: this.issueState,
       createdAt: "2026-01-01T00:00:00Z",
       labels: { nodes: this.labels.map((name) => ({ name })) },
+      comments: { nodes: this.commentsOn(1).slice(-50).map(commentJson), pageInfo: { hasPreviousPage: this.commentsOn(1).length > 50, startCursor: null } },
     };
+  }
+
+  commentsOn(issue: number): WorldComment[] {
+    return this.comments.filter((comment) => (comment.issue ?? 1) === issue);
   }
 
   /** GitHub's edit history as OrchestraEditHistory asks for it (oldest first, both ends). */
@@ -333,7 +369,7 @@ export class NockWorld {
     for (const [key, branch] of Object.entries(request.variables)) {
       if (!/^b\d+$/.test(key)) continue;
       const pulls = this.pulls.filter((pull) => pull.branch === branch).reverse();
-      repository[key] = { nodes: pulls.slice(0, 3).map(pullJson) };
+      repository[key] = { nodes: pulls.slice(0, 3).map((pull) => ({ ...pullJson(pull), comments: { nodes: this.commentsOn(pull.number).slice(-20).map(commentJson) } })) };
     }
     return { data: { repository } };
   }
@@ -377,6 +413,12 @@ function pullJson(pull: WorldPull) {
     },
     commits: { nodes: [{ commit: { oid: pull.sha, statusCheckRollup: contexts.length ? { state: pull.checks, contexts: { nodes: contexts } } : null } }] },
   };
+}
+
+function commentJson(comment: WorldComment) {
+  const bot = comment.byApp || comment.bot;
+  const login = comment.byApp ? "orchestra" : (comment.author ?? "Codertocat").replace(/\[bot\]$/, "");
+  return { databaseId: comment.id, body: comment.body, author: { __typename: bot ? "Bot" : "User", login } };
 }
 
 function firstLine(text: string): string {

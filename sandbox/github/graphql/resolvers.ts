@@ -225,17 +225,7 @@ class IssueNode {
     return connection("labels", labels, args, (label) => ({ __typename: "Label", id: label.nodeId, name: label.name, color: label.color }));
   }
   comments(args: PageArgs) {
-    // The viewer is the installation's bot: the token Orchestra reads with.
-    const viewer = this.world.state.app.bot.id;
-    return connection("comments", this.issue.comments, args, (comment) => ({
-      __typename: "IssueComment",
-      id: comment.nodeId,
-      databaseId: comment.id,
-      body: comment.body,
-      author: new ActorNode(this.world, comment.user),
-      createdAt: comment.createdAt,
-      viewerDidAuthor: comment.user.id === viewer,
-    }));
+    return commentConnection(this.world, this.issue, args);
   }
   userContentEdits(args: PageArgs) {
     return connection("userContentEdits", this.issue.edits, args, (edit) => ({
@@ -259,6 +249,20 @@ class IssueNode {
     }));
     return { ...page, filteredCount: renames.length, pageCount: page.nodes.length };
   }
+}
+
+/** An issue's (or a pull request's) comments; the viewer is the installation's bot, the token Orchestra reads with. */
+function commentConnection(world: World, issue: Issue, args: PageArgs) {
+  const viewer = world.state.app.bot.id;
+  return connection("comments", issue.comments, args, (comment) => ({
+    __typename: "IssueComment",
+    id: comment.nodeId,
+    databaseId: comment.id,
+    body: comment.body,
+    author: new ActorNode(world, comment.user),
+    createdAt: comment.createdAt,
+    viewerDidAuthor: comment.user.id === viewer,
+  }));
 }
 
 class ReviewNode {
@@ -379,6 +383,9 @@ class PullRequestNode {
   headRepository(): RepositoryNode | null {
     // GitHub reports null once the head repository is gone; a deleted branch keeps it.
     return new RepositoryNode(this.world, this.repo);
+  }
+  comments(args: PageArgs) {
+    return commentConnection(this.world, this.issue, args);
   }
   reviews(args: PageArgs & { states?: string[] | null; author?: string | null }) {
     const items = this.pull.reviews.filter(

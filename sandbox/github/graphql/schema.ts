@@ -305,6 +305,7 @@ type PullRequest implements Node {
   author: Actor
   createdAt: DateTime!
   updatedAt: DateTime!
+  comments(after: String, before: String, first: Int, last: Int): IssueCommentConnection!
   reviews(after: String, author: String, before: String, first: Int, last: Int, states: [PullRequestReviewState!]): PullRequestReviewConnection
   commits(after: String, before: String, first: Int, last: Int): PullRequestCommitConnection!
 }
