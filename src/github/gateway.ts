@@ -44,8 +44,8 @@ export interface SnapshotRead {
   /** The repository deletes merged head branches itself ("Automatically delete head branches"). */
   deleteBranchOnMerge: boolean;
   issue: IssueRead | null;
-  /** The newest same-repository PR of each branch asked for. */
-  pulls: Map<string, PullRequestView>;
+  /** The same-repository PRs of each branch asked for, newest first (usually one: the agent's). */
+  pulls: Map<string, PullRequestView[]>;
   /** PRs from forks whose head branch has a task branch's name: never Orchestra's. */
   foreignPulls: Map<string, PullRequestView[]>;
   /** The issue's newest comments, oldest first, and where older ones continue (null: no more). */
@@ -97,7 +97,7 @@ export class GitHubGateway {
     branches.forEach((branch, i) => (variables[`b${i}`] = branch));
     const data = await this.octokit.graphql<GqlSnapshot>(buildSnapshotQuery(branches.length), variables);
     const repository = data.repository;
-    const pulls = new Map<string, PullRequestView>();
+    const pulls = new Map<string, PullRequestView[]>();
     const foreignPulls = new Map<string, PullRequestView[]>();
     const pullComments = new Map<number, CommentRead[]>();
     const empty = { comments: [], olderComments: null, pullComments };
@@ -105,12 +105,9 @@ export class GitHubGateway {
     branches.forEach((branch, i) => {
       const nodes = (repository[`b${i}`]?.nodes ?? []).filter((node) => node.headRefName === branch);
       const views = nodes.map((node) => toPullRequestView(node, repository.nameWithOwner));
-      const own = views.find((pr) => pr.sameRepo);
-      if (own) {
-        pulls.set(branch, own);
-        const node = nodes[views.indexOf(own)]!;
-        pullComments.set(own.number, (node.comments?.nodes ?? []).map(toComment));
-      }
+      const own = views.filter((pr) => pr.sameRepo);
+      if (own.length > 0) pulls.set(branch, own);
+      for (const pr of own) pullComments.set(pr.number, (nodes[views.indexOf(pr)]!.comments?.nodes ?? []).map(toComment));
       const foreign = views.filter((pr) => !pr.sameRepo);
       if (foreign.length > 0) foreignPulls.set(branch, foreign);
     });
@@ -126,6 +123,9 @@ export class GitHubGateway {
         state: issue.state === "OPEN" ? "open" : "closed",
         createdAt: issue.createdAt,
         labels: (issue.labels?.nodes ?? []).map((label) => label.name),
+        ...(issue.userContentEdits && issue.timelineItems
+          ? { counts: { edits: issue.userContentEdits.totalCount, renames: issue.timelineItems.totalCount } }
+          : {}),
       },
       pulls,
       foreignPulls,

@@ -1,3 +1,5 @@
+import { EDIT_WINDOW } from "../orchestration/trust/attribution.js";
+
 /**
  * One GraphQL query reads everything a reconcile needs from GitHub: the issue and, for each
  * task branch, its pull request with head sha, mergeability, reviews and the check rollup of
@@ -53,7 +55,7 @@ export function buildSnapshotQuery(branchCount: number): string {
   for (let i = 0; i < branchCount; i++) {
     variables.push(`$b${i}: String!`);
     aliases.push(
-      `    b${i}: pullRequests(headRefName: $b${i}, first: 3, states: [OPEN, MERGED, CLOSED], orderBy: { field: CREATED_AT, direction: DESC }) { nodes { ...TaskPullRequest } }`,
+      `    b${i}: pullRequests(headRefName: $b${i}, first: ${PULLS_PER_BRANCH}, states: [OPEN, MERGED, CLOSED], orderBy: { field: CREATED_AT, direction: DESC }) { nodes { ...TaskPullRequest } }`,
     );
   }
   return `query OrchestraSnapshot(${variables.join(", ")}) {
@@ -69,6 +71,8 @@ export function buildSnapshotQuery(branchCount: number): string {
       state
       createdAt
       labels(first: 100) { nodes { name } }
+      userContentEdits(last: 1) { totalCount }
+      timelineItems(itemTypes: [RENAMED_TITLE_EVENT], last: 1) { totalCount }
       comments(last: ${COMMENT_WINDOW}) { nodes { ...CommandComment } pageInfo { hasPreviousPage startCursor } }
     }
 ${aliases.join("\n")}
@@ -80,6 +84,12 @@ ${
 }
 ${COMMENT_FRAGMENT}`;
 }
+
+/**
+ * PRs read per task branch, newest first: the agent's, and any others someone opened from the
+ * same branch name (a fork's, or a second one from the branch itself) that must not hide it.
+ */
+export const PULLS_PER_BRANCH = 20;
 
 /** Comments read with every snapshot: commands are taken from them (see read-commands.ts). */
 export const COMMENT_WINDOW = 50;
@@ -120,8 +130,6 @@ export interface GqlIssue {
   } | null;
 }
 
-/** How many edits the attribution looks at, from each end of the history (GitHub's order is not documented). */
-export const EDIT_WINDOW = 20;
 
 const EDIT_FIELDS = "nodes { id editedAt editor { __typename login } }";
 const RENAME_FIELDS = "nodes { ... on RenamedTitleEvent { id createdAt actor { __typename login } } }";
@@ -247,6 +255,9 @@ export interface GqlSnapshot {
       state: "OPEN" | "CLOSED";
       createdAt: string;
       labels: { nodes: Array<{ name: string }> } | null;
+      /** Absent in fixtures that predate reading them. */
+      userContentEdits?: { totalCount: number };
+      timelineItems?: { totalCount: number };
       comments?: { nodes: GqlComment[]; pageInfo: { hasPreviousPage: boolean; startCursor: string | null } };
     } | null;
     [alias: `b${number}`]: { nodes: GqlPullRequest[] };

@@ -3,6 +3,7 @@ import { changedParts, contentDigest } from "./trust/content-digest.js";
 import type { ReconcileDeps } from "./reconcile-deps.js";
 import type { ContentTrust } from "./snapshot.js";
 import type { ParsedBody, Plan } from "./types.js";
+import type { IssueRead } from "../github/gateway.js";
 
 /**
  * Is the text agents read (title, epic text, task list) what Orchestra last accepted, or changed
@@ -11,15 +12,18 @@ import type { ParsedBody, Plan } from "./types.js";
  * doubt (a failed permission lookup, a history that does not add up) fails closed.
  */
 export async function checkContent(
-  issueNumber: number,
-  title: string,
+  issue: Pick<IssueRead, "number" | "title" | "counts">,
   parsed: ParsedBody,
   plan: Plan,
   deps: ReconcileDeps,
 ): Promise<ContentTrust> {
-  const digest = contentDigest(title, parsed);
+  const issueNumber = issue.number;
+  const digest = contentDigest(issue.title, parsed);
   const changed = changedParts(plan.accepted, digest);
-  if (changed.length === 0) return { digest, accepted: true };
+  // An edit that leaves the text as it was (an older signed marker put back, say) is an edit too:
+  // GitHub's counts say so even when the digest does not.
+  const edited = issue.counts && plan.seen && (issue.counts.edits > plan.seen.edits || issue.counts.renames > plan.seen.renames);
+  if (changed.length === 0 && !edited) return { digest, accepted: true };
 
   const history = await deps.gateway.readEditHistory(issueNumber);
   const attributed = editsToAttribute(history, plan.seen, changed);

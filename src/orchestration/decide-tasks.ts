@@ -49,13 +49,16 @@ function notLaunchedHere(p: DecisionDraft, task: Task, pr: PullRequestView): str
 export function observeTask(p: DecisionDraft, task: Task): void {
   if (!ACTIVE_STATES.has(task.state)) return;
   const observation = p.snapshot.observations[task.id];
-  for (const foreign of observation?.foreign ?? []) {
-    p.reportOnce(`foreign-pr-${foreign.number}`, messages.foreignPull(foreign.number, task.id, "comes from a fork"));
+  // One notice per attempt, however many PRs someone opens on its branch name.
+  const foreign = observation?.foreign ?? [];
+  if (foreign.length > 0) {
+    const numbers = foreign.map((pr) => pr.number);
+    p.reportOnce(`foreign-pr-${task.id}-a${task.attempt}`, messages.foreignPulls(numbers, task.id, "did not come from the agent Orchestra launched (a fork's, or a second PR from the branch)"));
   }
   const pr = observation?.pr;
   const foreignReason = pr ? notLaunchedHere(p, task, pr) : undefined;
   if (pr && foreignReason) {
-    p.reportOnce(`foreign-pr-${pr.number}`, messages.foreignPull(pr.number, task.id, foreignReason));
+    p.reportOnce(`foreign-pr-${task.id}-a${task.attempt}-${pr.number}`, messages.foreignPulls([pr.number], task.id, foreignReason));
     // Merged elsewhere or not, this is not the task's work; its own PR may still come.
     return;
   }

@@ -134,9 +134,11 @@ export function unsignedBlockAdopted(tasks: number): string {
   ].join("\n");
 }
 
-/** A PR on a task's branch that Orchestra did not launch: it is never merged. */
-export function foreignPull(pr: number, taskId: string, why: string): string {
-  return `⚠️ #${pr} uses the branch name of ${flatten(taskId)} but ${flatten(why)}, so Orchestra will never merge it. The task goes on with its own agent's pull request.`;
+/** PRs on a task's branch that Orchestra did not launch: they are never merged. */
+export function foreignPulls(prs: number[], taskId: string, why: string): string {
+  const list = andList(prs.slice(0, 10).map((pr) => `#${pr}`)) + (prs.length > 10 ? ` and ${prs.length - 10} more` : "");
+  const verb = prs.length === 1 ? "uses" : "use";
+  return `⚠️ ${list} ${verb} the branch name of ${flatten(taskId)} but ${flatten(why)}, so Orchestra will never merge ${prs.length === 1 ? "it" : "them"}. The task goes on with its own agent's pull request.`;
 }
 
 export function detailsFolded(): string {

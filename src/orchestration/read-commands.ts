@@ -37,8 +37,9 @@ export async function readCommands(
   const onPulls: Array<{ comment: CommentRead; pr: number; taskId: string }> = [];
   for (const task of plan.tasks) {
     if (task.attempt === 0) continue;
-    const pr = observed.pulls.get(branchName(issueNumber, task.id, task.attempt));
-    for (const comment of pr ? (observed.pullComments.get(pr.number) ?? []) : []) onPulls.push({ comment, pr: pr!.number, taskId: task.id });
+    for (const pr of observed.pulls.get(branchName(issueNumber, task.id, task.attempt)) ?? []) {
+      for (const comment of observed.pullComments.get(pr.number) ?? []) onPulls.push({ comment, pr: pr.number, taskId: task.id });
+    }
   }
   const seen = [...onIssue.map((comment) => comment.id), ...onPulls.map((entry) => entry.comment.id)];
   const newest = seen.length > 0 ? Math.max(...seen) : undefined;

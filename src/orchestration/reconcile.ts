@@ -11,7 +11,7 @@ import { activeBranches, branchName, epicKey } from "./naming.js";
 import { planEpic } from "./plan-epic.js";
 import { readCommands } from "./read-commands.js";
 import type { EpicRef, ReconcileDeps, ReconcileResult } from "./reconcile-deps.js";
-import type { Intent, Snapshot, TaskObservation } from "./snapshot.js";
+import type { AgentView, Intent, PullRequestView, Snapshot, TaskObservation } from "./snapshot.js";
 import { ACTIVE_STATES, type Plan } from "./types.js";
 import type { IssueRead, SnapshotRead } from "../github/gateway.js";
 
@@ -81,7 +81,7 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
     return {};
   }
 
-  const trust = await checkContent(ref.issueNumber, issue.title, parsed, parsed.plan, deps);
+  const trust = await checkContent(issue, parsed, parsed.plan, deps);
   if (!trust.accepted) log.warn({ editors: trust.editors, changed: trust.changed, reason: trust.reason }, "the epic's text changed without a writer's approval");
   const observations = await observe(ref, parsed.plan, observed, deps, log);
   const snapshot: Snapshot = {
@@ -129,6 +129,23 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
 
 // --- observe --------------------------------------------------------------------------------
 
+/**
+ * Which of the PRs on a task's branch is the agent's. Anyone who can read the repository can open
+ * a second PR from that branch; the agent's is the one Cursor reports. Until Cursor has said, a
+ * branch with one PR has its PR, and a branch with several has none yet.
+ */
+export function agentsPull(candidates: PullRequestView[], agent: AgentView | null | undefined): { pr?: PullRequestView; others: PullRequestView[] } {
+  const reported = agent?.prUrl ? candidates.find((pr) => samePull(pr.url, agent.prUrl!)) : undefined;
+  const pr = reported ?? (candidates.length === 1 && !agent?.prUrl ? candidates[0] : undefined);
+  return { ...(pr ? { pr } : {}), others: candidates.filter((candidate) => candidate !== pr && (pr || agent?.prUrl)) };
+}
+
+function samePull(url: string, reported: string): boolean {
+  const number = (text: string) => /\/pull\/(\d+)/.exec(text)?.[1];
+  const path = (text: string) => text.replace(/^[a-z]+:\/\/[^/]+/i, "").replace(/\/pull\/.*$/, "").toLowerCase();
+  return number(url) !== undefined && number(url) === number(reported) && path(url) === path(reported);
+}
+
 async function readState(ref: EpicRef, deps: ReconcileDeps) {
   const key = epicKey(ref.owner, ref.repo, ref.issueNumber);
   let branches = deps.branchCache.get(key) ?? [];
@@ -161,12 +178,7 @@ async function observe(
   for (const task of plan.tasks) {
     if (!ACTIVE_STATES.has(task.state) || task.attempt === 0) continue;
     const branch = branchName(ref.issueNumber, task.id, task.attempt);
-    const pr = observed.pulls.get(branch);
-    const foreign = observed.foreignPulls.get(branch);
-    const observation: TaskObservation = { branch, ...(pr ? { pr } : {}), ...(foreign ? { foreign } : {}) };
-    if (pr?.ignoredReviews) {
-      log.info({ task: task.id, pr: pr.number, reviews: pr.ignoredReviews }, "reviews by people without write access ignored");
-    }
+    const observation: TaskObservation = { branch };
     if (task.agent) deps.onAgent?.(task.agent);
     if (task.agent && deps.cursor) {
       const agent = await deps.agents.read(task.agent, deps.cursor, now, {
@@ -174,6 +186,13 @@ async function observe(
         maxAgeMs: AGENT_POLL_MS,
       });
       if (agent !== undefined) observation.agent = agent;
+    }
+    const { pr, others } = agentsPull(observed.pulls.get(branch) ?? [], observation.agent);
+    if (pr) observation.pr = pr;
+    const foreign = [...(observed.foreignPulls.get(branch) ?? []), ...others];
+    if (foreign.length > 0) observation.foreign = foreign;
+    if (pr?.ignoredReviews) {
+      log.info({ task: task.id, pr: pr.number, reviews: pr.ignoredReviews }, "reviews by people without write access ignored");
     }
     observations[task.id] = observation;
   }

@@ -177,11 +177,7 @@ export class NockWorld {
         if (query.includes("query OrchestraIssue")) {
           // The re-read before a write.
           this.record("GET issue");
-          const counts = {
-            userContentEdits: { totalCount: this.edits.length },
-            timelineItems: { totalCount: this.renames.length },
-          };
-          return [200, { data: { repository: { issue: { ...this.issueJson(), ...counts } } } }];
+          return [200, { data: { repository: { issue: this.issueJson() } } }];
         }
         if (query.includes("query OrchestraComments")) {
           this.record("GET comments");
@@ -337,6 +333,8 @@ export class NockWorld {
       state: this.issueState,
       createdAt: "2026-01-01T00:00:00Z",
       labels: { nodes: this.labels.map((name) => ({ name })) },
+      userContentEdits: { totalCount: this.edits.length },
+      timelineItems: { totalCount: this.renames.length },
       comments: { nodes: this.commentsOn(1).slice(-50).map(commentJson), pageInfo: { hasPreviousPage: this.commentsOn(1).length > 50, startCursor: null } },
     };
   }

@@ -1,4 +1,7 @@
 import type { ContentPart } from "./content-digest.js";
+
+/** How many edits (and renames) are read from each end of the history. */
+export const EDIT_WINDOW = 20;
 import type { EditCounts } from "../types.js";
 
 /**
@@ -27,15 +30,15 @@ export type EditsToAttribute = { ok: true; edits: ContentEdit[] } | { ok: false;
 
 export function editsToAttribute(history: EditHistory, seen: EditCounts | undefined, changed: readonly ContentPart[]): EditsToAttribute {
   if (!seen) return { ok: false, reason: "Orchestra has no record of the edits it already accounted for" };
-  const newEdits = history.counts.edits - seen.edits;
-  const newRenames = history.counts.renames - seen.renames;
-  if (newEdits < 0 || newRenames < 0) {
-    return { ok: false, reason: "GitHub's edit history is shorter than when Orchestra last wrote (a revision was deleted)" };
-  }
+  // Fewer than recorded: GitHub kept fewer revisions than Orchestra counted on. Nothing new, then;
+  // a changed text with no edit to explain it still fails closed below.
+  const newEdits = Math.max(0, history.counts.edits - seen.edits);
+  const newRenames = Math.max(0, history.counts.renames - seen.renames);
   const bodyChanged = changed.includes("text") || changed.includes("tasks");
   if (bodyChanged && newEdits === 0) return { ok: false, reason: "the description changed without an edit in GitHub's history" };
   if (changed.includes("title") && newRenames === 0) return { ok: false, reason: "the title changed without a rename in GitHub's history" };
-  if (newEdits > history.edits.length || newRenames > history.renames.length) {
+  // Both ends of the history are read; past one window the middle may hold the newest ones.
+  if (newEdits > EDIT_WINDOW || newRenames > EDIT_WINDOW || newEdits > history.edits.length || newRenames > history.renames.length) {
     return { ok: false, reason: `there were more edits (${newEdits + newRenames}) than Orchestra reads back` };
   }
   return { ok: true, edits: [...newest(history.edits, newEdits), ...newest(history.renames, newRenames)] };
