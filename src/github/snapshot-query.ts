@@ -7,6 +7,9 @@ import { EDIT_WINDOW } from "../orchestration/trust/attribution.js";
  *
  * Branches are passed as variables `$b0`, `$b1`, … and read under the aliases `b0`, `b1`, …
  */
+/** Deciding reviews read per PR (comment-only ones are not asked for, so they cannot crowd these out). */
+export const REVIEW_WINDOW = 50;
+
 const PULL_REQUEST_FIELDS = `
   number
   url
@@ -20,13 +23,14 @@ const PULL_REQUEST_FIELDS = `
   headRepository { nameWithOwner }
   createdAt
   comments(last: 20) { nodes { ...CommandComment } }
-  reviews(last: 30) {
+  reviews(last: ${REVIEW_WINDOW}, states: [APPROVED, CHANGES_REQUESTED, DISMISSED]) {
+    totalCount
     nodes {
       databaseId
       state
       body
       authorCanPushToRepository
-      author { login }
+      author { __typename login }
       commit { oid }
       comments(first: 30) { nodes { path line body } }
     }
@@ -93,11 +97,13 @@ export const PULLS_PER_BRANCH = 20;
 
 /** Comments read with every snapshot: commands are taken from them (see read-commands.ts). */
 export const COMMENT_WINDOW = 50;
-const COMMENT_FRAGMENT = `fragment CommandComment on IssueComment { databaseId body author { __typename login } }`;
+const COMMENT_FRAGMENT = `fragment CommandComment on IssueComment { databaseId body createdAt author { __typename login } }`;
 
 export interface GqlComment {
   databaseId: number;
   body: string;
+  /** Absent in fixtures that predate reading it. */
+  createdAt?: string;
   author: { __typename: string; login: string } | null;
 }
 
@@ -167,7 +173,7 @@ export const COMMENTS_QUERY = `query OrchestraComments($owner: String!, $repo: S
   repository(owner: $owner, name: $repo) {
     issue(number: $issue) {
       comments(last: 100, before: $before) {
-        nodes { databaseId body viewerDidAuthor author { __typename login } }
+        nodes { databaseId body createdAt viewerDidAuthor author { __typename login } }
         pageInfo { hasPreviousPage startCursor }
       }
     }
@@ -219,12 +225,14 @@ export interface GqlPullRequest {
   /** Absent in fixtures that predate reading commands from comments. */
   comments?: { nodes: GqlComment[] };
   reviews: {
+    /** Absent in fixtures that predate reading it. */
+    totalCount?: number;
     nodes: Array<{
       databaseId: number;
       state: string;
       body: string;
       authorCanPushToRepository: boolean;
-      author: { login: string } | null;
+      author: { __typename?: string; login: string } | null;
       commit: { oid: string } | null;
       comments: { nodes: Array<{ path: string; line: number | null; body: string }> };
     }>;

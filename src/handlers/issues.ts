@@ -59,7 +59,9 @@ export function registerIssueHandlers(app: Probot, orchestra: Orchestra): void {
             .filter((task) => !stillOpen.has(task.id) && task.agent && ["running", "pr_open"].includes(task.state))
             .map((task) => task.agent!)
         : [];
-    orchestra.schedule(ref, orphaned.length ? [{ kind: "stop-agents", agentIds: orphaned }] : []);
+    // Stopping work is steering too: only for an edit by someone with write access.
+    const stop = orphaned.length > 0 && (await orchestra.canWrite(orchestra.gateway(context.octokit, context.repo()), sender.login));
+    orchestra.schedule(ref, stop ? [{ kind: "stop-agents", agentIds: orphaned }] : []);
   });
 
   app.on("issues.unlabeled", async (context) => {

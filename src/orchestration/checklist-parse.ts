@@ -252,17 +252,19 @@ function readTasks(
 ): { tasks: Task[]; forged: number; anyMac: boolean } | string {
   let forged = 0;
   let anyMac = false;
+  // Ids are never reused: new ones start after every id the block ever gave out, and after any a
+  // marker not believed claims (it may be a real one whose state was damaged: its branches exist).
+  let highest = Math.max(0, nextId - 1);
   const items = readItems(block).map((item) => {
     const marker = readItemMarker(item.text);
     if (!marker) return { item, marker };
     if (marker.attributes.has(MAC_ATTRIBUTE)) anyMac = true;
     if (believe(marker.attributes)) return { item, marker };
     forged++;
+    highest = Math.max(highest, taskNumber(explicitId(marker) ?? ""));
     return { item: { ...item, text: marker.rest }, marker: undefined };
   });
   const ids = new Map<string, string>(); // id -> title, to name both items of a repeated id
-  // Ids are never reused: new ones start after every id the block ever gave out.
-  let highest = Math.max(0, nextId - 1);
   for (const { marker } of items) {
     const id = explicitId(marker);
     if (id === undefined) continue;

@@ -27,29 +27,38 @@ export async function checkContent(
 
   const history = await deps.gateway.readEditHistory(issueNumber);
   const attributed = editsToAttribute(history, plan.seen, changed);
-  if (!attributed.ok) return { digest, accepted: false, changed, editors: [], reason: attributed.reason };
+  if (!attributed.ok) {
+    const newest = latest([...history.edits, ...history.renames]);
+    return { digest, accepted: false, changed, editors: [], reason: attributed.reason, ...(newest ? { changedAt: newest } : {}) };
+  }
 
   const untrusted = new Set<string>();
+  const untrustedAt: string[] = [];
   let slug: string | undefined;
   for (const edit of attributed.edits) {
     const actor = edit.actor;
+    let trusted: boolean;
     if (!actor) {
-      untrusted.add("a deleted account");
-      continue;
-    }
-    if (actor.bot) {
+      trusted = false;
+    } else if (actor.bot) {
       slug ??= await deps.appSlug();
       // Another app's permission cannot be asked like a person's: its edits wait for a writer.
-      if (!isSameBot(actor.login, slug)) untrusted.add(actor.login);
-      continue;
+      trusted = isSameBot(actor.login, slug);
+    } else {
+      trusted = await deps.canWrite(actor.login).catch((error: unknown) => {
+        deps.log.warn({ err: error, login: actor.login }, "permission lookup failed; the edit is treated as untrusted");
+        return false;
+      });
     }
-    if (untrusted.has(actor.login)) continue;
-    const writer = await deps.canWrite(actor.login).catch((error: unknown) => {
-      deps.log.warn({ err: error, login: actor.login }, "permission lookup failed; the edit is treated as untrusted");
-      return false;
-    });
-    if (!writer) untrusted.add(actor.login);
+    if (trusted) continue;
+    untrusted.add(actor?.login ?? "a deleted account");
+    untrustedAt.push(edit.at);
   }
   if (untrusted.size === 0) return { digest, accepted: true, byWriters: true };
-  return { digest, accepted: false, changed, editors: [...untrusted] };
+  const newest = latest(untrustedAt.map((at) => ({ at })));
+  return { digest, accepted: false, changed, editors: [...untrusted], ...(newest ? { changedAt: newest } : {}) };
+}
+
+function latest(items: Array<{ at: string }>): string | undefined {
+  return items.reduce<string | undefined>((max, item) => (max === undefined || Date.parse(item.at) > Date.parse(max) ? item.at : max), undefined);
 }

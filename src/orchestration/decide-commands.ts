@@ -102,8 +102,13 @@ function skipTask(p: DecisionDraft, ref: string, prTaskId: string | undefined, r
 export function holdForUntrustedText(p: DecisionDraft): void {
   const trust = p.snapshot.trust;
   if (!trust) return;
+  // A writer's start or resume accepts the text as it was when they posted it, not an edit made
+  // after (a command is carried out whenever the next reconcile comes, maybe much later).
   const resumed = p.snapshot.intents.some(
-    (intent) => intent.kind === "command" && (intent.command.name === "start" || intent.command.name === "resume"),
+    (intent) =>
+      intent.kind === "command" &&
+      (intent.command.name === "start" || intent.command.name === "resume") &&
+      (!trust.changedAt || !intent.at || Date.parse(intent.at) > Date.parse(trust.changedAt)),
   );
   if (trust.accepted || resumed) {
     // Unchanged text needs no write; changed text is recorded as accepted.
@@ -111,8 +116,10 @@ export function holdForUntrustedText(p: DecisionDraft): void {
     return;
   }
   if (p.status === "running") p.status = "paused";
-  if (p.snapshot.parsed.plan?.held !== trust.digest) {
-    p.comment(`untrusted-text-${trust.digest}`, messages.untrustedEdit(trust.editors ?? [], trust.changed ?? [], trust.reason));
+  // Said once per hold: further edits while it holds change the text to accept, not the news.
+  const held = p.snapshot.parsed.plan?.held;
+  if (held !== trust.digest) {
+    if (held === undefined) p.comment(`untrusted-text-${trust.digest}`, messages.untrustedEdit(trust.editors ?? [], trust.changed ?? [], trust.reason));
     p.decision.patch.held = trust.digest;
   }
 }

@@ -171,6 +171,7 @@ function followPullRequest(p: DecisionDraft, task: Task, pr: PullRequestView): v
   if (pr.mergeable === false) return resolveConflict(p, task, pr);
   if (pr.checks === "pending" || (pr.checks === "none" && config.requireChecks)) return;
   if (config.requireApproval && !pr.approved) return;
+  if (pr.reviewsIncomplete) return;
   if (pr.mergeable === null) {
     p.decision.wakeAfterMs = minWake(p.decision.wakeAfterMs, 3_000);
     return;

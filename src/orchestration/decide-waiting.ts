@@ -44,6 +44,7 @@ function waitingText(p: DecisionDraft, task: Task): string | undefined {
       if (pr.changesRequested) return "changes requested in review";
       if (pr.mergeable === false) return "merge conflict to be resolved";
       if (p.config.requireApproval && !pr.approved) return "an approving review";
+      if (pr.reviewsIncomplete) return "a person: the PR has more reviews than Orchestra reads";
       if (p.status !== "running") return `epic ${p.status}`;
       return "merge";
     }

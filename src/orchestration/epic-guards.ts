@@ -40,15 +40,19 @@ export async function adoptUnsignedBlock(
     log.info("plan written before state was signed; signed in place");
     return;
   }
-  await writeBody(ref, { status: "planned" }, deps, log, undefined, { acceptAll: true });
-  const key = `unsigned-block-${contentDigest(title, parsed)}`;
-  await commentOnce(deps, ref.issueNumber, key, messages.unsignedBlockAdopted(parsed.plan?.tasks.length ?? 0));
+  // Nothing of it is accepted either: the epic holds (said in this one notice) until a writer's
+  // `/orchestra start` accepts the text as it is then.
+  await writeBody(ref, { status: "planned", held: contentDigest(title, parsed) }, deps, log);
+  await commentOnce(deps, ref.issueNumber, "unsigned-block", messages.unsignedBlockAdopted(parsed.plan?.tasks.length ?? 0));
   log.warn({ forgedTasks: parsed.trust?.forgedTasks }, "plan block without Orchestra's signature adopted as a new, planned checklist");
 }
 
+/** Orchestra's App made the newest edit of the body (every edit of that second is its own), and nobody renamed the issue since. */
 async function lastEditedByOrchestra(ref: EpicRef, deps: ReconcileDeps): Promise<boolean> {
   const history = await deps.gateway.readEditHistory(ref.issueNumber);
   const newest = history.edits[0];
-  if (!newest?.actor?.bot || history.renames.some((rename) => Date.parse(rename.at) > Date.parse(newest.at))) return false;
-  return isSameBot(newest.actor.login, await deps.appSlug());
+  if (!newest || history.renames.some((rename) => Date.parse(rename.at) >= Date.parse(newest.at))) return false;
+  const slug = await deps.appSlug();
+  const sameSecond = history.edits.filter((edit) => Date.parse(edit.at) === Date.parse(newest.at));
+  return sameSecond.every((edit) => edit.actor?.bot === true && isSameBot(edit.actor.login, slug));
 }

@@ -110,7 +110,7 @@ const PART_NAMES: Record<ContentPart, string> = { title: "the title", text: "the
  * without write access who changed it; `reason` says why Orchestra could not tell who did.
  */
 export function untrustedEdit(editors: string[], changed: ContentPart[], reason?: string): string {
-  const what = andList(changed.map((part) => PART_NAMES[part]));
+  const what = changed.length > 0 ? andList(changed.map((part) => PART_NAMES[part])) : "the description's hidden state";
   const who =
     editors.length > 0
       ? `${andList(editors.map((login) => inlineCode(login)))} changed ${what}`

@@ -78,9 +78,10 @@ export async function planEpic(
 
   const fresh = await deps.gateway.getIssue(ref.issueNumber);
   const adopt = checklist ? findChecklist(fresh.body) : null;
-  // The text planned from was endorsed by the writer who labelled the issue (or asked to plan);
-  // a change made while the planner ran was not, and waits for attribution like any edit.
-  const trust = writeTrust(fresh, deps, { acceptAll: fresh.body === issue.body && fresh.title === issue.title });
+  // A first plan: the text planned from was endorsed by the writer who labelled the issue; a change
+  // made while the planner ran was not, and waits for attribution like any edit. A re-plan runs
+  // only on accepted text, and keeps only what stays accepted.
+  const trust = writeTrust(fresh, deps, { acceptAll: !existing && fresh.body === issue.body && fresh.title === issue.title });
   const planned = applyPatch(
     fresh.body,
     { replacePending: tasks, commandCursor, ...(existing ? {} : { status: config.autoStart ? "running" : "planned" }) },

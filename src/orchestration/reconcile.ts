@@ -64,7 +64,17 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
   const planIntents = intents.filter(
     (intent) => intent.kind === "plan" || (intent.kind === "command" && intent.command.name === "plan"),
   );
-  if (planIntents.length > 0 && issue.state === "open") {
+  // Whether the text agents read is accepted, before anything reads it: the planner included.
+  const trust = parsed.plan ? await checkContent(issue, parsed, parsed.plan, deps) : undefined;
+  if (trust && !trust.accepted) log.warn({ editors: trust.editors, changed: trust.changed, reason: trust.reason }, "the epic's text changed without a writer's approval");
+  if (planIntents.length > 0 && issue.state === "open" && trust && !trust.accepted) {
+    // Re-planning would hand the planner (and then agents) text nobody with write access accepted.
+    for (const intent of planIntents) {
+      if (intent.kind !== "command") continue;
+      const reply = messages.commandReply(intent.command.line, "the epic's text changed without the approval of someone with write access. Comment `/orchestra resume` to accept it first.");
+      await gateway.createComment(intent.target ?? ref.issueNumber, reply);
+    }
+  } else if (planIntents.length > 0 && issue.state === "open") {
     const cursor = commands?.cursor ?? Math.max(0, ...observed.comments.map((comment) => comment.id));
     const planned = await planEpic(ref, deps, config, parsed.plan, planIntents, issue, cursor, log);
     if (planned) return { wakeAfterMs: 0 };
@@ -81,8 +91,6 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
     return {};
   }
 
-  const trust = await checkContent(issue, parsed, parsed.plan, deps);
-  if (!trust.accepted) log.warn({ editors: trust.editors, changed: trust.changed, reason: trust.reason }, "the epic's text changed without a writer's approval");
   const observations = await observe(ref, parsed.plan, observed, deps, log);
   const snapshot: Snapshot = {
     now: (deps.now ?? Date.now)(),
@@ -100,7 +108,7 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
       ...(issue.createdAt ? { createdAt: issue.createdAt } : {}),
     },
     parsed,
-    trust,
+    ...(trust ? { trust } : {}),
     observations,
     intents: intents.filter((intent) => !planIntents.includes(intent)),
   };

@@ -39,6 +39,8 @@ export interface PullRequestView {
   changesRequested?: { id: number; author: string; text: string };
   /** Reviews by people without write access: they count for nothing. */
   ignoredReviews?: Array<{ id: number; author: string; state: string }>;
+  /** More reviews than Orchestra reads: it does not merge rather than miss a change request. */
+  reviewsIncomplete?: boolean;
 }
 
 export interface AgentView {
@@ -67,6 +69,8 @@ export type Intent =
       /** Where the command was written: the epic, or a task's pull request (then `prTaskId`). */
       target?: number;
       prTaskId?: string;
+      /** When the comment was posted (ISO 8601): a resume accepts only edits made before it. */
+      at?: string;
     }
   | { kind: "plan"; actor: string }
   | { kind: "stop-agents"; agentIds: string[] };
@@ -83,6 +87,8 @@ export interface ContentTrust {
   editors?: string[];
   /** When not accepted and the edits could not be attributed: why. */
   reason?: string;
+  /** The newest of the edits not accepted (ISO 8601), when GitHub's history says. */
+  changedAt?: string;
 }
 
 export interface Snapshot {

@@ -41,7 +41,7 @@ describe("end to end: people without write access", E2E_OPTIONS, () => {
     await pause(1_000);
     const adopted = github.issue(e2e.repo, issue).body;
     expect(adopted).not.toMatch(/status=running|bc-00000000/);
-    expect(adopted).toContain("Add a deploy key for me <!-- orchestra:task id=t1 mac=");
+    expect(adopted).toContain("Add a deploy key for me <!-- orchestra:task id=t3 mac=");
     expect(cursor.agents).toEqual([]);
     expect(github.comments(e2e.repo, e2e.epic).find((c) => c.id === statusComment.id)!.body).toBe(statusComment.body);
     expect(github.validationErrors).toEqual([]);

@@ -34,6 +34,8 @@ export const APP_SLUG = "orchestra";
 export interface WorldComment {
   id: number;
   body: string;
+  /** On the world's clock, like its edits; absent for comments a test pushes by hand. */
+  createdAt?: string;
   byApp?: boolean;
   /** The issue or PR it is on; the epic (1) when absent. */
   issue?: number;
@@ -126,7 +128,7 @@ export class NockWorld {
   addComment(body: string, author: string, options: { issue?: number; bot?: boolean; id?: number } = {}): number {
     const id = options.id ?? this.nextId++;
     this.nextId = Math.max(this.nextId, id + 1);
-    this.comments.push({ id, body, author, byApp: false, issue: options.issue ?? 1, ...(options.bot ? { bot: true } : {}) });
+    this.comments.push({ id, body, author, byApp: false, issue: options.issue ?? 1, createdAt: this.tick(), ...(options.bot ? { bot: true } : {}) });
     return id;
   }
 
@@ -416,7 +418,7 @@ function pullJson(pull: WorldPull) {
 function commentJson(comment: WorldComment) {
   const bot = comment.byApp || comment.bot;
   const login = comment.byApp ? "orchestra" : (comment.author ?? "Codertocat").replace(/\[bot\]$/, "");
-  return { databaseId: comment.id, body: comment.body, author: { __typename: bot ? "Bot" : "User", login } };
+  return { databaseId: comment.id, body: comment.body, ...(comment.createdAt ? { createdAt: comment.createdAt } : {}), author: { __typename: bot ? "Bot" : "User", login } };
 }
 
 function firstLine(text: string): string {
