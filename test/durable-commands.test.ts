@@ -3,7 +3,7 @@ import nock from "nock";
 import { afterEach, describe, expect, it } from "vitest";
 import { findMarkerKey } from "../src/orchestration/messages.js";
 import { createTestApp, type TestApp } from "./helpers/app.js";
-import { checkRunCompleted, epic, issueComment, item, PERSON, seedAgent, seedStatusComment, STATUS_COMMENT_ID } from "./helpers/epic-events.js";
+import { checkRunCompleted, count, epic, issueComment, item, PERSON, seedAgent, seedStatusComment, STATUS_COMMENT_ID } from "./helpers/epic-events.js";
 import { NockWorld, OWNER, NAME } from "./helpers/nock-world.js";
 
 /**
@@ -72,6 +72,25 @@ describe("durable commands", () => {
 
     expect(world.agents.filter((agent) => agent.branch === "orchestra/1-t1-a2")).toHaveLength(1);
     expect(world.reactions.filter((r) => r.content === "rocket")).toHaveLength(1);
+  });
+
+  it("posts the status comment again when someone deleted it, and changes nothing else", async () => {
+    const world = new NockWorld(epic(`status=running runs=1 comment=${STATUS_COMMENT_ID} cmd=10`, item("Add the model", "id=t1 state=running attempt=1 agent=bc-1")));
+    seedStatusComment(world);
+    seedAgent(world, "bc-1", "orchestra/1-t1-a1");
+    app = await createTestApp();
+    world.comments.splice(world.comments.findIndex((c) => c.id === STATUS_COMMENT_ID), 1);
+
+    world.addComment("/orchestra status", PERSON.login);
+    await reconcileNow();
+
+    expect(app.failures()).toEqual([]);
+    const status = world.comments.filter((c) => c.byApp && c.body.startsWith("<!-- orchestra:status -->"));
+    expect(status).toHaveLength(1);
+    expect(world.plainBody).toContain(`comment=${status[0]!.id}`);
+    expect(world.plainBody).toContain("id=t1 state=running attempt=1 agent=bc-1");
+    expect(count(world, "cursor")).toBe(1); // the agent's poll, nothing else
+    expect(world.comments.filter((c) => c.byApp && c.body.includes("`/orchestra status`"))).toHaveLength(1);
   });
 
   it("passes over commands of people without write access, and of bots", async () => {

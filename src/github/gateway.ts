@@ -227,8 +227,15 @@ export class GitHubGateway {
     return data.id;
   }
 
-  async updateComment(commentId: number, body: string): Promise<void> {
-    await this.octokit.rest.issues.updateComment({ ...this.repo, comment_id: commentId, body });
+  /** false when the comment no longer exists. */
+  async updateComment(commentId: number, body: string): Promise<boolean> {
+    try {
+      await this.octokit.rest.issues.updateComment({ ...this.repo, comment_id: commentId, body });
+      return true;
+    } catch (error) {
+      if (isStatus(error, 404, 410)) return false;
+      throw error;
+    }
   }
 
   /**

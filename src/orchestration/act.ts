@@ -17,6 +17,9 @@ import type { CursorClient } from "../cursor/client.js";
  * the body with what succeeded, then the comments, the status comment and closing the issue.
  */
 
+/** A status comment GitHub would not take is drawn again this long after. */
+const STATUS_RETRY_MS = 30_000;
+
 export interface ActOutcome {
   plan: Plan;
   error?: unknown;
@@ -74,7 +77,7 @@ export async function act(
   notify.push(...decision.notify, ...(allDone ? decision.final : []));
 
   for (const item of notify) await sendNotification(ref, snapshot, decision, plan, item, deps);
-  await refreshStatusComment(ref, snapshot, decision, plan, config, deps);
+  if (!(await refreshStatusComment(ref, snapshot, decision, plan, config, deps))) wakeAfterMs = Math.min(wakeAfterMs ?? STATUS_RETRY_MS, STATUS_RETRY_MS);
   if (decision.closeIssue && allDone && plan.status === "completed") await deps.gateway.closeIssue(ref.issueNumber);
   return { plan, error, ...(wakeAfterMs !== undefined ? { wakeAfterMs } : {}) };
 }

@@ -7,7 +7,10 @@ import type { Snapshot } from "./snapshot.js";
 import { renderStatusComment, STATUS_MARKER, type StatusView } from "./status-comment.js";
 import type { Plan, Task } from "./types.js";
 
-/** The epic's one status comment: what it shows, and editing it only when that changed. */
+/**
+ * The epic's one status comment: what it shows, and editing it only when that changed. A status
+ * comment someone deleted is posted again. Returns whether it is up to date.
+ */
 
 /** While an epic waits for `/orchestra start`, its status comment says how many tasks wait. */
 function headline(plan: Plan): { headline?: string } {
@@ -51,18 +54,19 @@ export async function refreshStatusComment(
   plan: Plan,
   config: OrchestraConfig,
   deps: ReconcileDeps,
-): Promise<void> {
+): Promise<boolean> {
   const body = renderStatusComment(statusView(ref, snapshot, decision, plan, deps, config.budget.agentRuns));
-  let id = plan.statusComment;
-  if (!id) {
-    id = (await deps.gateway.findComment(ref.issueNumber, STATUS_MARKER)) ?? undefined;
-    if (!id) {
-      id = await deps.gateway.createComment(ref.issueNumber, body);
-      deps.statusCache.set(id, body);
-    }
-    await writeBody(ref, { statusComment: id }, deps, deps.log);
+  try {
+    let id = plan.statusComment ?? (await deps.gateway.findComment(ref.issueNumber, STATUS_MARKER)) ?? undefined;
+    if (id && id === plan.statusComment && deps.statusCache.get(id) === body) return true;
+    if (id && !(await deps.gateway.updateComment(id, body))) id = undefined; // someone deleted it
+    if (!id) id = await deps.gateway.createComment(ref.issueNumber, body);
+    deps.statusCache.set(id, body);
+    if (id !== plan.statusComment) await writeBody(ref, { statusComment: id }, deps, deps.log);
+    return true;
+  } catch (error) {
+    // Cosmetic: the state is written and the commands are recorded; the next reconcile redraws it.
+    deps.log.warn({ err: error }, "status comment not updated; the next reconcile tries again");
+    return false;
   }
-  if (deps.statusCache.get(id) === body) return;
-  await deps.gateway.updateComment(id, body);
-  deps.statusCache.set(id, body);
 }

@@ -226,9 +226,10 @@ export class NockWorld {
       .reply((uri, request) => {
         const id = Number(uri.split("/").at(-1));
         const comment = this.comments.find((c) => c.id === id);
-        if (comment) comment.body = (request as { body: string }).body;
         this.record("PATCH status comment");
-        return [200, comment ?? {}];
+        if (!comment) return [404, { message: "Not Found" }];
+        comment.body = (request as { body: string }).body;
+        return [200, comment];
       })
       .post(new RegExp(`${REPO_PATH}/issues/(comments/)?\\d+/reactions`))
       .reply((uri, request) => {
