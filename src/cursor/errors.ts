@@ -69,3 +69,8 @@ export function errorForStatus(status: number, endpoint: string, body: string): 
       return make(`Cursor answered ${endpoint} with ${status}${suffix}`, false);
   }
 }
+
+/** Cursor refused the API key itself (401, 403): nothing works until whoever runs the app changes it. */
+export function isKeyRejected(error: unknown): boolean {
+  return error instanceof CursorApiError && (error.status === 401 || error.status === 403);
+}

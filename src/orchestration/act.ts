@@ -11,6 +11,7 @@ import { renderStatusTable } from "./status-comment.js";
 import { refreshStatusComment, statusView } from "./status-comment-writer.js";
 import type { Plan, PlanPatch, TaskPatch } from "./types.js";
 import type { CursorClient } from "../cursor/client.js";
+import { isKeyRejected } from "../cursor/errors.js";
 
 /**
  * Carries out a decision: its steps in order (a hard failure stops the rest), then one write of
@@ -41,6 +42,7 @@ export async function act(
   let error: unknown;
   let wakeAfterMs: number | undefined;
   let allDone = true;
+  let keyRejected: unknown;
 
   for (const step of decision.steps) {
     try {
@@ -54,6 +56,12 @@ export async function act(
       runsDelta += result.runs ?? 0;
       if (result.notify) notify.push(...result.notify);
     } catch (caught) {
+      if (isKeyRejected(caught)) {
+        // Retrying cannot help, and every epic would spin on it: pause and say so, once.
+        keyRejected = caught;
+        allDone = false;
+        break;
+      }
       if (step.soft) {
         log.warn({ err: caught, effect: step.effect.kind }, "step failed; going on");
         if (step.onFailure) succeeded.push(...step.onFailure);
@@ -72,9 +80,11 @@ export async function act(
     ...(runsDelta ? { runsDelta } : {}),
   };
   if (!allDone && decision.patch.status === "completed") delete patch.status;
+  if (keyRejected && (patch.status ?? snapshot.parsed.plan!.status) === "running") patch.status = "paused";
   const plan = await writeBody(ref, patch, deps, log, snapshot.parsed.plan!);
   deps.branchCache.set(epicKey(ref.owner, ref.repo, ref.issueNumber), activeBranches(ref.issueNumber, plan));
   notify.push(...decision.notify, ...(allDone ? decision.final : []));
+  if (keyRejected) notify.push({ kind: "comment", key: "cursor-key-rejected", body: messages.cursorKeyRejected(String((keyRejected as Error).message)), once: true });
 
   for (const item of notify) await sendNotification(ref, snapshot, decision, plan, item, deps);
   if (!(await refreshStatusComment(ref, snapshot, decision, plan, config, deps))) wakeAfterMs = Math.min(wakeAfterMs ?? STATUS_RETRY_MS, STATUS_RETRY_MS);

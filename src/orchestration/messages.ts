@@ -145,6 +145,16 @@ export function detailsFolded(): string {
   return "ℹ️ The issue description is close to GitHub's size limit, so Orchestra folded away the details of finished tasks in its checklist. Their titles, states and pull requests are kept.";
 }
 
+export function cursorKeyRejected(detail: string): string {
+  return [
+    "⏸️ **The epic is paused: Cursor rejected the API key** Orchestra runs with.",
+    "",
+    codeBlock(redactSecrets(detail), 500),
+    "",
+    "Whoever runs the app must set a valid `CURSOR_API_KEY` and restart it; then comment `/orchestra resume`.",
+  ].join("\n");
+}
+
 export function missingCursorKey(): string {
   return [
     "⚠️ **Orchestra cannot launch agents**: `CURSOR_API_KEY` is not set where the app runs.",

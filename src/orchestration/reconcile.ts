@@ -2,7 +2,9 @@ import type { Logger } from "pino";
 import { act } from "./act.js";
 import { parseBody } from "./checklist.js";
 import { commentOnce } from "./comment-once.js";
+import { writeBody } from "./body-writer.js";
 import { checkContent } from "./content-trust.js";
+import { isKeyRejected } from "../cursor/errors.js";
 import { adoptUnsignedBlock, holdUnlabelled } from "./epic-guards.js";
 import { createStateSigner } from "./trust/state-mac.js";
 import { decide } from "./decide.js";
@@ -91,7 +93,17 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
     return {};
   }
 
-  const observations = await observe(ref, parsed.plan, observed, deps, log);
+  let observations: Record<string, TaskObservation>;
+  try {
+    observations = await observe(ref, parsed.plan, observed, deps, log);
+  } catch (error) {
+    if (!isKeyRejected(error)) throw error;
+    // Cursor refuses the key: nothing can be followed or launched. Pause once, say so, no spin.
+    if (parsed.plan.status === "running") await writeBody(ref, { status: "paused" }, deps, log, parsed.plan);
+    await commentOnce(deps, ref.issueNumber, "cursor-key-rejected", messages.cursorKeyRejected((error as Error).message));
+    log.warn({ err: error }, "Cursor rejected the API key; epic paused");
+    return {};
+  }
   const snapshot: Snapshot = {
     now: (deps.now ?? Date.now)(),
     repo: {
