@@ -93,6 +93,36 @@ describe("durable commands", () => {
     expect(world.comments.filter((c) => c.byApp && c.body.includes("`/orchestra status`"))).toHaveLength(1);
   });
 
+  describe("an epic label whose webhook was lost", () => {
+    const CHECKLIST = "Build a todo app.\n\n- [ ] Add the model\n- [ ] Add the API\n";
+
+    it("is planned by the next reconcile (the resync), when a writer added it", async () => {
+      const world = new NockWorld(CHECKLIST);
+      app = await createTestApp();
+
+      await reconcileNow();
+
+      expect(app.failures()).toEqual([]);
+      expect(world.plainBody).toContain("- [ ] Add the model <!-- orchestra:task id=t1 -->");
+      expect(world.comments.filter((c) => c.byApp && c.body.startsWith("<!-- orchestra:status -->"))).toHaveLength(1);
+    });
+
+    it("is not planned when someone without write access added it, or when planning it failed before", async () => {
+      const world = new NockWorld(CHECKLIST);
+      world.labelEvents[0]!.login = "mallory";
+      world.permissions.mallory = "triage";
+      app = await createTestApp();
+      await reconcileNow();
+      expect(world.plainBody).toBe(CHECKLIST);
+
+      world.labelEvents[0]!.login = "Codertocat";
+      world.comments.push({ id: 5, body: "<!-- orchestra:comment key=plan-failed-invalid-output -->\nThe planner failed.", byApp: true });
+      await reconcileNow();
+      expect(world.plainBody).toBe(CHECKLIST);
+      expect(count(world, "PATCH issue")).toBe(0);
+    });
+  });
+
   it("passes over commands of people without write access, and of bots", async () => {
     const world = new NockWorld(PLANNED);
     seedStatusComment(world);

@@ -81,6 +81,7 @@ export function newIssueRecord(
     isPull,
     edits: [],
     renames: [],
+    labelEvents: [],
   };
 }
 
@@ -98,6 +99,7 @@ export function openIssue(
   const mayLabel = labels.length > 0 && safePermission(world, repo, actor, "triage");
   if (mayLabel) for (const name of labels) ensureLabel(world, repo, name);
   if (mayLabel) issue.labels = dedupe(labels.map((name) => repo.labels.get(name.toLowerCase())!.name));
+  if (mayLabel) for (const name of issue.labels) issue.labelEvents.push({ id: world.state.newId(), actor, at: issue.createdAt, name });
   world.transcript.record("issue", `${actor.login} opened #${issue.number} "${short(issue.title)}"`);
   world.webhook(repo, "issues", "opened", actor, { issue: shapes.issue(world.ctx, repo, issue) }, `#${issue.number}`);
   for (const name of issue.labels) {
@@ -142,6 +144,7 @@ export function addLabels(world: World, repo: Repo, number: number, actor: Accou
     const found = repo.labels.get(name.toLowerCase())!;
     issue.labels.push(found.name);
     issue.updatedAt = isoNow();
+    issue.labelEvents.push({ id: world.state.newId(), actor, at: issue.updatedAt, name: found.name });
     world.transcript.record("label", `${actor.login} labeled #${number} ${found.name}`);
     const { event, key, shape } = issueEvent(world, repo, issue);
     world.webhook(repo, event, "labeled", actor, { [key]: shape, label: shapes.label(world.ctx, repo, found) }, `#${number} +${found.name}`);

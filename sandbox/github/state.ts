@@ -88,6 +88,8 @@ export interface Issue {
   edits: Array<{ id: number; editor: Account; at: string }>;
   /** Title renames, oldest first (the timeline's RenamedTitleEvent). */
   renames: Array<{ id: number; actor: Account; at: string; from: string; to: string }>;
+  /** Labels added, oldest first (the timeline's LabeledEvent). */
+  labelEvents: Array<{ id: number; actor: Account; at: string; name: string }>;
 }
 
 export interface Review {

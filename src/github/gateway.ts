@@ -10,6 +10,8 @@ import {
   type GqlComments,
   type GqlEditHistory,
   type GqlIssue,
+  type GqlLabeledBy,
+  LABELED_BY_QUERY,
   type GqlSnapshot,
 } from "./snapshot-query.js";
 import type { PullRequestView } from "../orchestration/snapshot.js";
@@ -135,6 +137,15 @@ export class GitHubGateway {
       olderComments: issue?.comments?.pageInfo.hasPreviousPage ? issue.comments.pageInfo.startCursor : null,
       pullComments,
     };
+  }
+
+  /** Who most recently added `label` to the issue: a login, `null` for an app or a deleted account, or undefined when GitHub shows no such event. */
+  async labeledBy(issueNumber: number, label: string): Promise<string | null | undefined> {
+    const data = await this.octokit.graphql<GqlLabeledBy>(LABELED_BY_QUERY, { owner: this.repo.owner, repo: this.repo.repo, issue: issueNumber });
+    const events = (data.repository?.issue?.timelineItems.nodes ?? []).filter((node) => node.label?.name.toLowerCase() === label.toLowerCase());
+    const newest = events.at(-1);
+    if (!newest) return undefined;
+    return newest.actor && newest.actor.__typename !== "Bot" ? newest.actor.login : null;
   }
 
   /** The page of the issue's comments before `cursor` (a GraphQL cursor), oldest first, and where older ones continue. */

@@ -271,3 +271,22 @@ export interface GqlSnapshot {
     [alias: `b${number}`]: { nodes: GqlPullRequest[] };
   } | null;
 }
+
+/** Who added the issue's labels, newest last: a label added while the app was down is still planned. */
+export const LABELED_BY_QUERY = `query OrchestraLabeledBy($owner: String!, $repo: String!, $issue: Int!) {
+  repository(owner: $owner, name: $repo) {
+    issue(number: $issue) {
+      timelineItems(itemTypes: [LABELED_EVENT], last: 20) {
+        nodes { ... on LabeledEvent { createdAt actor { __typename login } label { name } } }
+      }
+    }
+  }
+}`;
+
+export interface GqlLabeledBy {
+  repository: {
+    issue: {
+      timelineItems: { nodes: Array<{ createdAt?: string; actor?: GqlActor | null; label?: { name: string } }> };
+    } | null;
+  } | null;
+}

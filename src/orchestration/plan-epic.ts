@@ -12,6 +12,9 @@ import type { Plan, PlannedTask } from "./types.js";
 import { writeTrust } from "./body-writer.js";
 import type { IssueRead } from "../github/gateway.js";
 
+/** The start of every notice of a failed plan (`plan-failed-<kind>`), as a comment marker. */
+export const PLAN_FAILED_MARKER = messages.commentMarker("plan-failed-").replace(/ -->$/, "");
+
 /** The person's text around Orchestra's block: what the planner reads. */
 function userTextOf(body: string): string {
   const parsed = parseBody(body);
@@ -67,8 +70,13 @@ export async function planEpic(
     );
     if (!result.ok) {
       const body = result.kind === "missing-key" ? messages.missingLlmKey(result.error) : messages.plannerFailed(result.error);
-      if (command?.kind === "command") await reply(body);
-      else await commentOnce(deps, ref.issueNumber, `plan-failed-${result.kind}`, body);
+      // Marked either way: the resync never plans again an issue whose planning failed.
+      const key = `plan-failed-${result.kind}`;
+      if (command?.kind === "command") {
+        await deps.gateway.createComment(ref.issueNumber, messages.withMarker(key, messages.commandReply(command.command.line, body)));
+      } else {
+        await commentOnce(deps, ref.issueNumber, key, body);
+      }
       log.warn({ kind: result.kind, error: result.error }, "planning failed");
       return false;
     }

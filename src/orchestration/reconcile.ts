@@ -11,6 +11,7 @@ import { decide } from "./decide.js";
 import * as messages from "./messages.js";
 import { activeBranches, branchName, epicKey } from "./naming.js";
 import { planEpic } from "./plan-epic.js";
+import { PLAN_FAILED_MARKER } from "./plan-epic.js";
 import { readCommands } from "./read-commands.js";
 import type { EpicRef, ReconcileDeps, ReconcileResult } from "./reconcile-deps.js";
 import type { AgentView, Intent, PullRequestView, Snapshot, TaskObservation } from "./snapshot.js";
@@ -59,6 +60,12 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
     return { wakeAfterMs: 0 };
   }
 
+  // A label whose webhook was lost (or came while the app was down): the resync plans the issue,
+  // if a writer added the label and no earlier attempt at planning it failed.
+  if (!parsed.plan && issue.state === "open" && !intents.some((intent) => intent.kind === "plan" || intent.kind === "command")) {
+    const planner = await labelledByWriter(ref, config.label, deps);
+    if (planner) intents = [...intents, { kind: "plan", actor: planner }];
+  }
   // With a plan, commands come from the comments after the block's cursor; webhooks only carry
   // what has no comment (a label, agents to stop). Without one, the webhook's commands are all.
   const commands = parsed.plan ? await readCommands(ref.issueNumber, parsed.plan, observed, intents, deps) : undefined;
@@ -145,6 +152,15 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
   }
   if (outcome.error) throw outcome.error;
   return wakeAfterMs === undefined ? {} : { wakeAfterMs };
+}
+
+/** The writer whose label made this issue an epic, unless planning it already failed once (said in a comment). */
+async function labelledByWriter(ref: EpicRef, label: string, deps: ReconcileDeps): Promise<string | undefined> {
+  const login = await deps.gateway.labeledBy(ref.issueNumber, label);
+  if (!login || !(await deps.canWrite(login))) return undefined;
+  // A failed plan is retried by a person (`/orchestra plan`), never by the resync: no LLM loop.
+  if (await deps.gateway.findComment(ref.issueNumber, PLAN_FAILED_MARKER)) return undefined;
+  return login;
 }
 
 // --- observe --------------------------------------------------------------------------------

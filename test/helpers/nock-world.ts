@@ -67,6 +67,8 @@ export class NockWorld {
   /** GitHub's history of body edits and title renames, oldest first. */
   readonly edits: WorldEdit[] = [];
   readonly renames: WorldEdit[] = [];
+  /** Who added which label, oldest first (the timeline's LabeledEvent). */
+  readonly labelEvents: Array<{ login: string; name: string; at: string }> = [{ login: "Codertocat", name: "epic", at: "2026-01-01T11:00:00Z" }];
   /**
    * Comments on the epic (issue 1) and its PRs (`issue`), oldest first. `byApp`: written by
    * Orchestra (GraphQL's `viewerDidAuthor`); `author`: a person's login.
@@ -185,6 +187,11 @@ export class NockWorld {
           this.record("GET comments");
           const nodes = this.commentsOn(1).map((c) => ({ ...commentJson(c), viewerDidAuthor: c.byApp === true }));
           return [200, { data: { repository: { issue: { comments: { nodes, pageInfo: { hasPreviousPage: false, startCursor: null } } } } } }];
+        }
+        if (query.includes("query OrchestraLabeledBy")) {
+          this.record("GET label events");
+          const nodes = this.labelEvents.map((event) => ({ createdAt: event.at, actor: { __typename: "User", login: event.login }, label: { name: event.name } }));
+          return [200, { data: { repository: { issue: { timelineItems: { nodes } } } } }];
         }
         if (query.includes("query OrchestraEditHistory")) {
           this.record("GET edit history");

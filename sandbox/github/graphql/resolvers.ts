@@ -238,16 +238,33 @@ class IssueNode {
     }));
   }
   timelineItems(args: PageArgs & { itemTypes?: string[] | null }) {
-    const renames = !args.itemTypes || args.itemTypes.includes("RENAMED_TITLE_EVENT") ? this.issue.renames : [];
-    const page = connection("timelineItems", renames, args, (rename) => ({
-      __typename: "RenamedTitleEvent",
-      id: Buffer.from(`0:RenamedTitleEvent${rename.id}`).toString("base64"),
-      actor: new ActorNode(this.world, rename.actor),
-      createdAt: rename.at,
-      previousTitle: rename.from,
-      currentTitle: rename.to,
-    }));
-    return { ...page, filteredCount: renames.length, pageCount: page.nodes.length };
+    const wanted = (type: string) => !args.itemTypes || args.itemTypes.includes(type);
+    const items = [
+      ...(wanted("RENAMED_TITLE_EVENT")
+        ? this.issue.renames.map((rename) => ({
+            __typename: "RenamedTitleEvent",
+            id: Buffer.from(`0:RenamedTitleEvent${rename.id}`).toString("base64"),
+            actor: new ActorNode(this.world, rename.actor),
+            createdAt: rename.at,
+            previousTitle: rename.from,
+            currentTitle: rename.to,
+          }))
+        : []),
+      ...(wanted("LABELED_EVENT")
+        ? this.issue.labelEvents.map((event) => {
+            const label = this.repo.labels.get(event.name.toLowerCase());
+            return {
+              __typename: "LabeledEvent",
+              id: Buffer.from(`0:LabeledEvent${event.id}`).toString("base64"),
+              actor: new ActorNode(this.world, event.actor),
+              createdAt: event.at,
+              label: { __typename: "Label", id: label?.nodeId ?? "", name: event.name, color: label?.color ?? "ededed" },
+            };
+          })
+        : []),
+    ].sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+    const page = connection("timelineItems", items, args, (item) => item);
+    return { ...page, filteredCount: items.length, pageCount: page.nodes.length };
   }
 }
 

@@ -256,7 +256,15 @@ type UserContentEditConnection {
 
 "Only the item types Orchestra reads; GitHub's enum has many more."
 enum IssueTimelineItemsItemType {
+  LABELED_EVENT
   RENAMED_TITLE_EVENT
+}
+
+type LabeledEvent implements Node {
+  id: ID!
+  actor: Actor
+  createdAt: DateTime!
+  label: Label!
 }
 
 type RenamedTitleEvent implements Node {
@@ -267,8 +275,8 @@ type RenamedTitleEvent implements Node {
   previousTitle: String!
 }
 
-"A subset of GitHub's union: only the member Orchestra asks for."
-union IssueTimelineItems = RenamedTitleEvent
+"A subset of GitHub's union: only the members Orchestra asks for."
+union IssueTimelineItems = LabeledEvent | RenamedTitleEvent
 
 type IssueTimelineItemsConnection {
   filteredCount: Int!
