@@ -15,7 +15,7 @@ const lines = (...parts: string[]) => parts.join("\n");
 
 /** The DESIGN.md example, with the epic attributes and details that hold a blank line. */
 const BLOCK = lines(
-  "<!-- orchestra:plan v1 status=running runs=3 comment=1234 next=4 -->",
+  "<!-- orchestra:plan v1 status=running runs=3 comment=1234 next=4 live=t2.1 -->",
   "### Tasks",
   "- [x] Add the user model <!-- orchestra:task id=t1 state=merged attempt=1 pr=12 -->",
   "- [ ] Add the login endpoint <!-- orchestra:task id=t2 state=running attempt=1 agent=bc-1f2e deps=t1 -->",
@@ -65,6 +65,7 @@ describe("parseBody", () => {
       status: "running",
       runs: 3,
       statusComment: 1234,
+      live: [{ id: "t2", attempt: 1 }],
       tasks: [
         task({ id: "t1", title: "Add the user model", checked: true, state: "merged", attempt: 1, pr: 12 }),
         task({
@@ -194,7 +195,7 @@ describe("parseBody", () => {
     });
 
     it("end marker without start marker", () => {
-      const error = errorOf(BODY.replace("<!-- orchestra:plan v1 status=running runs=3 comment=1234 next=4 -->", ""));
+      const error = errorOf(BODY.replace("<!-- orchestra:plan v1 status=running runs=3 comment=1234 next=4 live=t2.1 -->", ""));
       expect(error).toContain("end marker `<!-- orchestra:plan:end -->` (line 11) but not its start marker `<!-- orchestra:plan v1 -->`");
     });
 
@@ -311,6 +312,7 @@ describe("CRLF bodies", () => {
     expect(result.body).toBe(
       crlf
         .replace("runs=3", "runs=4")
+        .replace("live=t2.1", "live=t2.1,t3.1")
         .replace("<!-- orchestra:task id=t3 -->", "<!-- orchestra:task id=t3 state=running attempt=1 -->"),
     );
     expect(result.body.replaceAll("\r\n", "")).not.toMatch(/[\r\n]/);

@@ -123,6 +123,35 @@ describe("durable commands", () => {
     });
   });
 
+  it("closes out a running task a maintainer deleted, with the edit's webhook lost: agent stopped, PR closed, branch deleted, never merged", async () => {
+    const world = new NockWorld(
+      epic(
+        `status=running runs=1 comment=${STATUS_COMMENT_ID} cmd=10 live=t1.1`,
+        item("Add the model", "id=t1 state=running attempt=1 agent=bc-1"),
+        item("Add the API", "id=t2 deps=t1"),
+      ),
+    );
+    seedStatusComment(world);
+    const agent = seedAgent(world, "bc-1", "orchestra/1-t1-a1");
+    const pull = world.openPull(agent, "PENDING");
+    agent.status = "RUNNING";
+    app = await createTestApp();
+    world.editBody(world.body.replace(/- \[ \] Add the model .*\n/, ""), PERSON.login);
+
+    pull.checks = "SUCCESS";
+    await reconcileNow();
+    await reconcileNow();
+
+    expect(app.failures()).toEqual([]);
+    expect(world.merges).toEqual([]);
+    expect(count(world, "cursor stop bc-1")).toBe(1);
+    expect(pull.state).toBe("CLOSED");
+    expect(world.comments.filter((c) => c.issue === pull.number && c.body.includes("removed from the task list"))).toHaveLength(1);
+    expect(world.calls).toContain("DELETE branch orchestra/1-t1-a1");
+    expect(world.body).not.toContain("live=t1.1");
+    expect(world.agents.map((a) => a.branch)).toEqual(["orchestra/1-t1-a1", "orchestra/1-t2-a1"]);
+  });
+
   it("passes over commands of people without write access, and of bots", async () => {
     const world = new NockWorld(PLANNED);
     seedStatusComment(world);

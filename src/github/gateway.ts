@@ -331,6 +331,12 @@ export class GitHubGateway {
     return { merged: data.merged, state: data.state, headSha: data.head.sha };
   }
 
+  /** Open PRs whose head is `branch` in this repository (forks' branches of that name are not). */
+  async openPullsForBranch(branch: string): Promise<number[]> {
+    const { data } = await this.octokit.rest.pulls.list({ ...this.repo, head: `${this.repo.owner}:${branch}`, state: "open", per_page: 10 });
+    return data.map((pull) => pull.number);
+  }
+
   async closePull(pullNumber: number): Promise<void> {
     await this.octokit.rest.pulls.update({ ...this.repo, pull_number: pullNumber, state: "closed" });
   }

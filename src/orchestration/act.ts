@@ -11,6 +11,7 @@ import { renderStatusTable } from "./status-comment.js";
 import { refreshStatusComment, statusView } from "./status-comment-writer.js";
 import type { Plan, PlanPatch, TaskPatch } from "./types.js";
 import type { CursorClient } from "../cursor/client.js";
+import { isLive } from "../cursor/agent.js";
 import { isKeyRejected } from "../cursor/errors.js";
 
 /**
@@ -43,6 +44,7 @@ export async function act(
   let wakeAfterMs: number | undefined;
   let allDone = true;
   let keyRejected: unknown;
+  const closedOut: string[] = [];
 
   for (const step of decision.steps) {
     try {
@@ -53,6 +55,7 @@ export async function act(
         break;
       }
       if (result.patch) succeeded.push(...result.patch);
+      if (result.closedOut) closedOut.push(...result.closedOut);
       runsDelta += result.runs ?? 0;
       if (result.notify) notify.push(...result.notify);
     } catch (caught) {
@@ -78,6 +81,7 @@ export async function act(
     ...decision.patch,
     tasks: mergeTaskPatches([...(decision.patch.tasks ?? []), ...succeeded]),
     ...(runsDelta ? { runsDelta } : {}),
+    ...(closedOut.length ? { closedOut } : {}),
   };
   if (!allDone && decision.patch.status === "completed") delete patch.status;
   if (keyRejected && (patch.status ?? snapshot.parsed.plan!.status) === "running") patch.status = "paused";
@@ -98,7 +102,7 @@ function mergeTaskPatches(patches: TaskPatch[]): TaskPatch[] {
   return [...byId.values()];
 }
 
-type StepResult = { patch?: TaskPatch[]; runs?: number; notify?: Notification[] } | "retry-later";
+type StepResult = { patch?: TaskPatch[]; runs?: number; notify?: Notification[]; closedOut?: string[] } | "retry-later";
 
 async function runStep(
   ref: EpicRef,
@@ -185,6 +189,21 @@ async function runStep(
     case "close-pr":
       await deps.gateway.closePull(effect.pr);
       return done;
+    case "close-out": {
+      if (deps.cursor) {
+        const agent = await deps.cursor.findAgentByBranch(`${deps.webUrl}/${ref.owner}/${ref.repo}`, effect.branch, 1);
+        if (agent && isLive(agent.status)) await deps.cursor.stop(agent.id);
+      }
+      if (effect.closePull) {
+        for (const pr of await deps.gateway.openPullsForBranch(effect.branch)) {
+          await deps.gateway.createComment(pr, messages.pullOfRemovedTask(effect.taskId, ref.issueNumber));
+          await deps.gateway.closePull(pr);
+        }
+        await deps.gateway.deleteBranch(effect.branch);
+      }
+      log.info({ task: effect.taskId, attempt: effect.attempt, closedPull: effect.closePull }, "attempt of a removed task closed out");
+      return { closedOut: [`${effect.taskId}.${effect.attempt}`] };
+    }
   }
 }
 

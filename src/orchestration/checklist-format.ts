@@ -4,7 +4,7 @@
  * what one writes the other reads back exactly.
  */
 import { MAC_ATTRIBUTE, type MarkerKind, type StateSigner } from "./trust/state-mac.js";
-import type { EditCounts, EpicStatus, ParsedBody, Plan, Task, TaskState } from "./types.js";
+import type { EditCounts, EpicStatus, ParsedBody, Plan, Task, TaskAttempt, TaskState } from "./types.js";
 import { EPIC_STATUSES, TASK_STATES } from "./types.js";
 
 /** Opens the block; followed by the version and the epic's attributes, closed by `-->`. */
@@ -171,6 +171,19 @@ export function readEditCounts(value: string | undefined): EditCounts | undefine
   return match ? { edits: Number(match[1]), renames: Number(match[2]) } : undefined;
 }
 
+/** `t3.1`: task t3's first attempt. */
+export function formatAttempt(attempt: TaskAttempt): string {
+  return `${encodeValue(attempt.id, PLAIN_DEP)}.${attempt.attempt}`;
+}
+
+export function readAttempts(value: string | undefined): TaskAttempt[] {
+  return (value ?? "")
+    .split(",")
+    .map((entry) => /^(.+)\.(\d{1,6})$/.exec(entry))
+    .filter((match): match is RegExpExecArray => match !== null)
+    .map((match) => ({ id: decodeValue(match[1]!), attempt: Number(match[2]) }));
+}
+
 /** The highest `t<n>` among the tasks, so new ids follow it. */
 export function highestTaskNumber(tasks: readonly Task[]): number {
   return tasks.reduce((max, task) => Math.max(max, taskNumber(task.id)), 0);
@@ -201,6 +214,7 @@ function planMarker(plan: Plan, signer?: StateSigner): string {
   if (plan.seen && isCount(plan.seen.edits) && isCount(plan.seen.renames)) attributes.set("seen", formatEditCounts(plan.seen));
   if (plan.held) attributes.set("held", encodeValue(plan.held));
   if (isCount(plan.commandCursor)) attributes.set("cmd", String(plan.commandCursor));
+  if (plan.live && plan.live.length > 0) attributes.set("live", plan.live.map(formatAttempt).join(","));
   return marker(PLAN_START, [PLAN_VERSION], attributes, "plan", signer);
 }
 

@@ -20,6 +20,7 @@ import {
   readCount,
   readDeps,
   highestTaskNumber,
+  readAttempts,
   readEditCounts,
   taskNumber,
 } from "./checklist-format.js";
@@ -96,6 +97,8 @@ function parseText(body: string, verifier: StateSigner | undefined): ParseResult
   if (held !== undefined) plan.held = held;
   const commandCursor = readCount(machine.get("cmd"));
   if (commandCursor !== undefined) plan.commandCursor = commandCursor;
+  const live = readAttempts(machine.get("live"));
+  if (live.length > 0) plan.live = live;
   const parsed: ParsedBody = { before: body.slice(0, start.index), after: body.slice(end.end), plan, eol };
   if (verifier) {
     parsed.trust = { plan: planVerified, forgedTasks: read.forged, legacy: !attributes.has(MAC_ATTRIBUTE) && !read.anyMac };

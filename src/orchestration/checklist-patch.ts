@@ -18,7 +18,7 @@ import {
 import { parseBody } from "./checklist-parse.js";
 import { contentDigest } from "./trust/content-digest.js";
 import type { StateSigner } from "./trust/state-mac.js";
-import type { EditCounts, ParsedBody, Plan, PlanPatch, PlannedTask, Task, TaskPatch } from "./types.js";
+import { ACTIVE_STATES, type EditCounts, type ParsedBody, type Plan, type PlanPatch, type PlannedTask, type Task, type TaskAttempt, type TaskPatch } from "./types.js";
 
 /** GitHub allows 65,536 characters; the margin leaves room for a person's next edit. */
 export const MAX_BODY_LENGTH = 60_000;
@@ -103,6 +103,7 @@ function apply(input: string, patch: PlanPatch, options: ApplyOptions): ApplyRes
   }
   if (patch.replacePending) replacePending(plan, patch.replacePending);
   for (const task of plan.tasks) task.checked = isTicked(task.state);
+  trackLiveAttempts(plan, patch.closedOut ?? []);
 
   const fitted = fit(target, ownText);
   if (typeof fitted === "string") return { ok: false, error: fitted };
@@ -118,6 +119,24 @@ function apply(input: string, patch: PlanPatch, options: ApplyOptions): ApplyRes
     body = renderBody(target, trust.signer);
   }
   return { ok: true, body, changed: body !== input, folded: fitted.folded };
+}
+
+/**
+ * The attempts under way, plus those a person took away (deleted the task, or ticked it) that
+ * are not closed out yet: Orchestra keeps them in the block so that the close-out survives any
+ * restart or lost webhook.
+ */
+function trackLiveAttempts(plan: Plan, closedOut: string[]): void {
+  const key = (attempt: TaskAttempt) => `${attempt.id}.${attempt.attempt}`;
+  const done = new Set(closedOut);
+  const current = plan.tasks.filter((task) => ACTIVE_STATES.has(task.state) && task.attempt > 0).map((task) => ({ id: task.id, attempt: task.attempt }));
+  const takenAway = (plan.live ?? []).filter((attempt) => {
+    const task = plan.tasks.find((candidate) => candidate.id === attempt.id);
+    return !done.has(key(attempt)) && (!task || (task.state === "done" && task.attempt === attempt.attempt));
+  });
+  const live = [...current, ...takenAway.filter((attempt) => !current.some((other) => key(other) === key(attempt)))];
+  if (live.length > 0) plan.live = live;
+  else delete plan.live;
 }
 
 function clonePlan(plan: Plan): Plan {

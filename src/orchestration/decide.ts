@@ -24,6 +24,7 @@ export function decide(snapshot: Snapshot, config: OrchestraConfig): Decision {
   const p = new DecisionDraft(snapshot, config);
   for (const intent of snapshot.intents) applyIntent(p, intent);
   holdForUntrustedText(p);
+  closeOutTakenAway(p);
   if (snapshot.issue.state === "closed") {
     stopEpic(p, false);
   } else if (p.status !== "stopped" && p.status !== "completed") {
@@ -52,6 +53,21 @@ function finish(p: DecisionDraft): Decision {
     else p.decision.notify.push(comment);
   }
   return p.decision;
+}
+
+/**
+ * Attempts whose task a person deleted (cancelled: agent stopped, PR closed with a word, branch
+ * deleted) or ticked by hand (done: its agent stopped). Level-triggered from the block's `live`
+ * list, so it happens even when the edit's webhook was lost.
+ */
+function closeOutTakenAway(p: DecisionDraft): void {
+  for (const attempt of p.snapshot.parsed.plan!.live ?? []) {
+    const task = p.task(attempt.id);
+    const deleted = !task;
+    if (!deleted && !(task.state === "done" && task.attempt === attempt.attempt)) continue;
+    const branch = branchName(p.issueNumber, attempt.id, attempt.attempt);
+    p.decision.steps.push({ effect: { kind: "close-out", taskId: attempt.id, attempt: attempt.attempt, branch, closePull: deleted }, soft: true });
+  }
 }
 
 // --- launching and completing ---------------------------------------------------------------

@@ -18,7 +18,9 @@ export type Effect =
   | { kind: "merge"; taskId: string; pr: number; sha: string; method: OrchestraConfig["mergeMethod"] }
   | { kind: "update-branch"; taskId: string; pr: number; sha: string }
   | { kind: "delete-branch"; branch: string }
-  | { kind: "close-pr"; pr: number };
+  | { kind: "close-pr"; pr: number }
+  /** An attempt whose task a person deleted (or ticked: then only its agent is stopped). */
+  | { kind: "close-out"; taskId: string; attempt: number; branch: string; closePull: boolean };
 
 export interface Step {
   effect: Effect;

@@ -134,6 +134,10 @@ export function unsignedBlockAdopted(tasks: number): string {
   ].join("\n");
 }
 
+export function pullOfRemovedTask(taskId: string, epic: number): string {
+  return `Closing: ${flatten(taskId)} was removed from the task list of #${epic}, so this pull request will not be merged. Its branch is deleted.`;
+}
+
 /** PRs on a task's branch that Orchestra did not launch: they are never merged. */
 export function foreignPulls(prs: number[], taskId: string, why: string): string {
   const list = andList(prs.slice(0, 10).map((pr) => `#${pr}`)) + (prs.length > 10 ? ` and ${prs.length - 10} more` : "");

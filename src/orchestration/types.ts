@@ -86,7 +86,18 @@ export interface Plan {
    * commands are read from comments after it at every reconcile, so none is lost or run twice.
    */
   commandCursor?: number;
+  /**
+   * Attempts under way when Orchestra last wrote (`t3.1`: task t3, attempt 1). One whose task a
+   * person deleted or ticked since stays listed until it is closed out: its agent stopped and,
+   * for a deleted task, its PR closed and its branch deleted.
+   */
+  live?: TaskAttempt[];
   tasks: Task[];
+}
+
+export interface TaskAttempt {
+  id: string;
+  attempt: number;
 }
 
 export interface EditCounts {
@@ -144,6 +155,8 @@ export interface PlanPatch {
   held?: string;
   /** Comments up to this id are handled; the cursor only moves forward. */
   commandCursor?: number;
+  /** Attempts of deleted or hand-ticked tasks now closed out (`t3.1`). */
+  closedOut?: string[];
 }
 
 /** A task as the planner (or an adopted checklist) proposes it. */

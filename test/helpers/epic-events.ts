@@ -172,6 +172,6 @@ export function checkRunCompleted(branch: string) {
 export function planState(body: string): string {
   const parsed = parseBody(body);
   if (!parsed.ok || !parsed.parsed.plan) return JSON.stringify(parsed);
-  const { commandCursor: _cursor, nextId: _next, accepted: _accepted, seen: _seen, ...plan } = parsed.parsed.plan;
+  const { commandCursor: _cursor, nextId: _next, accepted: _accepted, seen: _seen, live: _live, ...plan } = parsed.parsed.plan;
   return JSON.stringify({ text: parsed.parsed.before + parsed.parsed.after, plan });
 }

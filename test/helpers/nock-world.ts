@@ -264,6 +264,13 @@ export class NockWorld {
         this.record(`close #${pull.number}`);
         return [200, { number: pull.number, state: "closed" }];
       })
+      .get(`${REPO_PATH}/pulls`)
+      .query(true)
+      .reply((uri) => {
+        const head = new URL(uri, API).searchParams.get("head")?.split(":").slice(1).join(":");
+        this.record(`GET pulls of ${head}`);
+        return [200, this.pulls.filter((pull) => pull.branch === head && pull.state === "OPEN" && !pull.headRepository).map((pull) => ({ number: pull.number }))];
+      })
       .get(new RegExp(`${REPO_PATH}/pulls/\\d+$`))
       .reply((uri) => {
         const pull = this.pulls.find((p) => p.number === Number(uri.split("/").at(-1)))!;

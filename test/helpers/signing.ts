@@ -59,5 +59,5 @@ export function signBody(body: string, options: SignOptions = {}): string {
  * what Orchestra wrote: those values are covered by the tests of signing.
  */
 export function withoutMacs(body: string): string {
-  return body.replace(/<!-- orchestra:(?:plan|task) [^\n]*?-->/g, (marker) => marker.replace(/ (?:mac|text|seen|cmd)=\S+/g, ""));
+  return body.replace(/<!-- orchestra:(?:plan|task) [^\n]*?-->/g, (marker) => marker.replace(/ (?:mac|text|seen|cmd|live)=\S+/g, ""));
 }

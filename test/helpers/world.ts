@@ -425,6 +425,11 @@ export class World {
         if (pr?.state === "open") pr.state = "closed";
         return done;
       }
+      case "close-out": {
+        for (const agent of this.agents) if (agent.branch === effect.branch && LIVE.has(agent.status)) agent.status = "STOPPED";
+        if (effect.closePull) for (const pr of this.prs) if (pr.branch === effect.branch && pr.state === "open") pr.state = "closed";
+        return done;
+      }
     }
   }
 

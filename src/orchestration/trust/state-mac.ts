@@ -17,7 +17,7 @@ export type MarkerKind = "plan" | "task";
  * or merged.
  */
 export const SIGNED_ATTRIBUTES: Readonly<Record<MarkerKind, readonly string[]>> = {
-  plan: ["status", "runs", "comment", "next", "text", "seen", "held", "cmd"],
+  plan: ["status", "runs", "comment", "next", "text", "seen", "held", "cmd", "live"],
   task: ["id", "state", "attempt", "agent", "pr", "fixes", "followup", "asked", "reason", "after", "started", "finished", "launched"],
 };
 
