@@ -240,16 +240,11 @@ export function checksNotStarted(pr: PullRequestView, config: OrchestraConfig): 
 
 /**
  * Checks that never start are reported once per head, `timeouts.checksMinutes` after the head
- * commit (or the PR, or the last follow-up, whichever is latest); the task keeps waiting.
+ * commit (or the PR's opening, if later: GitHub's clock both); the task keeps waiting.
  */
 function watchChecksStart(p: DecisionDraft, task: Task, pr: PullRequestView): void {
   if (!checksNotStarted(pr, p.config)) return;
-  const since = Math.max(
-    Date.parse(pr.headCommittedAt ?? "") || 0,
-    Date.parse(pr.createdAt ?? "") || 0,
-    task.followupAt ?? 0,
-    task.launchedAt ?? 0,
-  );
+  const since = Math.max(Date.parse(pr.headCommittedAt ?? "") || 0, Date.parse(pr.createdAt ?? "") || 0);
   if (since === 0) return;
   const limit = p.config.timeouts.checksMinutes * 60_000;
   const waited = p.snapshot.now - since;
@@ -304,13 +299,13 @@ function refusedUnchanged(p: DecisionDraft, task: Task, pr: PullRequestView): bo
   const cause = refusalCause(task, pr);
   if (cause === undefined) return false;
   if (NEEDS_A_PERSON.has(cause)) {
-    // Cleared as it is reported: `/orchestra resume` sends the merge again.
-    p.set(task, { refused: undefined, refusals: undefined, refusedAt: undefined, reason: undefined });
     p.decision.notify.push({
       kind: "comment",
       key: `merge-refused-${task.id}-${pr.headSha}-${cause}`,
       body: messages.mergeRefused(task.id, pr.number, cause, { method: p.config.mergeMethod, ...(task.reason ? { message: task.reason } : {}) }),
     });
+    // Cleared as it is reported: `/orchestra resume` sends the merge again.
+    p.set(task, { refused: undefined, refusals: undefined, refusedAt: undefined, reason: undefined });
     p.pause(`GitHub refused to merge #${pr.number}`, `merge-refused-${task.id}`, false);
     return true;
   }
