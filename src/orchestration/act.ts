@@ -44,10 +44,10 @@ export async function act(
       const result = await runStep(ref, snapshot, step, config, deps, log);
       if (result.patch) succeeded.push(...result.patch);
       if (result.halt) {
-        // A refused merge: what follows rested on it. The next pass (soon, for what else was
+        // A refused merge: what follows rested on it. The next pass (at once, for what else was
         // decided) sees the refusal recorded and does not send the same merge again.
         allDone = false;
-        wakeAfterMs = 1_000;
+        wakeAfterMs = 0;
         break;
       }
       runsDelta += result.runs ?? 0;
