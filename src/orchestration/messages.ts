@@ -153,7 +153,7 @@ export function mergeRefused(
   const fix: Record<string, string> = {
     workflows:
       "it changes files under `.github/workflows`, and Orchestra's GitHub App lacks the **Workflows** permission. Fix: an owner gives the App `Workflows: Read and write` and accepts the new permission, or merges it by hand.",
-    forbidden: `the App is not allowed to merge it.${said} Fix: give the App \`Contents\` and \`Pull requests\` write access, or let it bypass the branch's rules, or merge it by hand.`,
+    forbidden: `the App is not allowed to merge it.${said} Fix: give the App \`Contents\` and \`Pull requests\` write access (and \`Workflows\` if the pull request changes \`.github/workflows\`: GitHub answers this way then too), or let it bypass the branch's rules, or merge it by hand.`,
     method: `the repository does not allow ${inlineCode(detail.method)} merges. Fix: set \`mergeMethod\` in \`.github/orchestra.yml\` to a method the repository allows, or allow this one in its settings.`,
     invalid: `GitHub cannot process the merge.${said} Fix it on the pull request, or merge it by hand.`,
   };
