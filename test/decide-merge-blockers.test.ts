@@ -139,6 +139,16 @@ describe("a refused merge is not sent again until something changes", () => {
     expect(decision.wakeAfterMs).toBe(180_000);
   });
 
+  it("refused five times with nothing changing: the epic is told once, and the retries go on", () => {
+    const decision = run(prOpen("running", { refused: `not-mergeable:${key}`, refusals: 5, refusedAt: NOW, reason: "GitHub refused the merge (405): Pull Request is not mergeable" }), pr);
+    expect(decision.steps).toEqual([]);
+    expect(decision.patch).toEqual({});
+    expect(decision.notify).toEqual([
+      expect.objectContaining({ key: `merge-refused-t1-${SHA}`, once: true, body: expect.stringContaining("has refused to merge #12 of t1 5 times") }),
+    ]);
+    expect(decision.wakeAfterMs).toBe(refusalBackoffMs(5));
+  });
+
   it("after the backoff, or at once when the head, base, checks or reviews changed, the merge goes out with the refusal count", () => {
     const after = run(prOpen("running", { refused: `blocked:${key}`, refusals: 2, refusedAt: NOW - 31_000 }), pr);
     expect(after.steps[0]!.effect).toMatchObject({ kind: "merge", refusals: 2, dependsOn: key });

@@ -144,6 +144,7 @@ describe("merge blockers are states, not errors", () => {
     expect(count(world, `GET pull #${pull.number}`)).toBe(merges());
     expect(status()).toMatch(/a new merge attempt at \d\d:\d\d:\d\d UTC or when the pull request changes \(GitHub refused the merge \(405\): Pull Request is not mergeable\)/);
     expect(world.plainBody).toMatch(/refused=not-mergeable:[^ ]+ refusals=\d refusedat=\d+/);
+    expect(world.comments.filter((comment) => comment.body.includes("has refused to merge"))).toHaveLength(merges() >= 5 ? 1 : 0);
 
     // Something it depends on changes (a new head): the merge goes out at once.
     pull.refuseMerge = undefined;

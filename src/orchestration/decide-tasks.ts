@@ -264,6 +264,9 @@ const NEEDS_A_PERSON = new Set(["workflows", "forbidden", "method", "invalid"]);
 const REFUSAL_BACKOFF_MS = 15_000;
 const REFUSAL_BACKOFF_MAX_MS = 15 * 60_000;
 
+/** After this many refusals of an unchanged merge (about 8 minutes of retries) the epic is told. */
+const REPORT_AFTER_REFUSALS = 5;
+
 export function refusalBackoffMs(refusals: number): number {
   return Math.min(REFUSAL_BACKOFF_MAX_MS, REFUSAL_BACKOFF_MS * 2 ** Math.max(0, refusals - 1));
 }
@@ -308,6 +311,13 @@ function refusedUnchanged(p: DecisionDraft, task: Task, pr: PullRequestView): bo
     p.set(task, { refused: undefined, refusals: undefined, refusedAt: undefined, reason: undefined });
     p.pause(`GitHub refused to merge #${pr.number}`, `merge-refused-${task.id}`, false);
     return true;
+  }
+  if ((task.refusals ?? 0) >= REPORT_AFTER_REFUSALS) {
+    // Refused again and again with nothing changing: a person should look; the retries go on.
+    p.reportOnce(
+      `merge-refused-${task.id}-${pr.headSha}`,
+      messages.mergeKeepsRefused(task.id, pr.number, task.refusals ?? 0, task.reason ?? `GitHub refused the merge: ${cause}`),
+    );
   }
   const due = (task.refusedAt ?? 0) + refusalBackoffMs(task.refusals ?? 1);
   if (p.snapshot.now >= due) return false;

@@ -164,6 +164,15 @@ export function mergeRefused(
   ].join("\n");
 }
 
+/** GitHub keeps refusing a merge for a reason Orchestra cannot see change: it says so once and keeps trying. */
+export function mergeKeepsRefused(taskId: string, pr: number, refusals: number, reason: string): string {
+  return [
+    `⚠️ GitHub has refused to merge #${pr} of ${flatten(taskId)} ${refusals} times, with nothing changing in between: ${flatten(reason)}`,
+    "",
+    "Orchestra tries again when the pull request, its base, checks or reviews change, and otherwise every 15 minutes. Look at the pull request's merge box for what GitHub requires.",
+  ].join("\n");
+}
+
 /** Checks that should run on a task's PR have not started after the configured time. */
 export function checksNeverStarted(taskId: string, pr: number, sha: string, names: string[], minutes: number): string {
   const which = names.length > 0 ? `the required check${names.length === 1 ? "" : "s"} ${andList(names.map(inlineCode))}` : "any check";
