@@ -62,7 +62,7 @@ describe("planned epic, waiting for /orchestra start", () => {
   });
 
   it("`/orchestra start` runs the epic and launches t1 attempt 1 on its derived branch", () => {
-    const decision = run(planned, { intents: [commandIntent("start")] }, { agent: { model: "gpt-5" } });
+    const decision = run(planned, { intents: [commandIntent("start")] }, { agent: { ...DEFAULT_CONFIG.agent, model: "gpt-5" } });
     expect(decision.patch).toEqual({ status: "running" });
     expect(decision.steps).toHaveLength(1);
     expect(decision.steps[0]).toMatchObject({
@@ -227,7 +227,7 @@ describe("PR checks green at the head sha, mergeable: merge", () => {
     const decision = run(prOpenPlan(), withPr(), { mergeMethod: "rebase" });
     expect(effects(decision)).toEqual(["merge", "delete-branch", "launch"]);
     expect(decision.steps[0]).toEqual({
-      effect: { kind: "merge", taskId: "t1", pr: 12, sha: SHA, method: "rebase" },
+      effect: { kind: "merge", taskId: "t1", pr: 12, sha: SHA, method: "rebase", dependsOn: `${SHA.slice(0, 12)}...success..`, refusals: 0 },
       onSuccess: [{ id: "t1", state: "merged", pr: 12, checked: true, reason: undefined, finishedAt: NOW }],
       notify: [{ kind: "comment", key: "merged-t1", body: "✅ t1 merged in #12, starting t2." }],
     });
@@ -368,7 +368,7 @@ describe("review requests changes", () => {
           agentId: "bc-1",
           text: "alice (who has write access) requested changes on pull request #12. Address every comment and push. The review:\n\n```markdown\nPlease rename `foo` to `bar`.\n```",
         },
-        onSuccess: [{ id: "t1", followup: "review:77" }],
+        onSuccess: [{ id: "t1", followup: "review:77", followupAt: NOW }],
       },
     ]);
   });

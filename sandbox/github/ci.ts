@@ -27,8 +27,35 @@ function output(conclusion: CheckConclusion): { title: string; summary: string; 
   return { title: "1 test failed", summary: "1 of 42 tests failed.", text: FAILURE_LOG };
 }
 
-/** Starts CI for `sha`; `before` is the previous head, reported in the suite like GitHub does. */
+/**
+ * Starts CI for `sha`; `before` is the previous head, reported in the suite like GitHub does.
+ * Late checks of other services (FakeGitHub.addLateCheck) start after their own delay.
+ */
 export function runCi(world: World, repo: Repo, sha: string, branch: string | null, before: string | null): void {
+  runCheck(world, repo, sha, branch, before, CI_CHECK_NAME, world.options.ciDelayMs, () => {
+    const commit = repo.commits.get(sha);
+    return (
+      commit?.ciConclusion ??
+      world.options.ciHook({ repo: `${repo.owner.login}/${repo.name}`, sha, branch, message: commit?.message ?? "" }) ??
+      "success"
+    );
+  });
+  for (const late of world.lateChecks) {
+    world.later(late.startAfterMs, () => runCheck(world, repo, sha, branch, before, late.name, late.durationMs, () => "success", false));
+  }
+}
+
+function runCheck(
+  world: World,
+  repo: Repo,
+  sha: string,
+  branch: string | null,
+  before: string | null,
+  name: string,
+  delay: number,
+  decide: () => CheckConclusion,
+  announce = true,
+): void {
   const now = isoNow();
   const suiteId = world.state.newId();
   const suite: CheckSuite = {
@@ -47,7 +74,7 @@ export function runCi(world: World, repo: Repo, sha: string, branch: string | nu
     id: runId,
     nodeId: nodeId("CheckRun", runId),
     suiteId,
-    name: CI_CHECK_NAME,
+    name,
     headSha: sha,
     status: "queued",
     conclusion: null,
@@ -60,7 +87,7 @@ export function runCi(world: World, repo: Repo, sha: string, branch: string | nu
   };
   repo.checkSuites.push(suite);
   repo.checkRuns.push(run);
-  const delay = world.options.ciDelayMs;
+  if (!announce) world.transcript.record("check", `${name} started on ${sha.slice(0, 7)}`);
 
   world.later(Math.floor(delay / 3), () => {
     run.status = "in_progress";
@@ -68,11 +95,7 @@ export function runCi(world: World, repo: Repo, sha: string, branch: string | nu
     run.startedAt = isoNow();
   });
   world.later(delay, () => {
-    const commit = repo.commits.get(sha);
-    const conclusion =
-      commit?.ciConclusion ??
-      world.options.ciHook({ repo: `${repo.owner.login}/${repo.name}`, sha, branch, message: commit?.message ?? "" }) ??
-      "success";
+    const conclusion = decide();
     const done = isoNow();
     run.status = "completed";
     run.conclusion = conclusion;
@@ -84,18 +107,20 @@ export function runCi(world: World, repo: Repo, sha: string, branch: string | nu
     const ctx = world.ctx;
     const pulls = [...repo.pulls.values()].filter((pull) => pull.state === "open" && pull.headSha === sha);
     const where = pulls.length > 0 ? pulls.map((pull) => `#${pull.number}`).join(", ") : (branch ?? sha.slice(0, 7));
-    world.transcript.record("check", `${CI_CHECK_NAME} ${conclusion} on ${sha.slice(0, 7)} (${where})`);
+    world.transcript.record("check", `${name} ${conclusion} on ${sha.slice(0, 7)} (${where})`);
     const suiteShape = shapes.checkSuite(ctx, repo, suite, world.ciApp);
     const runShape = { ...shapes.checkRun(ctx, repo, run, world.ciApp), check_suite: webhookSuite(suiteShape) };
-    world.webhook(repo, "check_run", "completed", world.ciApp.bot, { check_run: runShape }, `${CI_CHECK_NAME} ${conclusion} ${sha.slice(0, 7)}`);
+    world.webhook(repo, "check_run", "completed", world.ciApp.bot, { check_run: runShape }, `${name} ${conclusion} ${sha.slice(0, 7)}`);
     world.webhook(repo, "check_suite", "completed", world.ciApp.bot, { check_suite: suiteShape }, `${conclusion} ${sha.slice(0, 7)}`);
-    world.ciCompleted({
-      repo: `${repo.owner.login}/${repo.name}`,
-      sha,
-      branch,
-      conclusion,
-      pulls: pulls.map((pull) => pull.number),
-    });
+    if (announce) {
+      world.ciCompleted({
+        repo: `${repo.owner.login}/${repo.name}`,
+        sha,
+        branch,
+        conclusion,
+        pulls: pulls.map((pull) => pull.number),
+      });
+    }
   });
 }
 

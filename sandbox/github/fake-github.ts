@@ -279,6 +279,7 @@ export class FakeGitHub {
       checkSuites: [],
       checkRuns: [],
       statuses: [],
+      protection: new Map(),
     };
     this.state.repos.set(fullName.toLowerCase(), repo);
     pullOps.initialCommit(this.world, repo, options.files ?? { "README.md": `# ${name}\n` }, owner);
@@ -410,6 +411,24 @@ export class FakeGitHub {
    */
   setConflict(fullName: string, pullNumber: number, conflict: { resolvable: boolean } | null): void {
     pullOps.setConflict(this.world, this.repo(fullName), pullNumber, conflict);
+  }
+
+  /**
+   * Protects a branch as an owner would in its settings: checks that must pass, branches that
+   * must be up to date before merging (`strict`), approvals needed. Merges that break a rule are
+   * refused with GitHub's 405, and GraphQL reports the PR BLOCKED or BEHIND.
+   */
+  protectBranch(fullName: string, branch: string, rule: { checks?: string[]; strict?: boolean; approvals?: number }): void {
+    this.repo(fullName).protection.set(branch, { checks: rule.checks ?? [], strict: rule.strict ?? false, approvals: rule.approvals ?? 0 });
+    this.transcript.record("branch", `${branch} protected: checks ${JSON.stringify(rule.checks ?? [])}${rule.strict ? ", up to date" : ""}${rule.approvals ? `, ${rule.approvals} approvals` : ""}`);
+  }
+
+  /**
+   * Another CI service whose check run `name` starts `startAfterMs` after each push (later than
+   * the main CI) and passes `durationMs` later, with its check_run webhooks.
+   */
+  addLateCheck(name: string, startAfterMs: number, durationMs = 50): void {
+    this.world.lateChecks.push({ name, startAfterMs, durationMs });
   }
 
   /** A commit status (the older Statuses API) from some external service. */

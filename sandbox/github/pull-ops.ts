@@ -264,8 +264,14 @@ export function mergePull(
   }
   if (pull.conflict) throw new ApiError(405, "Pull Request is not mergeable");
   if (pull.draft) throw new ApiError(405, "Pull Request is still a draft");
+  // Branch protection, as GitHub enforces it on the merge API.
+  const unmet = world.state.unmetRule(repo, pull);
+  if (unmet) throw new ApiError(405, unmet);
   const baseSha = repo.branches.get(pull.baseRef);
   if (!baseSha) throw new ApiError(405, "Pull Request is not mergeable");
+  if (repo.protection.get(pull.baseRef)?.strict && !world.state.isAncestor(repo, baseSha, pull.headSha)) {
+    throw new ApiError(405, "Head branch is out of date. Review and try the merge again.");
+  }
 
   const issue = getIssue(repo, number);
   const method = input.mergeMethod ?? "merge";

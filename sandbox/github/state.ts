@@ -177,6 +177,19 @@ export interface CommitStatus {
   creator: Account;
 }
 
+/**
+ * A branch's protection as GitHub enforces it (classic rules and rulesets look alike to the
+ * API): checks that must pass, whether branches must be up to date, approvals needed.
+ */
+export interface BranchProtection {
+  checks: string[];
+  strict: boolean;
+  approvals: number;
+}
+
+/** GraphQL's PullRequest.mergeStateStatus. */
+export type MergeStateStatus = "BEHIND" | "BLOCKED" | "CLEAN" | "DIRTY" | "DRAFT" | "HAS_HOOKS" | "UNKNOWN" | "UNSTABLE";
+
 export interface Repo {
   id: number;
   nodeId: string;
@@ -199,6 +212,8 @@ export interface Repo {
   checkSuites: CheckSuite[];
   checkRuns: CheckRun[];
   statuses: CommitStatus[];
+  /** Protected branches by name. */
+  protection: Map<string, BranchProtection>;
 }
 
 export interface Installation {
@@ -357,14 +372,57 @@ export class GitHubState {
     return pull.conflict === null;
   }
 
+  /** REST's `mergeable_state`: GraphQL's mergeStateStatus in lower case. */
   mergeableState(repo: Repo, pull: Pull, now = Date.now()): string {
-    if (pull.state === "closed") return "unknown";
+    return this.mergeStateStatus(repo, pull, now).toLowerCase();
+  }
+
+  /**
+   * GitHub's verdict on merging now: DIRTY (conflict), DRAFT, BLOCKED (a required check has not
+   * passed, or approvals are missing), BEHIND (the base requires up-to-date branches and moved
+   * on), UNSTABLE (a check that is not required is red or running), else CLEAN.
+   */
+  mergeStateStatus(repo: Repo, pull: Pull, now = Date.now()): MergeStateStatus {
+    if (pull.state === "closed") return "UNKNOWN";
     const mergeable = this.mergeable(pull, now);
-    if (mergeable === null) return "unknown";
-    if (!mergeable) return "dirty";
-    if (pull.draft) return "draft";
+    if (mergeable === null) return "UNKNOWN";
+    if (!mergeable) return "DIRTY";
+    if (pull.draft) return "DRAFT";
+    if (this.unmetRule(repo, pull) !== null) return "BLOCKED";
+    const protection = repo.protection.get(pull.baseRef);
+    const baseSha = repo.branches.get(pull.baseRef);
+    if (protection?.strict && baseSha && !this.isAncestor(repo, baseSha, pull.headSha)) return "BEHIND";
     const rollup = this.rollupState(repo, pull.headSha);
-    if (rollup === "FAILURE" || rollup === "ERROR" || rollup === "PENDING") return "unstable";
-    return "clean";
+    if (rollup === "FAILURE" || rollup === "ERROR" || rollup === "PENDING") return "UNSTABLE";
+    return "CLEAN";
+  }
+
+  /** The first rule of the base's protection that `pull` does not meet, in GitHub's words; null when none. */
+  unmetRule(repo: Repo, pull: Pull): string | null {
+    const protection = repo.protection.get(pull.baseRef);
+    if (!protection) return null;
+    const { runs, statuses } = this.checksFor(repo, pull.headSha);
+    for (const name of protection.checks) {
+      const run = runs.find((candidate) => candidate.name === name);
+      const status = statuses.find((candidate) => candidate.context === name);
+      const passed = run ? run.status === "completed" && ["success", "neutral", "skipped"].includes(run.conclusion ?? "") : status?.state === "success";
+      if (!passed) return `Required status check "${name}" is ${run || status ? "failing" : "expected"}.`;
+    }
+    const approvers = new Set(pull.reviews.filter((review) => review.state === "APPROVED").map((review) => review.user.id));
+    if (approvers.size < protection.approvals) {
+      return `At least ${protection.approvals} approving review${protection.approvals === 1 ? " is" : "s are"} required by reviewers with write access.`;
+    }
+    return null;
+  }
+
+  /** GraphQL's reviewDecision: null when the base requires no review. */
+  reviewDecision(repo: Repo, pull: Pull): "APPROVED" | "CHANGES_REQUESTED" | "REVIEW_REQUIRED" | null {
+    const protection = repo.protection.get(pull.baseRef);
+    if (!protection || protection.approvals === 0) return null;
+    const latest = new Map<number, string>();
+    for (const review of pull.reviews) if (review.state !== "COMMENTED" && review.state !== "PENDING") latest.set(review.user.id, review.state);
+    const states = [...latest.values()];
+    if (states.includes("CHANGES_REQUESTED")) return "CHANGES_REQUESTED";
+    return states.filter((state) => state === "APPROVED").length >= protection.approvals ? "APPROVED" : "REVIEW_REQUIRED";
   }
 }

@@ -49,6 +49,8 @@ export class World {
   private stopped = false;
   /** While positive, webhooks are lost, as GitHub sometimes loses them: see FakeGitHub.losingWebhooks. */
   losing = 0;
+  /** Checks of other CI services that start late after each push: see FakeGitHub.addLateCheck. */
+  readonly lateChecks: Array<{ name: string; startAfterMs: number; durationMs: number }> = [];
 
   constructor(
     readonly state: GitHubState,

@@ -3,14 +3,17 @@ import { toPullRequestView } from "./pull-request-view.js";
 import {
   buildSnapshotQuery,
   COMMENTS_QUERY,
+  CONTEXTS_QUERY,
   EDIT_HISTORY_QUERY,
   ISSUE_QUERY,
   type GqlActor,
+  type GqlCheckContexts,
   type GqlComment,
   type GqlComments,
   type GqlEditHistory,
   type GqlIssue,
   type GqlLabeledBy,
+  type GqlPullRequest,
   LABELED_BY_QUERY,
   type GqlSnapshot,
 } from "./snapshot-query.js";
@@ -71,13 +74,44 @@ function toComment(node: GqlComment): CommentRead {
   return { id: node.databaseId, body: node.body, ...(node.createdAt ? { createdAt: node.createdAt } : {}), author: login, bot: node.author?.__typename === "Bot" || Boolean(login?.endsWith("[bot]")) };
 }
 
-export type MergeOutcome = { merged: true; sha: string } | { merged: false; status: number; message: string };
+/**
+ * Why GitHub refused a merge, from its status and message:
+ * - `moved` (409): the head changed since it was read;
+ * - `blocked` (405, or 422 from rulesets): a required check or review is missing;
+ * - `not-mergeable` (405): GitHub's other "Pull Request is not mergeable" (conflict, state not computed);
+ * - `workflows` (403): the PR changes `.github/workflows` and the App lacks the `workflows` permission;
+ * - `forbidden` (403): another permission is missing;
+ * - `method` (405): the repository does not allow the configured merge method;
+ * - `invalid` (422): anything else GitHub calls unprocessable.
+ * The first three pass when something changes; the others need a person.
+ */
+export type MergeRefusal = "moved" | "blocked" | "not-mergeable" | "workflows" | "forbidden" | "method" | "invalid";
 
+export type MergeOutcome =
+  | { merged: true; sha: string }
+  | { merged: false; status: number; message: string; cause: MergeRefusal };
+
+export function classifyMergeRefusal(status: number, message: string): MergeRefusal {
+  if (status === 409) return "moved";
+  if (status === 403) return /workflow/i.test(message) ? "workflows" : "forbidden";
+  if (/(merge commits|squash merges|rebase merges) are not allowed/i.test(message)) return "method";
+  if (/required status check|status checks? .*(expected|required)|approving review|review.*required|code owner|rule violation|protected branch/i.test(message)) {
+    return "blocked";
+  }
+  return status === 405 ? "not-mergeable" : "invalid";
+}
 export const CONFIG_PATH = ".github/orchestra.yml";
 const MAX_COMMENT_PAGES = 10;
 
 function isStatus(error: unknown, ...statuses: number[]): boolean {
   return statuses.includes((error as { status?: number }).status ?? 0);
+}
+
+/** GitHub's own message from an error response (Octokit's message appends a documentation link). */
+function responseMessage(error: unknown): string {
+  const data = (error as { response?: { data?: unknown } }).response?.data;
+  const message = data && typeof data === "object" ? (data as { message?: unknown }).message : undefined;
+  return typeof message === "string" ? message : (error as Error).message;
 }
 
 /** Every GitHub call Orchestra makes, typed, in one place. */
@@ -106,6 +140,14 @@ export class GitHubGateway {
     const pullComments = new Map<number, CommentRead[]>();
     const empty = { comments: [], olderComments: null, pullComments };
     if (!repository) return { defaultBranch: "main", deleteBranchOnMerge: false, issue: null, pulls, foreignPulls, ...empty };
+    // Every check context, every time: a red 101st check is as red as the first.
+    for (let i = 0; i < branches.length; i++) {
+      for (const node of repository[`b${i}`]?.nodes ?? []) {
+        if (node.state === "OPEN" && node.headRepository?.nameWithOwner.toLowerCase() === repository.nameWithOwner.toLowerCase()) {
+          await this.readAllContexts(node);
+        }
+      }
+    }
     branches.forEach((branch, i) => {
       const nodes = (repository[`b${i}`]?.nodes ?? []).filter((node) => node.headRefName === branch);
       const views = nodes.map((node) => toPullRequestView(node, repository.nameWithOwner));
@@ -159,6 +201,29 @@ export class GitHubGateway {
     const page = data.repository?.issue?.comments;
     if (!page) return { comments: [], older: null };
     return { comments: page.nodes.map(toComment), older: page.pageInfo.hasPreviousPage ? page.pageInfo.startCursor : null };
+  }
+
+  /**
+   * Reads the pages of the head commit's check contexts past the first (GitHub serves at most
+   * 100 a page) into `pr`: one request per further page, none for a commit with 100 or fewer.
+   */
+  private async readAllContexts(pr: GqlPullRequest): Promise<void> {
+    const head = pr.commits.nodes[0]?.commit;
+    const rollup = head?.statusCheckRollup;
+    if (!head || !rollup) return;
+    let pageInfo = rollup.contexts.pageInfo;
+    while (pageInfo?.hasNextPage && pageInfo.endCursor) {
+      const data: GqlCheckContexts = await this.octokit.graphql<GqlCheckContexts>(CONTEXTS_QUERY, {
+        owner: this.repo.owner,
+        repo: this.repo.repo,
+        oid: head.oid,
+        after: pageInfo.endCursor,
+      });
+      const page = data.repository?.object?.statusCheckRollup?.contexts;
+      if (!page) return;
+      rollup.contexts.nodes.push(...page.nodes);
+      pageInfo = page.pageInfo;
+    }
   }
 
   /**
@@ -308,6 +373,11 @@ export class GitHubGateway {
     }
   }
 
+  /**
+   * A refusal is an answer, not an error: GitHub said no for a reason that repeating the same
+   * request cannot change, so the retry plugin is told not to repeat it (it would retry 405 and
+   * 409). A 403 for a rate limit is not a refusal: it is thrown, for the scheduler's backoff.
+   */
   async merge(pullNumber: number, sha: string, method: "merge" | "squash" | "rebase"): Promise<MergeOutcome> {
     try {
       const { data } = await this.octokit.rest.pulls.merge({
@@ -315,12 +385,14 @@ export class GitHubGateway {
         pull_number: pullNumber,
         sha,
         merge_method: method,
+        request: { retries: 0 },
       });
       return { merged: true, sha: data.sha };
     } catch (error) {
-      // 405: not mergeable (or already merged); 409: the head moved. The caller re-reads.
-      if (isStatus(error, 405, 409, 422)) {
-        return { merged: false, status: (error as { status: number }).status, message: (error as Error).message };
+      const message = responseMessage(error);
+      if (isStatus(error, 405, 409, 422) || (isStatus(error, 403) && !/rate limit/i.test(message))) {
+        const status = (error as { status: number }).status;
+        return { merged: false, status, message, cause: classifyMergeRefusal(status, message) };
       }
       throw error;
     }
@@ -341,8 +413,14 @@ export class GitHubGateway {
     await this.octokit.rest.pulls.update({ ...this.repo, pull_number: pullNumber, state: "closed" });
   }
 
+  /** A 422 (the head moved, or a conflict) is thrown at once: repeating it cannot help. */
   async updateBranch(pullNumber: number, sha: string): Promise<void> {
-    await this.octokit.rest.pulls.updateBranch({ ...this.repo, pull_number: pullNumber, expected_head_sha: sha });
+    await this.octokit.rest.pulls.updateBranch({
+      ...this.repo,
+      pull_number: pullNumber,
+      expected_head_sha: sha,
+      request: { retries: 0 },
+    });
   }
 
   async deleteBranch(branch: string): Promise<void> {

@@ -1,4 +1,4 @@
-import type { ChecksState, FailingCheck, PullRequestView } from "../orchestration/snapshot.js";
+import type { BaseRequirements, ChecksState, FailingCheck, PullRequestView } from "../orchestration/snapshot.js";
 import type { GqlPullRequest } from "./snapshot-query.js";
 
 /** Turns GitHub's GraphQL picture of a task PR into the facts `decide()` needs. */
@@ -6,10 +6,19 @@ import type { GqlPullRequest } from "./snapshot-query.js";
 const PASSING_CONCLUSIONS = new Set(["SUCCESS", "NEUTRAL", "SKIPPED"]);
 const MAX_SUMMARY = 1_000;
 
+/**
+ * `pr` carries every check context of its head: the gateway reads the pages past the first
+ * before calling this.
+ */
 export function toPullRequestView(pr: GqlPullRequest, repoFullName: string): PullRequestView {
   const head = pr.commits.nodes[0]?.commit;
   const { checks, failing } = head ? checkState(head.statusCheckRollup) : { checks: "none" as const, failing: [] };
   const reviews = reviewState(pr);
+  const required = requirements(pr);
+  const present = new Set(
+    (head?.statusCheckRollup?.contexts.nodes ?? []).map((context) => (context.__typename === "CheckRun" ? context.name : context.context)),
+  );
+  const missingChecks = required?.checks.filter((name) => !present.has(name)) ?? [];
   return {
     number: pr.number,
     url: pr.url,
@@ -21,11 +30,28 @@ export function toPullRequestView(pr: GqlPullRequest, repoFullName: string): Pul
     sameRepo: pr.headRepository?.nameWithOwner.toLowerCase() === repoFullName.toLowerCase(),
     isDraft: pr.isDraft,
     mergeable: pr.mergeable === "MERGEABLE" ? true : pr.mergeable === "CONFLICTING" ? false : null,
+    ...(pr.mergeStateStatus ? { mergeState: pr.mergeStateStatus } : {}),
+    ...(pr.baseRefOid ? { baseSha: pr.baseRefOid } : {}),
+    ...(required ? { required } : {}),
+    ...(missingChecks.length > 0 ? { missingChecks } : {}),
+    ...(pr.reviewDecision ? { reviewDecision: pr.reviewDecision } : {}),
+    ...(head?.committedDate ? { headCommittedAt: head.committedDate } : {}),
     checks,
     // The rollup belongs to the commit it was read at, which may lag the head by a push.
     checksSha: head?.oid ?? "",
     failingChecks: failing,
     ...reviews,
+  };
+}
+
+function requirements(pr: GqlPullRequest): BaseRequirements | undefined {
+  const rule = pr.baseRef?.refUpdateRule;
+  if (!rule) return undefined;
+  return {
+    checks: [...new Set((rule.requiredStatusCheckContexts ?? []).filter((name): name is string => Boolean(name)))],
+    approvals: rule.requiredApprovingReviewCount ?? 0,
+    codeOwners: rule.requiresCodeOwnerReviews,
+    conversations: rule.requiresConversationResolution,
   };
 }
 

@@ -9,6 +9,16 @@ import { EDIT_WINDOW } from "../orchestration/trust/attribution.js";
  */
 /** Deciding reviews read per PR (comment-only ones are not asked for, so they cannot crowd these out). */
 export const REVIEW_WINDOW = 50;
+/** GitHub's largest page of check contexts; a commit with more is read on with CONTEXTS_QUERY. */
+export const CONTEXTS_PAGE = 100;
+
+const CONTEXT_FIELDS = `
+            nodes {
+              __typename
+              ... on CheckRun { databaseId name status conclusion title summary detailsUrl }
+              ... on StatusContext { context state description targetUrl }
+            }
+            pageInfo { hasNextPage endCursor }`;
 
 const PULL_REQUEST_FIELDS = `
   number
@@ -16,10 +26,14 @@ const PULL_REQUEST_FIELDS = `
   state
   merged
   mergeable
+  mergeStateStatus
+  reviewDecision
   isDraft
   headRefName
   headRefOid
   baseRefName
+  baseRefOid
+  baseRef { refUpdateRule { requiredStatusCheckContexts requiredApprovingReviewCount requiresCodeOwnerReviews requiresConversationResolution } }
   headRepository { nameWithOwner }
   createdAt
   comments(last: 20) { nodes { ...CommandComment } }
@@ -39,15 +53,10 @@ const PULL_REQUEST_FIELDS = `
     nodes {
       commit {
         oid
+        committedDate
         statusCheckRollup {
           state
-          contexts(first: 50) {
-            nodes {
-              __typename
-              ... on CheckRun { databaseId name status conclusion title summary detailsUrl }
-              ... on StatusContext { context state description targetUrl }
-            }
-          }
+          contexts(first: ${CONTEXTS_PAGE}) { ${CONTEXT_FIELDS} }
         }
       }
     }
@@ -191,6 +200,32 @@ export interface GqlComments {
   } | null;
 }
 
+/** The next page of a commit's check contexts, past the first page the snapshot read. */
+export const CONTEXTS_QUERY = `query OrchestraCheckContexts($owner: String!, $repo: String!, $oid: GitObjectID!, $after: String) {
+  repository(owner: $owner, name: $repo) {
+    object(oid: $oid) {
+      ... on Commit {
+        statusCheckRollup {
+          state
+          contexts(first: ${CONTEXTS_PAGE}, after: $after) { ${CONTEXT_FIELDS} }
+        }
+      }
+    }
+  }
+}`;
+
+export interface GqlContextPage {
+  nodes: Array<GqlCheckRun | GqlStatusContext>;
+  pageInfo?: { hasNextPage: boolean; endCursor: string | null };
+}
+
+export interface GqlCheckContexts {
+  repository: { object: { statusCheckRollup?: { state: string; contexts: GqlContextPage } | null } | null } | null;
+}
+
+/** GitHub's verdict on whether a PR can merge now (PullRequest.mergeStateStatus). */
+export type GqlMergeStateStatus = "BEHIND" | "BLOCKED" | "CLEAN" | "DIRTY" | "DRAFT" | "HAS_HOOKS" | "UNKNOWN" | "UNSTABLE";
+
 export interface GqlCheckRun {
   __typename: "CheckRun";
   databaseId: number;
@@ -216,10 +251,23 @@ export interface GqlPullRequest {
   state: "OPEN" | "CLOSED" | "MERGED";
   merged: boolean;
   mergeable: "MERGEABLE" | "CONFLICTING" | "UNKNOWN";
+  /** Absent from older recorded answers. */
+  mergeStateStatus?: GqlMergeStateStatus;
+  reviewDecision?: "APPROVED" | "CHANGES_REQUESTED" | "REVIEW_REQUIRED" | null;
   isDraft: boolean;
   headRefName: string;
   headRefOid: string;
   baseRefName: string;
+  baseRefOid?: string;
+  /** The base branch's protection as GitHub shows it to non-admins (classic rules and rulesets). */
+  baseRef?: {
+    refUpdateRule: {
+      requiredStatusCheckContexts: Array<string | null> | null;
+      requiredApprovingReviewCount: number | null;
+      requiresCodeOwnerReviews: boolean;
+      requiresConversationResolution: boolean;
+    } | null;
+  } | null;
   headRepository: { nameWithOwner: string } | null;
   createdAt: string;
   /** Absent in fixtures that predate reading commands from comments. */
@@ -241,9 +289,10 @@ export interface GqlPullRequest {
     nodes: Array<{
       commit: {
         oid: string;
+        committedDate?: string;
         statusCheckRollup: {
           state: string;
-          contexts: { nodes: Array<GqlCheckRun | GqlStatusContext> };
+          contexts: GqlContextPage;
         } | null;
       };
     }>;

@@ -49,12 +49,14 @@ export async function act(
   for (const step of decision.steps) {
     try {
       const result = await runStep(ref, snapshot, step, config, deps, log);
-      if (result === "retry-later") {
+      if (result.patch) succeeded.push(...result.patch);
+      if (result.halt) {
+        // A refused merge: what follows rested on it. The next pass (at once, for what else was
+        // decided) sees the refusal recorded and does not send the same merge again.
         allDone = false;
-        wakeAfterMs = 2_000;
+        wakeAfterMs = 0;
         break;
       }
-      if (result.patch) succeeded.push(...result.patch);
       if (result.closedOut) closedOut.push(...result.closedOut);
       runsDelta += result.runs ?? 0;
       if (result.notify) notify.push(...result.notify);
@@ -102,7 +104,8 @@ function mergeTaskPatches(patches: TaskPatch[]): TaskPatch[] {
   return [...byId.values()];
 }
 
-type StepResult = { patch?: TaskPatch[]; runs?: number; notify?: Notification[]; closedOut?: string[] } | "retry-later";
+/** `halt`: the step was refused (not failed): its patch is kept and the steps after it are not run. */
+type StepResult = { patch?: TaskPatch[]; runs?: number; notify?: Notification[]; halt?: boolean; closedOut?: string[] };
 
 async function runStep(
   ref: EpicRef,
@@ -175,10 +178,22 @@ async function runStep(
         log.info({ task: effect.taskId, pr: effect.pr, sha: effect.sha }, "merged");
         return done;
       }
-      const now = await deps.gateway.getPullState(effect.pr);
-      if (now.merged) return done;
-      log.warn({ task: effect.taskId, pr: effect.pr, status: outcome.status, message: outcome.message }, "merge refused; re-reading");
-      return "retry-later";
+      // 405 also answers a merge of a PR already merged (by a run that died, or a person).
+      if (outcome.status === 405 && (await deps.gateway.getPullState(effect.pr)).merged) return done;
+      log.warn({ task: effect.taskId, pr: effect.pr, status: outcome.status, cause: outcome.cause, message: outcome.message }, "merge refused");
+      return {
+        patch: [
+          {
+            id: effect.taskId,
+            refused: `${outcome.cause}:${effect.dependsOn ?? ""}`,
+            refusals: (effect.refusals ?? 0) + 1,
+            refusedAt: (deps.now ?? Date.now)(),
+            // GitHub's words, shown with the refusal; its own text, never a secret.
+            reason: `GitHub refused the merge (${outcome.status}): ${outcome.message}`.slice(0, 200),
+          },
+        ],
+        halt: true,
+      };
     }
     case "update-branch":
       await deps.gateway.updateBranch(effect.pr, effect.sha);

@@ -235,6 +235,11 @@ function taskMarker(task: Task, signer?: StateSigner): string {
   if (isCount(task.startedAt)) attributes.set("started", String(task.startedAt));
   if (isCount(task.finishedAt)) attributes.set("finished", String(task.finishedAt));
   if (isCount(task.launchedAt)) attributes.set("launched", String(task.launchedAt));
+  if (task.refused) attributes.set("refused", encodeValue(task.refused));
+  if (isCount(task.refusals) && task.refusals !== 0) attributes.set("refusals", String(task.refusals));
+  if (isCount(task.refusedAt)) attributes.set("refusedat", String(task.refusedAt));
+  if (task.stuck) attributes.set("stuck", encodeValue(task.stuck));
+  if (isCount(task.stuckAt)) attributes.set("stuckat", String(task.stuckAt));
   return marker(TASK_MARKER, [], attributes, "task", signer);
 }
 

@@ -329,12 +329,19 @@ function readTask(id: string, title: string, item: RawItem, attributes: Map<stri
   if (followup !== undefined) task.followup = followup;
   const reason = optionalText(attributes.get("reason"));
   if (reason !== undefined) task.reason = reason;
+  const refused = optionalText(attributes.get("refused"));
+  if (refused !== undefined) task.refused = refused;
+  const stuck = optionalText(attributes.get("stuck"));
+  if (stuck !== undefined) task.stuck = stuck;
   for (const [key, attribute] of [
     ["notBefore", "after"],
     ["followupAt", "asked"],
     ["startedAt", "started"],
     ["finishedAt", "finished"],
     ["launchedAt", "launched"],
+    ["refusals", "refusals"],
+    ["refusedAt", "refusedat"],
+    ["stuckAt", "stuckat"],
   ] as const) {
     const value = readCount(attributes.get(attribute));
     if (value !== undefined) task[key] = value;

@@ -187,13 +187,13 @@ function applyTaskPatch(task: Task, patch: TaskPatch): void {
   if (patch.state !== undefined && isTaskState(patch.state)) task.state = patch.state;
   if (isCount(patch.attempt)) task.attempt = patch.attempt;
   if (isCount(patch.fixes)) task.fixes = patch.fixes;
-  for (const key of ["pr", "notBefore", "followupAt", "startedAt", "finishedAt", "launchedAt"] as const) {
+  for (const key of ["pr", "notBefore", "followupAt", "startedAt", "finishedAt", "launchedAt", "refusals", "refusedAt", "stuckAt"] as const) {
     if (!(key in patch)) continue;
     const value = patch[key];
     if (isCount(value)) task[key] = value;
     else delete task[key];
   }
-  for (const key of ["agent", "followup", "reason"] as const) {
+  for (const key of ["agent", "followup", "reason", "refused", "stuck"] as const) {
     if (!(key in patch)) continue;
     const value = patch[key];
     if (value) task[key] = value;

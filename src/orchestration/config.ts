@@ -33,6 +33,13 @@ export const configSchema = z
     agent: z
       .object({
         model: z.string().min(1).optional().describe("Cursor agent model; Cursor's default when absent."),
+        timeoutMinutes: z
+          .number()
+          .int()
+          .min(1)
+          .max(24 * 60)
+          .default(90)
+          .describe("An agent still running this long after its launch (or its last follow-up) is stopped, and the attempt counts as failed."),
       })
       .prefault({})
       .describe("The Cursor background agents."),
@@ -58,6 +65,25 @@ export const configSchema = z
       .boolean()
       .default(true)
       .describe("Merge only once at least one check has run; set false for repositories without CI."),
+    timeouts: z
+      .object({
+        pullRequestMinutes: z
+          .number()
+          .int()
+          .min(1)
+          .max(24 * 60)
+          .default(10)
+          .describe("An agent reports a pull request that GitHub does not show this long after: the attempt fails."),
+        checksMinutes: z
+          .number()
+          .int()
+          .min(1)
+          .max(7 * 24 * 60)
+          .default(30)
+          .describe("Checks (required by the branch's rules, or any when `requireChecks`) that have not started this long after the head commit are reported."),
+      })
+      .prefault({})
+      .describe("How long a task may wait for something that should happen by itself before Orchestra says so."),
     deleteBranch: z.boolean().default(true).describe("Delete a task's branch once its PR is merged."),
     closeOnComplete: z.boolean().default(true).describe("Close the epic issue when every task is merged or skipped."),
     budget: z

@@ -71,6 +71,7 @@ export function observeTask(p: DecisionDraft, task: Task): void {
     // Derived, not written: the branch's PR is found again at every read, so recording it
     // would cost a body write and a status edit per task for nothing the body needs.
     Object.assign(task, { state: "pr_open", pr: pr.number });
+    if (task.stuck === "pr") p.set(task, { stuck: undefined, stuckAt: undefined });
     return followPullRequest(p, task, pr);
   }
   if (task.state === "pr_open") {
@@ -81,17 +82,60 @@ export function observeTask(p: DecisionDraft, task: Task): void {
   const agent = p.agentOf(task);
   if (agent === undefined) return;
   if (agent === null) return failAttempt(p, task, `Cursor does not know agent ${task.agent ?? "(none)"}`);
-  if (isAgentLive(agent.status)) return;
+  if (isAgentLive(agent.status)) {
+    watchAgentTime(p, task);
+    return;
+  }
   if (agent.status === "FINISHED") {
-    if (agent.prUrl) {
-      // Cursor reported a PR that GitHub does not show yet.
-      p.decision.wakeAfterMs = minWake(p.decision.wakeAfterMs, 5_000);
-      return;
-    }
+    if (agent.prUrl) return waitForReportedPull(p, task, agent.prUrl);
     return failAttempt(p, task, "the agent finished without opening a pull request");
   }
   // The summary is the agent's text: no mention or reference of it may notify anyone.
   failAttempt(p, task, `the agent ended with ${agent.status}${agent.summary ? `: ${neutralizeReferences(agent.summary)}` : ""}`);
+}
+
+/** The first read after a missing PR is this soon; each later one waits as long as the wait so far, at most a minute. */
+const PR_POLL_MIN_MS = 5_000;
+const PR_POLL_MAX_MS = 60_000;
+
+/**
+ * Cursor reported a PR that GitHub does not show (yet: its search lags a push by seconds). The
+ * first sighting is recorded, so the deadline survives restarts; past it the attempt fails.
+ */
+function waitForReportedPull(p: DecisionDraft, task: Task, prUrl: string): void {
+  const now = p.snapshot.now;
+  if (task.stuck !== "pr" || task.stuckAt === undefined) {
+    p.set(task, { stuck: "pr", stuckAt: now });
+    p.decision.wakeAfterMs = minWake(p.decision.wakeAfterMs, PR_POLL_MIN_MS);
+    return;
+  }
+  const waited = now - task.stuckAt;
+  const limit = p.config.timeouts.pullRequestMinutes * 60_000;
+  if (waited >= limit) {
+    const url = neutralizeReferences(prUrl);
+    return failAttempt(p, task, `the agent reported ${url}, which GitHub did not show within ${p.config.timeouts.pullRequestMinutes} min`);
+  }
+  const poll = Math.min(limit - waited, Math.max(PR_POLL_MIN_MS, Math.min(PR_POLL_MAX_MS, waited)));
+  p.decision.wakeAfterMs = minWake(p.decision.wakeAfterMs, poll);
+}
+
+/**
+ * An agent still running past `agent.timeoutMinutes` since its launch or its last follow-up is
+ * stopped, and the attempt counts as failed (its PR, if any, is closed: the next attempt opens
+ * its own). Before that, a wake-up is due at the deadline.
+ */
+function watchAgentTime(p: DecisionDraft, task: Task, pr?: PullRequestView): void {
+  const since = Math.max(task.launchedAt ?? 0, task.followupAt ?? 0);
+  if (since === 0) return;
+  const limit = p.config.agent.timeoutMinutes * 60_000;
+  const ran = p.snapshot.now - since;
+  if (ran < limit) {
+    p.decision.wakeAfterMs = minWake(p.decision.wakeAfterMs, limit - ran);
+    return;
+  }
+  p.stopAgent(task);
+  if (pr?.state === "open") p.decision.steps.push({ effect: { kind: "close-pr", pr: pr.number }, soft: true });
+  failAttempt(p, task, `the agent was still running after ${p.config.agent.timeoutMinutes} min (\`agent.timeoutMinutes\`)`);
 }
 
 /** A PR merged outside this pass (by a person, or by a run that died before recording it). */
@@ -135,8 +179,13 @@ function deleteMergedBranch(p: DecisionDraft, pr: PullRequestView): void {
 function followPullRequest(p: DecisionDraft, task: Task, pr: PullRequestView): void {
   const { config } = p;
   const agent = p.agentOf(task);
-  if (agent && isAgentLive(agent.status)) return;
+  if (agent && isAgentLive(agent.status)) {
+    watchAgentTime(p, task, pr);
+    return;
+  }
   if (!pr.sameRepo || pr.headRef !== branchName(p.issueNumber, task.id, task.attempt)) return;
+  // Paused or stopped: no follow-up, branch update or merge goes out; working agents finish.
+  if (p.status !== "running") return;
   if (agent && unansweredFollowup(p, task, pr)) return;
 
   if (pr.checks === "failure") {
@@ -163,28 +212,148 @@ function followPullRequest(p: DecisionDraft, task: Task, pr: PullRequestView): v
     if (task.followup !== key) {
       p.decision.steps.push({
         effect: { kind: "followup", taskId: task.id, agentId: task.agent, text: reviewFollowup(pr) },
-        onSuccess: [{ id: task.id, followup: key }],
+        // followupAt: the agent's time limit counts from this follow-up.
+        onSuccess: [{ id: task.id, followup: key, followupAt: p.snapshot.now }],
       });
     }
     return;
   }
-  if (pr.mergeable === false) return resolveConflict(p, task, pr);
-  if (pr.checks === "pending" || (pr.checks === "none" && config.requireChecks)) return;
+  if (pr.mergeable === false || pr.mergeState === "DIRTY") return resolveConflict(p, task, pr);
+  if (checksNotStarted(pr, config) || pr.checks === "pending") return watchChecksStart(p, task, pr);
   if (config.requireApproval && !pr.approved) return;
   if (pr.reviewsIncomplete) return;
-  if (pr.mergeable === null) {
+  // A base that requires branches to be up to date moved on: bring the branch up to date once
+  // per base sha, then wait for the checks of the new head.
+  if (pr.mergeState === "BEHIND") return resolveConflict(p, task, pr, "behind");
+  // Blocked by a rule (a required review, a check the rules require): the status comment says
+  // which; the review or check that unblocks it arrives as an event, so nothing is polled.
+  if (pr.mergeState === "BLOCKED" || pr.mergeState === "DRAFT" || pr.isDraft) return;
+  if (pr.mergeable === null || pr.mergeState === "UNKNOWN") {
     p.decision.wakeAfterMs = minWake(p.decision.wakeAfterMs, 3_000);
     return;
   }
-  if (p.status !== "running" || pr.checksSha !== pr.headSha || pr.isDraft) return;
+  if (pr.checksSha !== pr.headSha) return;
+  if (refusedUnchanged(p, task, pr)) return;
   mergeTask(p, task, pr);
+}
+
+/** Required checks with no run at all, or no check at all where checks are required. */
+export function checksNotStarted(pr: PullRequestView, config: OrchestraConfig): boolean {
+  return (pr.missingChecks?.length ?? 0) > 0 || (pr.checks === "none" && config.requireChecks);
+}
+
+/**
+ * Checks that never start are reported once per head, `timeouts.checksMinutes` after the head
+ * commit (or the PR's opening, if later: GitHub's clock both); the task keeps waiting.
+ */
+function watchChecksStart(p: DecisionDraft, task: Task, pr: PullRequestView): void {
+  if (!checksNotStarted(pr, p.config)) return;
+  const since = Math.max(Date.parse(pr.headCommittedAt ?? "") || 0, Date.parse(pr.createdAt ?? "") || 0);
+  if (since === 0) return;
+  const limit = p.config.timeouts.checksMinutes * 60_000;
+  const waited = p.snapshot.now - since;
+  if (waited < limit) {
+    p.decision.wakeAfterMs = minWake(p.decision.wakeAfterMs, limit - waited);
+    return;
+  }
+  p.reportOnce(
+    `checks-missing-${task.id}-${pr.headSha}`,
+    messages.checksNeverStarted(task.id, pr.number, pr.headSha, pr.missingChecks ?? [], p.config.timeouts.checksMinutes),
+  );
+}
+
+/** Refusals that a person must act on: the epic pauses once with the cause and the fix. */
+const NEEDS_A_PERSON = new Set(["workflows", "forbidden", "method", "invalid"]);
+/** The first retry of an unchanged refused merge after 15 s, doubled per refusal, at most 15 min. */
+const REFUSAL_BACKOFF_MS = 15_000;
+const REFUSAL_BACKOFF_MAX_MS = 15 * 60_000;
+
+/** After this many refusals of an unchanged merge (about 8 minutes of retries) the epic is told. */
+const REPORT_AFTER_REFUSALS = 5;
+
+export function refusalBackoffMs(refusals: number): number {
+  return Math.min(REFUSAL_BACKOFF_MAX_MS, REFUSAL_BACKOFF_MS * 2 ** Math.max(0, refusals - 1));
+}
+
+/**
+ * What a merge depends on: the head, the base, GitHub's merge verdict, the checks and the
+ * reviews. A refused merge is sent again at once when any of it changed.
+ */
+export function mergeDependsOn(pr: PullRequestView): string {
+  return [
+    pr.headSha.slice(0, 12),
+    (pr.baseSha ?? "").slice(0, 12),
+    pr.mergeState ?? "",
+    pr.checks,
+    pr.approved ? "approved" : "",
+    pr.reviewDecision ?? "",
+  ].join(".");
+}
+
+/** The cause of the task's last refused merge, if it was refused in the state the PR is in now. */
+export function refusalCause(task: Task, pr: PullRequestView): string | undefined {
+  if (!task.refused) return undefined;
+  const at = task.refused.indexOf(":");
+  if (at < 0 || task.refused.slice(at + 1) !== mergeDependsOn(pr)) return undefined;
+  return task.refused.slice(0, at);
+}
+
+/**
+ * Whether the merge GitHub last refused would be sent again unchanged: then it waits for a
+ * change or for the backoff, and a refusal only a person can fix pauses the epic once.
+ */
+function refusedUnchanged(p: DecisionDraft, task: Task, pr: PullRequestView): boolean {
+  const cause = refusalCause(task, pr);
+  if (cause === undefined) return false;
+  if (NEEDS_A_PERSON.has(cause)) {
+    p.decision.notify.push({
+      kind: "comment",
+      key: `merge-refused-${task.id}-${pr.headSha}-${cause}`,
+      body: messages.mergeRefused(task.id, pr.number, cause, { method: p.config.mergeMethod, ...(task.reason ? { message: task.reason } : {}) }),
+    });
+    // Cleared as it is reported: `/orchestra resume` sends the merge again.
+    p.set(task, { refused: undefined, refusals: undefined, refusedAt: undefined, reason: undefined });
+    p.pause(`GitHub refused to merge #${pr.number}`, `merge-refused-${task.id}`, false);
+    return true;
+  }
+  if ((task.refusals ?? 0) >= REPORT_AFTER_REFUSALS) {
+    // Refused again and again with nothing changing: a person should look; the retries go on.
+    p.reportOnce(
+      `merge-refused-${task.id}-${pr.headSha}`,
+      messages.mergeKeepsRefused(task.id, pr.number, task.refusals ?? 0, task.reason ?? `GitHub refused the merge: ${cause}`),
+    );
+  }
+  const due = (task.refusedAt ?? 0) + refusalBackoffMs(task.refusals ?? 1);
+  if (p.snapshot.now >= due) return false;
+  p.decision.wakeAfterMs = minWake(p.decision.wakeAfterMs, due - p.snapshot.now);
+  return true;
 }
 
 function mergeTask(p: DecisionDraft, task: Task, pr: PullRequestView): void {
   const pending = p.tasks.filter((other) => other.state === "pending");
   const step: Step = {
-    effect: { kind: "merge", taskId: task.id, pr: pr.number, sha: pr.headSha, method: p.config.mergeMethod },
-    onSuccess: [{ id: task.id, state: "merged", pr: pr.number, checked: true, reason: undefined, finishedAt: p.snapshot.now }],
+    effect: {
+      kind: "merge",
+      taskId: task.id,
+      pr: pr.number,
+      sha: pr.headSha,
+      method: p.config.mergeMethod,
+      dependsOn: mergeDependsOn(pr),
+      refusals: task.refusals ?? 0,
+    },
+    onSuccess: [
+      {
+        id: task.id,
+        state: "merged",
+        pr: pr.number,
+        checked: true,
+        reason: undefined,
+        finishedAt: p.snapshot.now,
+        refused: undefined,
+        refusals: undefined,
+        refusedAt: undefined,
+      },
+    ],
   };
   p.decision.steps.push(step);
   // Optimistic: later steps in this decision (launches of dependants) only run if the merge did.
@@ -193,8 +362,13 @@ function mergeTask(p: DecisionDraft, task: Task, pr: PullRequestView): void {
   deleteMergedBranch(p, pr);
 }
 
-function resolveConflict(p: DecisionDraft, task: Task, pr: PullRequestView): void {
-  const updatedKey = `updated:${pr.headSha}`;
+/**
+ * A conflict (or, `behind`, a base that requires up-to-date branches moved on): ask GitHub to
+ * update the branch, once per head (per base sha when behind); if it cannot, ask the agent to
+ * rebase, up to the fix budget; then the task fails.
+ */
+function resolveConflict(p: DecisionDraft, task: Task, pr: PullRequestView, why: "conflict" | "behind" = "conflict"): void {
+  const updatedKey = why === "behind" ? `behind:${pr.baseSha ?? pr.headSha}` : `updated:${pr.headSha}`;
   const updateFailedKey = `update:${pr.headSha}`;
   const rebaseKey = `rebase:${pr.headSha}`;
   // GitHub updates the branch asynchronously: after a successful request, wait for the new head.
@@ -212,17 +386,21 @@ function resolveConflict(p: DecisionDraft, task: Task, pr: PullRequestView): voi
     p.fail(
       task,
       `failed-conflict-${task.id}-${pr.headSha}`,
-      `#${pr.number} has a merge conflict`,
+      why === "behind" ? `#${pr.number} cannot be brought up to date with its base` : `#${pr.number} has a merge conflict`,
       "Updating the branch did not resolve it, and neither did asking the agent to rebase.",
     );
     return;
   }
+  const problem =
+    why === "behind"
+      ? `is behind its base branch \`${p.snapshot.repo.defaultBranch}\`, which requires branches to be up to date, and GitHub could not update it`
+      : `has merge conflicts with its base branch \`${p.snapshot.repo.defaultBranch}\``;
   p.decision.steps.push({
     effect: {
       kind: "followup",
       taskId: task.id,
       agentId: task.agent,
-      text: `The pull request #${pr.number} has merge conflicts with its base branch \`${p.snapshot.repo.defaultBranch}\`. Rebase the branch onto it, resolve the conflicts, and push.`,
+      text: `The pull request #${pr.number} ${problem}. Rebase the branch onto it, resolve the conflicts, and push.`,
     },
     onSuccess: [{ id: task.id, fixes: task.fixes + 1, followup: rebaseKey, followupAt: p.snapshot.now }],
   });

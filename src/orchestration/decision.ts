@@ -15,7 +15,16 @@ export type Effect =
   | { kind: "launch"; taskId: string; attempt: number; branch: string; prompt: string; model?: string }
   | { kind: "stop-agent"; agentId: string; taskId?: string }
   | { kind: "followup"; taskId: string; agentId: string; text: string }
-  | { kind: "merge"; taskId: string; pr: number; sha: string; method: OrchestraConfig["mergeMethod"] }
+  | {
+      kind: "merge";
+      taskId: string;
+      pr: number;
+      sha: string;
+      method: OrchestraConfig["mergeMethod"];
+      /** What the merge depended on, and refusals so far: recorded if GitHub refuses it. */
+      dependsOn?: string;
+      refusals?: number;
+    }
   | { kind: "update-branch"; taskId: string; pr: number; sha: string }
   | { kind: "delete-branch"; branch: string }
   | { kind: "close-pr"; pr: number }
@@ -149,6 +158,11 @@ export function resetForRelaunch(p: DecisionDraft, task: Task, reason?: string):
     followup: undefined,
     reason,
     notBefore: undefined,
+    refused: undefined,
+    refusals: undefined,
+    refusedAt: undefined,
+    stuck: undefined,
+    stuckAt: undefined,
   });
 }
 

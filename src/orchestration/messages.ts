@@ -145,6 +145,50 @@ export function foreignPulls(prs: number[], taskId: string, why: string): string
   return `⚠️ ${list} ${verb} the branch name of ${flatten(taskId)} but ${flatten(why)}, so Orchestra will never merge ${prs.length === 1 ? "it" : "them"}. The task goes on with its own agent's pull request.`;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Merge blockers and deadlines
+
+/** Why GitHub refused a merge that no change to the PR will fix, and what a person does about it. */
+export function mergeRefused(
+  taskId: string,
+  pr: number,
+  cause: string,
+  detail: { method: string; message?: string },
+): string {
+  const said = detail.message ? ` GitHub said: ${flatten(detail.message)}` : "";
+  const fix: Record<string, string> = {
+    workflows:
+      "it changes files under `.github/workflows`, and Orchestra's GitHub App lacks the **Workflows** permission. Fix: an owner gives the App `Workflows: Read and write` and accepts the new permission, or merges it by hand.",
+    forbidden: `the App is not allowed to merge it.${said} Fix: give the App \`Contents\` and \`Pull requests\` write access (and \`Workflows\` if the pull request changes \`.github/workflows\`: GitHub answers this way then too), or let it bypass the branch's rules, or merge it by hand.`,
+    method: `the repository does not allow ${inlineCode(detail.method)} merges. Fix: set \`mergeMethod\` in \`.github/orchestra.yml\` to a method the repository allows, or allow this one in its settings.`,
+    invalid: `GitHub cannot process the merge.${said} Fix it on the pull request, or merge it by hand.`,
+  };
+  return [
+    `⏸️ **The epic is paused**: GitHub refused to merge #${pr} of ${flatten(taskId)}: ${fix[cause] ?? fix.invalid}`,
+    "",
+    "Then comment `/orchestra resume`: Orchestra tries the merge again (or sees that it happened).",
+  ].join("\n");
+}
+
+/** GitHub keeps refusing a merge for a reason Orchestra cannot see change: it says so once and keeps trying. */
+export function mergeKeepsRefused(taskId: string, pr: number, refusals: number, reason: string): string {
+  return [
+    `⚠️ GitHub has refused to merge #${pr} of ${flatten(taskId)} ${refusals} times, with nothing changing in between: ${flatten(reason)}`,
+    "",
+    "Orchestra tries again when the pull request, its base, checks or reviews change, and otherwise every 15 minutes. Look at the pull request's merge box for what GitHub requires.",
+  ].join("\n");
+}
+
+/** Checks that should run on a task's PR have not started after the configured time. */
+export function checksNeverStarted(taskId: string, pr: number, sha: string, names: string[], minutes: number): string {
+  const which = names.length > 0 ? `the required check${names.length === 1 ? "" : "s"} ${andList(names.map(inlineCode))}` : "any check";
+  return [
+    `⚠️ #${pr} of ${flatten(taskId)} has waited ${minutes} minutes for ${which}, and GitHub shows no run of ${names.length === 1 ? "it" : "them"} at ${sha.slice(0, 7)}.`,
+    "",
+    "Check that CI runs on pull requests to this branch and that the names required by the branch's rules match the checks' names (or set `requireChecks: false` for a repository without CI). Orchestra keeps waiting and merges once they pass.",
+  ].join("\n");
+}
+
 export function detailsFolded(): string {
   return "ℹ️ The issue description is close to GitHub's size limit, so Orchestra folded away the details of finished tasks in its checklist. Their titles, states and pull requests are kept.";
 }

@@ -146,7 +146,9 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
   }
   const outcome = await act(ref, snapshot, decision, config, deps, log);
 
-  let wakeAfterMs = decision.wakeAfterMs ?? outcome.wakeAfterMs;
+  // The sooner of the two: a refused merge asks for a pass at once, whatever decide() planned.
+  const wakes = [decision.wakeAfterMs, outcome.wakeAfterMs].filter((ms): ms is number => ms !== undefined);
+  let wakeAfterMs = wakes.length > 0 ? Math.min(...wakes) : undefined;
   if (outcome.plan.tasks.some((task) => task.state === "running") && outcome.plan.status !== "stopped") {
     wakeAfterMs = Math.min(wakeAfterMs ?? AGENT_POLL_MS, AGENT_POLL_MS);
   }

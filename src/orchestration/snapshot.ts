@@ -14,6 +14,23 @@ export interface FailingCheck {
   summary: string;
 }
 
+/**
+ * GitHub's verdict on merging now (PullRequest.mergeStateStatus): BEHIND a base that requires
+ * branches to be up to date, BLOCKED by a rule (a required check or review), DIRTY with conflicts,
+ * CLEAN, HAS_HOOKS or UNSTABLE when it can merge, UNKNOWN while GitHub computes it.
+ */
+export type MergeState = "BEHIND" | "BLOCKED" | "CLEAN" | "DIRTY" | "DRAFT" | "HAS_HOOKS" | "UNKNOWN" | "UNSTABLE";
+
+/** What the base branch's rules require, as GitHub shows them to the App (no admin access needed). */
+export interface BaseRequirements {
+  /** Status check contexts that must pass (check run names or commit status contexts). */
+  checks: string[];
+  approvals: number;
+  codeOwners: boolean;
+  /** Every review conversation must be resolved. */
+  conversations: boolean;
+}
+
 export interface PullRequestView {
   number: number;
   url: string;
@@ -29,6 +46,18 @@ export interface PullRequestView {
   isDraft: boolean;
   /** null while GitHub is still computing it. */
   mergeable: boolean | null;
+  /** Absent when GitHub did not say (older answers, tests that are not about it). */
+  mergeState?: MergeState;
+  /** The base branch's head the PR was compared with: an update of a branch behind it is sent once per base sha. */
+  baseSha?: string;
+  /** The base branch's rules, when it has any. */
+  required?: BaseRequirements;
+  /** Required checks with no run or status at all at `checksSha`: they never started. */
+  missingChecks?: string[];
+  /** GitHub's review verdict under the base's rules; REVIEW_REQUIRED: approvals are missing. */
+  reviewDecision?: "APPROVED" | "CHANGES_REQUESTED" | "REVIEW_REQUIRED";
+  /** When the head commit was made (ISO 8601): how long checks have had to start. */
+  headCommittedAt?: string;
   /** The combined state of every check run and commit status at `headSha`. */
   checks: ChecksState;
   /** The sha the check state was read at; a merge is only sent for this sha. */

@@ -62,6 +62,17 @@ export interface Task {
   finishedAt?: number;
   /** When the current attempt was launched (epoch ms): a PR opened before it is not this attempt's. */
   launchedAt?: number;
+  /**
+   * The last merge GitHub refused: `<cause>:<what it depended on>` (head, base, checks, reviews;
+   * see decide-tasks.ts). The same merge is sent again only when that changes, or after a
+   * backoff that grows with `refusals`, counted from `refusedAt` (epoch ms).
+   */
+  refused?: string;
+  refusals?: number;
+  refusedAt?: number;
+  /** Something the task waits for that should come by itself (`pr`: the PR its agent reported), and since when (epoch ms). */
+  stuck?: string;
+  stuckAt?: number;
 }
 
 export interface Plan {

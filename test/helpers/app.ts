@@ -43,7 +43,13 @@ export const OPENAI_URL = "http://llm.test";
 
 /** Probot as production builds it, with throttling and retries off so nock sees every request once. */
 export async function createTestApp(
-  options: { env?: Partial<OrchestraEnv>; processEnv?: Record<string, string | undefined>; cursor?: CursorClient | null } = {},
+  options: {
+    env?: Partial<OrchestraEnv>;
+    processEnv?: Record<string, string | undefined>;
+    cursor?: CursorClient | null;
+    /** The app's clock; TEST_NOW by default. Tests of deadlines and backoffs move it. */
+    now?: () => number;
+  } = {},
 ): Promise<TestApp> {
   const logs: Array<Record<string, unknown>> = [];
   const stream = new Writable({
@@ -79,7 +85,7 @@ export async function createTestApp(
         : null;
   let orchestra: Orchestra | undefined;
   const handlers: TestApp["handlers"] = [];
-  await probot.load(createApp({ env, cursor, now: () => TEST_NOW, onReady: (ready) => (orchestra = ready) }), {
+  await probot.load(createApp({ env, cursor, now: options.now ?? (() => TEST_NOW), onReady: (ready) => (orchestra = ready) }), {
     cwd: process.cwd(),
     addHandler: (handler) => handlers.push(handler),
   });

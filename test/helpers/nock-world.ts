@@ -26,7 +26,43 @@ export interface WorldPull {
   headRepository?: string;
   baseRefName?: string;
   createdAt?: string;
+  /** Every check context at the head, when the test needs more than the one `checks` stands for. */
+  contexts?: WorldCheck[];
+  /** GitHub's verdict when the test sets it; otherwise derived from `protection`, the base and the checks. */
+  mergeStateStatus?: string;
+  /** The base branch's head this PR's head contains; behind when it differs from the world's `baseSha`. */
+  baseSha?: string;
+  /** When the head commit was made. */
+  committedAt?: string;
+  /** How GitHub refuses a merge of this PR, as it sends it (status and body). */
+  refuseMerge?: { status: number; body: Record<string, unknown> };
 }
+
+/** A check run (or, `status`, a commit status) at a PR's head. */
+export interface WorldCheck {
+  name: string;
+  status: "QUEUED" | "IN_PROGRESS" | "COMPLETED";
+  conclusion?: "SUCCESS" | "FAILURE" | "NEUTRAL" | "SKIPPED" | "CANCELLED" | "TIMED_OUT";
+  summary?: string;
+  kind?: "check" | "status";
+}
+
+/** The base branch's protection as GitHub enforces it (classic rules or rulesets, seen alike). */
+export interface WorldProtection {
+  checks: string[];
+  /** Branches must be up to date with the base before merging. */
+  strict?: boolean;
+  approvals?: number;
+}
+
+/** GitHub's answers to merges it refuses, word for word. */
+export const MERGE_REFUSALS = {
+  notMergeable: { status: 405, body: { message: "Pull Request is not mergeable", documentation_url: "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request", status: "405" } },
+  headModified: { status: 409, body: { message: "Head branch was modified. Review and try the merge again.", documentation_url: "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request", status: "409" } },
+  workflows: { status: 403, body: { message: "refusing to allow a GitHub App to create or update workflow `.github/workflows/ci.yml` without `workflows` permission", documentation_url: "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request", status: "403" } },
+  requiredCheck: (name: string) => ({ status: 405, body: { message: `Required status check "${name}" is expected.`, documentation_url: "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request", status: "405" } }),
+  rulesetCheck: (name: string) => ({ status: 422, body: { message: `Repository rule violations found\n\nRequired status check "${name}" is expected.\n\n`, documentation_url: "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request", status: "422" } }),
+} as const;
 
 /** The App's slug in these tests: its bot is `orchestra[bot]`, `orchestra` in GraphQL. */
 export const APP_SLUG = "orchestra";
@@ -86,6 +122,12 @@ export class NockWorld {
   failBodyWrites = 0;
   /** `.github/orchestra.yml` on the default branch; none when undefined. */
   configText: string | undefined;
+  /** The default branch's protection; none when undefined. */
+  protection: WorldProtection | undefined;
+  /** The default branch's head. */
+  baseSha = "base0";
+  /** Called when a PR's branch is updated with its base (GitHub merges the base into it). */
+  onUpdateBranch: (pull: WorldPull) => void = () => {};
   private nextId = 1000;
   readonly github: nock.Scope;
   readonly cursor: nock.Scope;
@@ -193,6 +235,12 @@ export class NockWorld {
           const nodes = this.labelEvents.map((event) => ({ createdAt: event.at, actor: { __typename: "User", login: event.login }, label: { name: event.name } }));
           return [200, { data: { repository: { issue: { timelineItems: { nodes } } } } }];
         }
+        if (query.includes("query OrchestraCheckContexts")) {
+          const { oid, after } = (request as { variables: { oid: string; after: string } }).variables;
+          this.record(`GET check contexts after ${after}`);
+          const pull = this.pulls.find((p) => p.sha === oid)!;
+          return [200, { data: { repository: { object: { statusCheckRollup: rollupJson(pull, Number(after)) } } } }];
+        }
         if (query.includes("query OrchestraEditHistory")) {
           this.record("GET edit history");
           return [200, { data: { repository: { issue: this.historyJson() } } }];
@@ -251,11 +299,29 @@ export class NockWorld {
         const { sha, merge_method } = request as { sha: string; merge_method: string };
         const pull = this.pulls.find((p) => p.number === number)!;
         this.record(`merge #${number} ${merge_method}`);
-        if (pull.state !== "OPEN") return [405, { message: "Pull Request is not mergeable" }];
-        if (pull.sha !== sha) return [409, { message: "Head branch was modified" }];
+        const refusal = this.mergeRefusal(pull, sha);
+        if (refusal) return [refusal.status, refusal.body];
         this.merges.push({ pr: number, sha, checks: pull.checks });
         pull.state = "MERGED";
         return [200, { sha: `merge-${number}`, merged: true, message: "Pull Request successfully merged" }];
+      })
+      .put(new RegExp(`${REPO_PATH}/pulls/\\d+/update-branch`))
+      .reply((uri, request) => {
+        const number = Number(uri.split("/").at(-2));
+        const pull = this.pulls.find((p) => p.number === number)!;
+        this.record(`update-branch #${number}`);
+        const expected = (request as { expected_head_sha?: string }).expected_head_sha;
+        if (expected !== undefined && expected !== pull.sha) {
+          return [422, { message: "expected head sha didn’t match current head ref.", documentation_url: "https://docs.github.com/rest/pulls/pulls#update-a-pull-request-branch", status: "422" }];
+        }
+        if (pull.mergeable === "CONFLICTING") return [422, { message: "merge conflict between base and head", status: "422" }];
+        // GitHub merges the base into the branch: a new head, whose checks start over.
+        pull.sha = `${pull.sha}u`;
+        pull.baseSha = this.baseSha;
+        pull.checks = "PENDING";
+        pull.contexts = pull.contexts?.map((check) => ({ name: check.name, kind: check.kind ?? "check", status: "QUEUED" as const }));
+        this.onUpdateBranch(pull);
+        return [202, { message: "Updating pull request branch.", url: `https://github.com/${OWNER}/${NAME}/pull/${number}` }];
       })
       .patch(new RegExp(`${REPO_PATH}/pulls/\\d+$`))
       .reply((uri, request) => {
@@ -283,6 +349,38 @@ export class NockWorld {
         this.record(`DELETE branch ${decodeURIComponent(uri.split("/git/refs/")[1]!).replace(/^heads\//, "")}`);
         return [204];
       });
+  }
+
+  /** GitHub's verdict on merging `pull` now, from the protection, the base and the checks. */
+  mergeStateOf(pull: WorldPull): string {
+    if (pull.mergeStateStatus) return pull.mergeStateStatus;
+    if (pull.mergeable === "CONFLICTING") return "DIRTY";
+    if (pull.mergeable === "UNKNOWN") return "UNKNOWN";
+    const protection = this.protection;
+    if (protection) {
+      if (protection.strict && (pull.baseSha ?? this.baseSha) !== this.baseSha) return "BEHIND";
+      const checks = contextsOf(pull);
+      const green = (name: string) => checks.some((check) => check.name === name && check.status === "COMPLETED" && check.conclusion === "SUCCESS");
+      if (!protection.checks.every(green)) return "BLOCKED";
+      const approvals = pull.reviews.filter((review) => review.state === "APPROVED").length;
+      if (approvals < (protection.approvals ?? 0)) return "BLOCKED";
+    }
+    return pull.checks === "SUCCESS" || pull.checks === "NONE" ? "CLEAN" : "UNSTABLE";
+  }
+
+  /** What GitHub answers to a merge of `pull` at `sha` it will not do, or undefined when it merges. */
+  private mergeRefusal(pull: WorldPull, sha: string): { status: number; body: Record<string, unknown> } | undefined {
+    if (pull.state !== "OPEN") return MERGE_REFUSALS.notMergeable;
+    if (pull.sha !== sha) return MERGE_REFUSALS.headModified;
+    if (pull.refuseMerge) return pull.refuseMerge;
+    const state = this.mergeStateOf(pull);
+    if (state === "BLOCKED") {
+      const checks = contextsOf(pull);
+      const missing = this.protection?.checks.find((name) => !checks.some((check) => check.name === name && check.conclusion === "SUCCESS"));
+      return missing ? MERGE_REFUSALS.requiredCheck(missing) : MERGE_REFUSALS.notMergeable;
+    }
+    if (state === "BEHIND" || state === "DIRTY") return MERGE_REFUSALS.notMergeable;
+    return undefined;
   }
 
   private mockCursor(): void {
@@ -384,38 +482,91 @@ export class NockWorld {
     for (const [key, branch] of Object.entries(request.variables)) {
       if (!/^b\d+$/.test(key)) continue;
       const pulls = this.pulls.filter((pull) => pull.branch === branch).reverse();
-      repository[key] = { nodes: pulls.slice(0, 3).map((pull) => ({ ...pullJson(pull), comments: { nodes: this.commentsOn(pull.number).slice(-20).map(commentJson) } })) };
+      repository[key] = { nodes: pulls.slice(0, 20).map((pull) => ({ ...pullJson(pull, this), comments: { nodes: this.commentsOn(pull.number).slice(-20).map(commentJson) } })) };
     }
     return { data: { repository } };
   }
 }
 
-function pullJson(pull: WorldPull) {
-  const contexts =
-    pull.checks === "NONE"
-      ? []
-      : [
-          {
-            __typename: "CheckRun",
-            databaseId: pull.number * 10,
-            name: "ci / test",
-            status: pull.checks === "PENDING" ? "IN_PROGRESS" : "COMPLETED",
-            conclusion: pull.checks === "PENDING" ? null : pull.checks,
-            title: pull.checks === "FAILURE" ? "1 test failed" : "ok",
-            summary: pull.checks === "FAILURE" ? "expected 2, got 3" : "",
-            detailsUrl: null,
-          },
-        ];
+/** The contexts GitHub lists at the head: the test's own, or the one `checks` stands for. */
+function contextsOf(pull: WorldPull): WorldCheck[] {
+  if (pull.contexts) return pull.contexts;
+  if (pull.checks === "NONE") return [];
+  return [
+    {
+      name: "ci / test",
+      status: pull.checks === "PENDING" ? "IN_PROGRESS" : "COMPLETED",
+      ...(pull.checks === "PENDING" ? {} : { conclusion: pull.checks }),
+      summary: pull.checks === "FAILURE" ? "expected 2, got 3" : "",
+    },
+  ];
+}
+
+/** GitHub serves at most 100 contexts a page; `from` is where the page starts (the cursor). */
+const CONTEXTS_PER_PAGE = 100;
+
+function rollupJson(pull: WorldPull, from = 0) {
+  const all = contextsOf(pull);
+  if (all.length === 0) return null;
+  const page = all.slice(from, from + CONTEXTS_PER_PAGE);
+  const nodes = page.map((check, i) =>
+    check.kind === "status"
+      ? {
+          __typename: "StatusContext",
+          context: check.name,
+          state: check.status !== "COMPLETED" ? "PENDING" : check.conclusion === "SUCCESS" ? "SUCCESS" : "FAILURE",
+          description: check.summary ?? null,
+          targetUrl: null,
+        }
+      : {
+          __typename: "CheckRun",
+          databaseId: pull.number * 1000 + from + i,
+          name: check.name,
+          status: check.status,
+          conclusion: check.status === "COMPLETED" ? (check.conclusion ?? "SUCCESS") : null,
+          title: check.conclusion === "FAILURE" ? "1 test failed" : "ok",
+          summary: check.summary ?? "",
+          detailsUrl: null,
+        },
+  );
+  const failed = all.some((check) => check.status === "COMPLETED" && !["SUCCESS", "NEUTRAL", "SKIPPED"].includes(check.conclusion ?? "SUCCESS"));
+  const pending = all.some((check) => check.status !== "COMPLETED");
+  const end = from + page.length;
+  return {
+    state: failed ? "FAILURE" : pending ? "PENDING" : "SUCCESS",
+    contexts: { nodes, pageInfo: { hasNextPage: end < all.length, endCursor: String(end) } },
+  };
+}
+
+function pullJson(pull: WorldPull, world: NockWorld) {
+  const protection = world.protection;
   return {
     number: pull.number,
     url: `https://github.com/${OWNER}/${NAME}/pull/${pull.number}`,
     state: pull.state,
     merged: pull.state === "MERGED",
     mergeable: pull.mergeable,
+    mergeStateStatus: pull.state === "OPEN" ? world.mergeStateOf(pull) : "UNKNOWN",
+    reviewDecision: protection?.approvals
+      ? pull.reviews.filter((review) => review.state === "APPROVED").length >= protection.approvals
+        ? "APPROVED"
+        : "REVIEW_REQUIRED"
+      : null,
     isDraft: false,
     headRefName: pull.branch,
     headRefOid: pull.sha,
     baseRefName: pull.baseRefName ?? "master",
+    baseRefOid: world.baseSha,
+    baseRef: {
+      refUpdateRule: protection
+        ? {
+            requiredStatusCheckContexts: protection.checks,
+            requiredApprovingReviewCount: protection.approvals ?? null,
+            requiresCodeOwnerReviews: false,
+            requiresConversationResolution: false,
+          }
+        : null,
+    },
     headRepository: { nameWithOwner: pull.headRepository ?? `${OWNER}/${NAME}` },
     createdAt: pull.createdAt ?? "2026-01-01T12:00:00Z",
     reviews: {
@@ -426,7 +577,9 @@ function pullJson(pull: WorldPull) {
         comments: { nodes: [] },
       })),
     },
-    commits: { nodes: [{ commit: { oid: pull.sha, statusCheckRollup: contexts.length ? { state: pull.checks, contexts: { nodes: contexts } } : null } }] },
+    commits: {
+      nodes: [{ commit: { oid: pull.sha, committedDate: pull.committedAt ?? "2026-01-01T12:00:00Z", statusCheckRollup: rollupJson(pull) } }],
+    },
   };
 }
 

@@ -118,6 +118,9 @@ class CommitNode {
   get messageHeadline(): string {
     return this.commit.message.split("\n")[0] ?? "";
   }
+  get committedDate(): string {
+    return this.commit.date;
+  }
   url(): string {
     return `${this.world.ctx.web}/${this.repo.owner.login}/${this.repo.name}/commit/${this.commit.sha}`;
   }
@@ -370,6 +373,17 @@ class PullRequestNode {
     const mergeable = this.world.state.mergeable(this.pull);
     return mergeable === null ? "UNKNOWN" : mergeable ? "MERGEABLE" : "CONFLICTING";
   }
+  get mergeStateStatus(): string {
+    return this.world.state.mergeStateStatus(this.repo, this.pull);
+  }
+  get reviewDecision(): string | null {
+    return this.world.state.reviewDecision(this.repo, this.pull);
+  }
+  baseRef() {
+    const sha = this.repo.branches.get(this.pull.baseRef);
+    const commit = sha ? this.repo.commits.get(sha) : undefined;
+    return commit ? refNode(this.world, this.repo, this.pull.baseRef, commit) : null;
+  }
   get isDraft(): boolean {
     return this.pull.draft;
   }
@@ -439,6 +453,34 @@ class PullRequestNode {
   }
 }
 
+/** A branch, with the protection GitHub shows the App (RefUpdateRule: no admin access needed). */
+function refNode(world: World, repo: Repo, branch: string, commit: Commit) {
+  const protection = repo.protection.get(branch);
+  return {
+    __typename: "Ref",
+    id: Buffer.from(`0:Ref${repo.id}:refs/heads/${branch}`).toString("base64"),
+    name: branch,
+    prefix: "refs/heads/",
+    target: new CommitNode(world, repo, commit),
+    refUpdateRule: protection
+      ? {
+          allowsDeletions: false,
+          allowsForcePushes: false,
+          blocksCreations: false,
+          pattern: branch,
+          requiredApprovingReviewCount: protection.approvals,
+          requiredStatusCheckContexts: protection.checks,
+          requiresCodeOwnerReviews: false,
+          requiresConversationResolution: false,
+          requiresLinearHistory: false,
+          requiresSignatures: false,
+          viewerAllowedToDismissReviews: false,
+          viewerCanPush: true,
+        }
+      : null,
+  };
+}
+
 export class RepositoryNode {
   readonly __typename = "Repository";
   constructor(
@@ -472,14 +514,12 @@ export class RepositoryNode {
   defaultBranchRef() {
     const sha = this.repo.branches.get(this.repo.defaultBranch);
     const commit = sha ? this.repo.commits.get(sha) : undefined;
-    if (!commit) return null;
-    return {
-      __typename: "Ref",
-      id: Buffer.from(`0:Ref${this.repo.id}:refs/heads/${this.repo.defaultBranch}`).toString("base64"),
-      name: this.repo.defaultBranch,
-      prefix: "refs/heads/",
-      target: new CommitNode(this.world, this.repo, commit),
-    };
+    return commit ? refNode(this.world, this.repo, this.repo.defaultBranch, commit) : null;
+  }
+  object(args: { oid?: string | null; expression?: string | null }): CommitNode | null {
+    const sha = args.oid ?? (args.expression ? this.repo.branches.get(args.expression) : undefined);
+    const commit = sha ? this.repo.commits.get(sha) : undefined;
+    return commit ? new CommitNode(this.world, this.repo, commit) : null;
   }
   issue(args: { number: number }): IssueNode {
     const issue = this.repo.issues.get(args.number);

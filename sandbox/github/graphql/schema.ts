@@ -101,6 +101,23 @@ enum MergeableState {
   UNKNOWN
 }
 
+enum MergeStateStatus {
+  BEHIND
+  BLOCKED
+  CLEAN
+  DIRTY
+  DRAFT
+  HAS_HOOKS
+  UNKNOWN
+  UNSTABLE
+}
+
+enum PullRequestReviewDecision {
+  APPROVED
+  CHANGES_REQUESTED
+  REVIEW_REQUIRED
+}
+
 enum PullRequestReviewState {
   APPROVED
   CHANGES_REQUESTED
@@ -149,6 +166,7 @@ type Repository implements Node {
   deleteBranchOnMerge: Boolean!
   defaultBranchRef: Ref
   issue(number: Int!): Issue
+  object(expression: String, oid: GitObjectID): GitObject
   pullRequest(number: Int!): PullRequest
   pullRequests(
     after: String
@@ -175,7 +193,24 @@ type Ref implements Node {
   id: ID!
   name: String!
   prefix: String!
+  refUpdateRule: RefUpdateRule
   target: GitObject
+}
+
+"Branch protection rules that are enforced on a ref, as non-admins see them."
+type RefUpdateRule {
+  allowsDeletions: Boolean!
+  allowsForcePushes: Boolean!
+  blocksCreations: Boolean!
+  pattern: String!
+  requiredApprovingReviewCount: Int
+  requiredStatusCheckContexts: [String]
+  requiresCodeOwnerReviews: Boolean!
+  requiresConversationResolution: Boolean!
+  requiresLinearHistory: Boolean!
+  requiresSignatures: Boolean!
+  viewerAllowedToDismissReviews: Boolean!
+  viewerCanPush: Boolean!
 }
 
 interface GitObject {
@@ -188,6 +223,7 @@ type Commit implements GitObject & Node {
   abbreviatedOid: String!
   id: ID!
   oid: GitObjectID!
+  committedDate: DateTime!
   message: String!
   messageHeadline: String!
   url: URI!
@@ -304,9 +340,12 @@ type PullRequest implements Node {
   merged: Boolean!
   mergedAt: DateTime
   mergeable: MergeableState!
+  mergeStateStatus: MergeStateStatus!
+  reviewDecision: PullRequestReviewDecision
   isDraft: Boolean!
   headRefName: String!
   headRefOid: GitObjectID!
+  baseRef: Ref
   baseRefName: String!
   baseRefOid: GitObjectID!
   headRepository: Repository

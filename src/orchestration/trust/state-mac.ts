@@ -17,9 +17,20 @@ export type MarkerKind = "plan" | "task";
  * or merged.
  */
 export const SIGNED_ATTRIBUTES: Readonly<Record<MarkerKind, readonly string[]>> = {
-  plan: ["status", "runs", "comment", "next", "text", "seen", "held", "cmd", "live"],
-  task: ["id", "state", "attempt", "agent", "pr", "fixes", "followup", "asked", "reason", "after", "started", "finished", "launched"],
+  plan: [
+    "status", "runs", "comment", "next", "text", "seen", "held",
+    // Added later: in the payload only when present, so markers signed before still verify.
+    "cmd", "live",
+  ],
+  task: [
+    "id", "state", "attempt", "agent", "pr", "fixes", "followup", "asked", "reason", "after", "started", "finished", "launched",
+    // Added later: in the payload only when present, so markers signed before still verify.
+    "refused", "refusals", "refusedat", "stuck", "stuckat",
+  ],
 };
+
+/** How many attributes of each kind the first signed format had: each is in every payload, present or not. */
+const FIRST_FORMAT: Readonly<Record<MarkerKind, number>> = { plan: 7, task: 13 };
 
 /** The attribute that carries the MAC. */
 export const MAC_ATTRIBUTE = "mac";
@@ -56,6 +67,8 @@ export function createStateSigner(keys: readonly Buffer[], binding: string): Sta
 }
 
 function payload(kind: MarkerKind, binding: string, attributes: ReadonlyMap<string, string>): string {
-  const fields = SIGNED_ATTRIBUTES[kind].map((name) => `${name}=${attributes.get(name) ?? ""}`);
+  const fields = SIGNED_ATTRIBUTES[kind]
+    .filter((name, i) => i < FIRST_FORMAT[kind] || attributes.has(name))
+    .map((name) => `${name}=${attributes.get(name) ?? ""}`);
   return [`orchestra:${kind}`, binding, ...fields].join("\n");
 }
