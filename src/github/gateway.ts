@@ -192,13 +192,7 @@ export class GitHubGateway {
 
   /** The page of the issue's comments before `cursor` (a GraphQL cursor), oldest first, and where older ones continue. */
   async commentsBefore(issueNumber: number, cursor: string): Promise<{ comments: CommentRead[]; older: string | null }> {
-    const data = await this.octokit.graphql<GqlComments>(COMMENTS_QUERY, {
-      owner: this.repo.owner,
-      repo: this.repo.repo,
-      issue: issueNumber,
-      before: cursor,
-    });
-    const page = data.repository?.issue?.comments;
+    const page = await this.commentsPage(issueNumber, cursor);
     if (!page) return { comments: [], older: null };
     return { comments: page.nodes.map(toComment), older: page.pageInfo.hasPreviousPage ? page.pageInfo.startCursor : null };
   }
@@ -323,13 +317,7 @@ export class GitHubGateway {
     let before: string | null = null;
     // Orchestra's notices are recent; a thousand comments back is far enough, and bounded.
     for (let page = 0; page < MAX_COMMENT_PAGES; page++) {
-      const data: GqlComments = await this.octokit.graphql<GqlComments>(COMMENTS_QUERY, {
-        owner: this.repo.owner,
-        repo: this.repo.repo,
-        issue: issueNumber,
-        before,
-      });
-      const comments = data.repository?.issue?.comments;
+      const comments = await this.commentsPage(issueNumber, before);
       if (!comments) return null;
       const found = comments.nodes.filter((comment) => comment.viewerDidAuthor && comment.body.includes(marker)).pop();
       if (found) return found.databaseId;
@@ -337,6 +325,12 @@ export class GitHubGateway {
       before = comments.pageInfo.startCursor;
     }
     return null;
+  }
+
+  /** A page of the issue's comments, oldest first, ending before the GraphQL cursor `before` (the newest page without one). */
+  private async commentsPage(issueNumber: number, before: string | null) {
+    const data = await this.octokit.graphql<GqlComments>(COMMENTS_QUERY, { owner: this.repo.owner, repo: this.repo.repo, issue: issueNumber, before });
+    return data.repository?.issue?.comments;
   }
 
   async reactToComment(commentId: number, content: "eyes" | "rocket" | "confused"): Promise<void> {

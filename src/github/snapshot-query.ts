@@ -130,21 +130,21 @@ export const ISSUE_QUERY = `query OrchestraIssue($owner: String!, $repo: String!
   }
 }`;
 
-export interface GqlIssue {
-  repository: {
-    issue: {
-      id: string;
-      number: number;
-      title: string;
-      body: string;
-      state: "OPEN" | "CLOSED";
-      createdAt: string;
-      userContentEdits: { totalCount: number };
-      timelineItems: { totalCount: number };
-    } | null;
-  } | null;
+/** The fields of an issue both the snapshot and the re-read before a write ask for. */
+interface GqlIssueFields {
+  id: string;
+  number: number;
+  title: string;
+  body: string;
+  state: "OPEN" | "CLOSED";
+  createdAt: string;
 }
 
+export interface GqlIssue {
+  repository: {
+    issue: (GqlIssueFields & { userContentEdits: { totalCount: number }; timelineItems: { totalCount: number } }) | null;
+  } | null;
+}
 
 const EDIT_FIELDS = "nodes { id editedAt editor { __typename login } }";
 const RENAME_FIELDS = "nodes { ... on RenamedTitleEvent { id createdAt actor { __typename login } } }";
@@ -304,19 +304,13 @@ export interface GqlSnapshot {
     nameWithOwner: string;
     deleteBranchOnMerge: boolean;
     defaultBranchRef: { name: string } | null;
-    issue: {
-      id: string;
-      number: number;
-      title: string;
-      body: string;
-      state: "OPEN" | "CLOSED";
-      createdAt: string;
+    issue: (GqlIssueFields & {
       labels: { nodes: Array<{ name: string }> } | null;
       /** Absent in fixtures that predate reading them. */
       userContentEdits?: { totalCount: number };
       timelineItems?: { totalCount: number };
       comments?: { nodes: GqlComment[]; pageInfo: { hasPreviousPage: boolean; startCursor: string | null } };
-    } | null;
+    }) | null;
     [alias: `b${number}`]: { nodes: GqlPullRequest[] };
   } | null;
 }
