@@ -56,13 +56,12 @@ function pullWaiting(p: DecisionDraft, task: Task, pr: PullRequestView): string 
   if (pr.checks === "failure") return "a fix for failing checks";
   if (pr.changesRequested) return "changes requested in review";
   if (pr.mergeable === false || pr.mergeState === "DIRTY") return "merge conflict to be resolved";
-  if (checksNotStarted(pr, p.config)) {
-    const missing = pr.missingChecks ?? [];
-    return missing.length > 0
-      ? `required check${missing.length === 1 ? "" : "s"} ${missing.map((name) => messages.inlineCode(name)).join(", ")} to start`
-      : "checks to start";
+  const missing = pr.missingChecks ?? [];
+  if (missing.length > 0) {
+    return `required check${missing.length === 1 ? "" : "s"} ${missing.map((name) => messages.inlineCode(name)).join(", ")} to start`;
   }
-  if (pr.checks === "pending") return "checks";
+  // One text for "not started" and "running": the status is not edited as CI queues a run.
+  if (checksNotStarted(pr, p.config) || pr.checks === "pending") return "checks";
   if (p.config.requireApproval && !pr.approved) return "an approving review";
   if (pr.reviewsIncomplete) return "a person: the pull request has more reviews than Orchestra reads";
   if (p.status !== "running") return `epic ${p.status}`;
