@@ -52,8 +52,12 @@ export function createApp(options: OrchestraAppOptions = {}) {
 function startResync(orchestra: Orchestra, intervalMs: number): void {
   const run = () =>
     orchestra.resync().catch((error: unknown) => orchestra.log.warn({ err: error }, "resync failed; next one will retry"));
-  setTimeout(run, 1_000).unref();
-  setInterval(run, intervalMs).unref();
+  const first = setTimeout(run, 1_000).unref();
+  const every = setInterval(run, intervalMs).unref();
+  orchestra.onShutdown(() => {
+    clearTimeout(first);
+    clearInterval(every);
+  });
 }
 
 export default createApp();

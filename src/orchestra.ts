@@ -36,6 +36,8 @@ export class Orchestra {
   /** Which epic each agent works for, so a Cursor webhook finds its epic without a lookup. */
   readonly agentEpics = new TtlCache<string, EpicRef>(7 * DAY_MS, 50_000);
   private readonly now: () => number;
+  /** Run when shutdown starts (the periodic resync registers its stop here). */
+  private readonly shutdownHooks: Array<() => void> = [];
 
   constructor(
     readonly app: Probot,
@@ -64,6 +66,20 @@ export class Orchestra {
         this.metrics.reconciles.inc({ outcome });
       },
     });
+  }
+
+  /** Registers something to stop when shutdown starts. */
+  onShutdown(hook: () => void): void {
+    this.shutdownHooks.push(hook);
+  }
+
+  /**
+   * Graceful shutdown: no new resyncs, the events already received and the reconciles in
+   * flight finish within `timeoutMs`. Resolves true when all did.
+   */
+  async shutdown(timeoutMs: number): Promise<boolean> {
+    for (const hook of this.shutdownHooks.splice(0)) hook();
+    return this.scheduler.drain(timeoutMs);
   }
 
   schedule(ref: EpicRef, intents: Intent[] = []): void {
