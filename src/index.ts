@@ -8,6 +8,7 @@ import { registerIssueHandlers } from "./handlers/issues.js";
 import { registerPullRequestHandlers } from "./handlers/pull-requests.js";
 import { healthHandler } from "./health.js";
 import { Orchestra } from "./orchestra.js";
+import { readyHandler } from "./ready.js";
 
 export interface OrchestraAppOptions {
   env?: OrchestraEnv;
@@ -41,6 +42,7 @@ export function createApp(options: OrchestraAppOptions = {}) {
       }),
     );
     addHandler(healthHandler(orchestra));
+    addHandler(readyHandler(orchestra));
     addHandler(orchestra.metrics.handler());
 
     if (env.resyncIntervalMs > 0) startResync(orchestra, env.resyncIntervalMs);

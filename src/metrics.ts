@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { Counter, Registry, Summary } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Registry, Summary } from "prom-client";
 
 /**
  * Prometheus metrics at `GET /metrics`. Each Orchestra gets its own registry, so tests and the
@@ -31,6 +31,51 @@ export class Metrics {
     labelNames: ["outcome"] as const,
     registers: [this.registry],
   });
+
+  /** What the queue holds now, read at each scrape (see `observeQueue`). */
+  private queueStats: () => { queued: number; running: number; oldestEventAgeMs: number } = () => ({
+    queued: 0,
+    running: 0,
+    oldestEventAgeMs: 0,
+  });
+
+  readonly queueDepth = new Gauge({
+    name: "orchestra_queue_depth",
+    help: "Epics in this process's queue: state=queued waiting for their reconcile (debounce, backoff, a free slot), state=running under way.",
+    labelNames: ["state"] as const,
+    registers: [this.registry],
+    collect: () => {
+      const stats = this.queueStats();
+      this.queueDepth.set({ state: "queued" }, stats.queued);
+      this.queueDepth.set({ state: "running" }, stats.running);
+    },
+  });
+
+  readonly queueOldestAge: Gauge = new Gauge({
+    name: "orchestra_queue_oldest_event_age_seconds",
+    help: "Age of the oldest event in the queue whose reconcile has not started (0 when none waits).",
+    registers: [this.registry],
+    collect: () => {
+      this.queueOldestAge.set(this.queueStats().oldestEventAgeMs / 1000);
+    },
+  });
+
+  readonly readiness = new Counter({
+    name: "orchestra_readiness_checks_total",
+    help: "Readiness checks (GET /ready) that asked a dependency, by dependency and result.",
+    labelNames: ["check", "result"] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    // Process metrics (CPU, memory, event-loop lag, handles), prefixed like Node services' usual ones.
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Where the queue gauges read from at each scrape. */
+  observeQueue(stats: () => { queued: number; running: number; oldestEventAgeMs: number }): void {
+    this.queueStats = stats;
+  }
 
   handler() {
     return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {

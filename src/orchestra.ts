@@ -36,6 +36,10 @@ export class Orchestra {
   /** Which epic each agent works for, so a Cursor webhook finds its epic without a lookup. */
   readonly agentEpics = new TtlCache<string, EpicRef>(7 * DAY_MS, 50_000);
   private readonly now: () => number;
+  /** True once shutdown began: `/ready` answers 503 so that load balancers send work elsewhere. */
+  shuttingDown = false;
+  /** Pings Redis when REDIS_URL is set (a readiness check). */
+  redisPing?: () => Promise<void>;
   /** Run when shutdown starts (the periodic resync registers its stop here). */
   private readonly shutdownHooks: Array<() => void> = [];
 
@@ -66,6 +70,7 @@ export class Orchestra {
         this.metrics.reconciles.inc({ outcome });
       },
     });
+    this.metrics.observeQueue(() => this.scheduler.stats());
   }
 
   /** Registers something to stop when shutdown starts. */
@@ -78,6 +83,7 @@ export class Orchestra {
    * flight finish within `timeoutMs`. Resolves true when all did.
    */
   async shutdown(timeoutMs: number): Promise<boolean> {
+    this.shuttingDown = true;
     for (const hook of this.shutdownHooks.splice(0)) hook();
     return this.scheduler.drain(timeoutMs);
   }

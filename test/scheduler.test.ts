@@ -92,6 +92,25 @@ describe("Scheduler", () => {
     expect(done.sort()).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
+  it("reports what waits in the queue, what runs and the age of the oldest waiting event", async () => {
+    let release: () => void = () => {};
+    const scheduler = new Scheduler({
+      log,
+      debounceMs: 1_000,
+      reconcile: () => new Promise((resolve) => (release = () => resolve({}))),
+    });
+    expect(scheduler.stats()).toEqual({ queued: 0, running: 0, oldestEventAgeMs: 0 });
+    scheduler.schedule(epic(1), [], 0);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    scheduler.schedule(epic(2));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const stats = scheduler.stats();
+    expect(stats).toMatchObject({ queued: 1, running: 1 });
+    expect(stats.oldestEventAgeMs).toBeGreaterThanOrEqual(15);
+    release();
+    scheduler.stop();
+  });
+
   describe("drain (graceful shutdown)", () => {
     it("lets the run under way finish, runs events already received at once and drops wake-ups", async () => {
       const runs: number[] = [];

@@ -105,6 +105,22 @@ export class Scheduler {
     return this.entries.size;
   }
 
+  /**
+   * The queue for metrics: epics waiting for their run (debounce, backoff, a slot), runs under
+   * way, and how long the oldest event not yet handled has waited.
+   */
+  stats(now = Date.now()): { queued: number; running: number; oldestEventAgeMs: number } {
+    let queued = 0;
+    let oldest = now;
+    for (const entry of this.entries.values()) {
+      if (entry.firstEventAt !== undefined) {
+        queued++;
+        oldest = Math.min(oldest, entry.firstEventAt);
+      }
+    }
+    return { queued, running: this.active, oldestEventAgeMs: now - oldest };
+  }
+
   stop(): void {
     this.stopped = true;
     for (const entry of this.entries.values()) clearTimeout(entry.timer);

@@ -1,0 +1,68 @@
+import nock from "nock";
+import { afterEach, describe, expect, it } from "vitest";
+import { createTestApp, serveRoutes, type TestApp } from "./helpers/app.js";
+
+describe("GET /ready and GET /metrics", () => {
+  let app: TestApp | undefined;
+  let routes: Awaited<ReturnType<typeof serveRoutes>> | undefined;
+  afterEach(async () => {
+    app?.stop();
+    await routes?.close();
+  });
+
+  it("is ready when GitHub accepts the App's credentials, and asks GitHub again only after a while", async () => {
+    app = await createTestApp();
+    routes = await serveRoutes(app);
+    const scope = nock("https://api.github.com")
+      .get("/app")
+      .matchHeader("authorization", /^bearer ey/i)
+      .reply(200, { id: 1, slug: "orchestra" });
+    const first = await fetch(`${routes.url}/ready`);
+    expect(first.status).toBe(200);
+    expect(await first.json()).toEqual({ status: "ready", checks: { github: "ok" } });
+    // Cached: a load balancer probing every second costs GitHub one request per 30 s.
+    expect((await fetch(`${routes.url}/ready`)).status).toBe(200);
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it("is not ready, saying why, when GitHub refuses the credentials", async () => {
+    app = await createTestApp();
+    routes = await serveRoutes(app);
+    const scope = nock("https://api.github.com").get("/app").reply(401, { message: "A JSON web token could not be decoded" });
+    const response = await fetch(`${routes.url}/ready`);
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({
+      status: "not ready",
+      checks: { github: expect.stringContaining("A JSON web token could not be decoded") },
+    });
+    expect(scope.isDone()).toBe(true);
+    // /health is liveness only: the process is alive.
+    expect((await fetch(`${routes.url}/health`)).status).toBe(200);
+  });
+
+  it("is not ready once shutdown began, so that load balancers send webhooks elsewhere", async () => {
+    app = await createTestApp();
+    routes = await serveRoutes(app);
+    nock("https://api.github.com").get("/app").reply(200, { id: 1 });
+    await app.orchestra.shutdown(100);
+    const response = await fetch(`${routes.url}/ready`);
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({ status: "not ready", checks: { shutdown: "shutting down", github: "ok" } });
+  });
+
+  it("serves queue depth and age, reconciles by outcome, readiness checks and the process's default metrics", async () => {
+    app = await createTestApp();
+    routes = await serveRoutes(app);
+    nock("https://api.github.com").get("/app").reply(200, { id: 1 });
+    await fetch(`${routes.url}/ready`);
+    const text = await (await fetch(`${routes.url}/metrics`)).text();
+    expect(text).toContain('orchestra_queue_depth{state="queued"} 0');
+    expect(text).toContain('orchestra_queue_depth{state="running"} 0');
+    expect(text).toContain("orchestra_queue_oldest_event_age_seconds 0");
+    expect(text).toContain('orchestra_readiness_checks_total{check="github",result="ok"} 1');
+    expect(text).toContain("# TYPE orchestra_reconciles_total counter");
+    expect(text).toContain("process_cpu_seconds_total");
+    expect(text).toContain("nodejs_eventloop_lag_seconds");
+    expect(text).toContain("process_resident_memory_bytes");
+  });
+});
