@@ -19,6 +19,8 @@ export interface OrchestraEnv {
   shutdownTimeoutMs: number;
   /** Several processes share one Redis (queue, locks, rate limits); absent: everything in-process. */
   redisUrl?: string;
+  /** With Redis: how long an epic stays locked by a process that died before another takes it over. */
+  leaseMs: number;
   /** OPENAI_* and ANTHROPIC_* variables, handed to the planner as they are. */
   llm: Record<string, string | undefined>;
 }
@@ -42,6 +44,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): OrchestraEnv {
     resyncIntervalMs: numberFrom(env.ORCHESTRA_RESYNC_INTERVAL_MS, 5 * 60_000),
     debounceMs: numberFrom(env.ORCHESTRA_DEBOUNCE_MS, 250),
     shutdownTimeoutMs: numberFrom(env.ORCHESTRA_SHUTDOWN_TIMEOUT_MS, 25_000),
+    leaseMs: Math.max(1_000, numberFrom(env.ORCHESTRA_LEASE_MS, 30_000)),
     llm: Object.fromEntries(LLM_VARIABLES.map((name) => [name, nonEmpty(env[name])])),
   };
   const optional = {

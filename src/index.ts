@@ -45,7 +45,8 @@ export function createApp(options: OrchestraAppOptions = {}) {
     addHandler(readyHandler(orchestra));
     addHandler(orchestra.metrics.handler());
 
-    if (env.resyncIntervalMs > 0) startResync(orchestra, env.resyncIntervalMs);
+    // With Redis the resync is a job scheduler in the queue: once across the fleet.
+    if (env.resyncIntervalMs > 0 && !env.redisUrl) startResync(orchestra, env.resyncIntervalMs);
     options.onReady?.(orchestra);
   };
 }

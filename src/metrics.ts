@@ -60,6 +60,19 @@ export class Metrics {
     },
   });
 
+  readonly jobs = new Counter({
+    name: "orchestra_jobs_total",
+    help: "With REDIS_URL: reconcile jobs this process ended, by outcome (ok, error, covered by a newer run, busy: the epic was being reconciled elsewhere and the job waits).",
+    labelNames: ["outcome"] as const,
+    registers: [this.registry],
+  });
+
+  readonly takeovers = new Counter({
+    name: "orchestra_lock_takeovers_total",
+    help: "With REDIS_URL: epics this process took over after another process's lease ran out (it died or stalled).",
+    registers: [this.registry],
+  });
+
   readonly readiness = new Counter({
     name: "orchestra_readiness_checks_total",
     help: "Readiness checks (GET /ready) that asked a dependency, by dependency and result.",

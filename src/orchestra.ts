@@ -8,9 +8,11 @@ import { planTasks } from "./llm/planner.js";
 import { AgentCache } from "./orchestration/agent-cache.js";
 import { parseConfigText, type ConfigResult } from "./orchestration/config.js";
 import { reconcile, type EpicRef } from "./orchestration/reconcile.js";
-import { Scheduler } from "./orchestration/scheduler.js";
 import type { Intent } from "./orchestration/snapshot.js";
 import { Metrics } from "./metrics.js";
+import { createEpicQueue } from "./runtime/create-queue.js";
+import type { EpicQueue, Fence } from "./runtime/epic-queue.js";
+import { fenceCursor, fenceOctokit } from "./runtime/fence.js";
 import { TtlCache } from "./ttl-cache.js";
 
 const WRITE_ROLES = new Set(["admin", "maintain", "write"]);
@@ -23,7 +25,8 @@ const DAY_MS = 24 * 60 * 60_000;
  * translate events into `schedule()` calls; everything they decide goes through here.
  */
 export class Orchestra {
-  readonly scheduler: Scheduler;
+  /** In-process, or BullMQ over Redis with REDIS_URL. */
+  readonly scheduler: EpicQueue;
   readonly metrics = new Metrics();
   readonly agents = new AgentCache();
   readonly cursor: CursorClient | null;
@@ -60,16 +63,14 @@ export class Orchestra {
               log: log.child({ name: "cursor" }),
             })
           : null;
-    this.scheduler = new Scheduler({
-      reconcile: (ref, intents) => this.reconcile(ref, intents),
-      log: log.child({ name: "scheduler" }),
-      debounceMs: env.debounceMs,
-      onRunStart: (waitedMs, wait) => this.metrics.eventToReconcile.observe({ wait }, waitedMs / 1000),
-      onRunEnd: (durationMs, outcome) => {
-        this.metrics.reconcileDuration.observe({ outcome }, durationMs / 1000);
-        this.metrics.reconciles.inc({ outcome });
-      },
+    const { queue, ping } = createEpicQueue(env, {
+      reconcile: (ref, intents, fence) => this.reconcile(ref, intents, fence),
+      resync: () => this.resync(),
+      metrics: this.metrics,
+      log,
     });
+    this.scheduler = queue;
+    if (ping) this.redisPing = ping;
     this.metrics.observeQueue(() => this.scheduler.stats());
   }
 
@@ -121,12 +122,15 @@ export class Orchestra {
     return result;
   }
 
-  private async reconcile(ref: EpicRef, intents: Intent[]) {
+  private async reconcile(ref: EpicRef, intents: Intent[], fence?: Fence) {
     const octokit = await this.installationOctokit(ref.installationId);
+    // With Redis, every write first checks that this process still holds the epic's lease.
+    if (fence) fenceOctokit(octokit, fence);
+    const cursor = fence && this.cursor ? fenceCursor(this.cursor, fence) : this.cursor;
     const gateway = this.gateway(octokit, { owner: ref.owner, repo: ref.repo });
     const result = await reconcile(ref, intents, {
       gateway,
-      cursor: this.cursor,
+      cursor,
       loadConfig: () => this.config(gateway),
       plan: (input, config) => planTasks(input, { env: this.env.llm, planner: config.planner, log: this.log.child({ name: "planner" }) }),
       repoContext: () => collectRepoContext(octokit, { owner: ref.owner, repo: ref.repo }),

@@ -1,0 +1,35 @@
+import type { Logger } from "pino";
+import type { OrchestraEnv } from "../env.js";
+import type { Metrics } from "../metrics.js";
+import { Scheduler } from "../orchestration/scheduler.js";
+import type { EpicQueue, ReconcileWithFence } from "./epic-queue.js";
+import { RedisEpicQueue } from "./redis-queue.js";
+
+/** The in-process scheduler (the embedded default), or BullMQ over Redis when REDIS_URL is set. */
+export function createEpicQueue(
+  env: OrchestraEnv,
+  options: { reconcile: ReconcileWithFence; resync: () => Promise<unknown>; metrics: Metrics; log: Logger },
+): { queue: EpicQueue; ping?: () => Promise<void> } {
+  const { metrics } = options;
+  const hooks = {
+    reconcile: options.reconcile,
+    debounceMs: env.debounceMs,
+    onRunStart: (waitedMs: number, wait: "idle" | "behind_run" | "slot") => metrics.eventToReconcile.observe({ wait }, waitedMs / 1000),
+    onRunEnd: (durationMs: number, outcome: "ok" | "error") => {
+      metrics.reconcileDuration.observe({ outcome }, durationMs / 1000);
+      metrics.reconciles.inc({ outcome });
+    },
+  };
+  if (!env.redisUrl) return { queue: new Scheduler({ ...hooks, log: options.log.child({ name: "scheduler" }) }) };
+  const queue = new RedisEpicQueue({
+    ...hooks,
+    url: env.redisUrl,
+    log: options.log.child({ name: "redis-queue" }),
+    leaseMs: env.leaseMs,
+    resync: options.resync,
+    resyncIntervalMs: env.resyncIntervalMs,
+    onJob: (outcome) => metrics.jobs.inc({ outcome }),
+    onTakeover: () => metrics.takeovers.inc(),
+  });
+  return { queue, ping: () => queue.ping() };
+}
