@@ -84,6 +84,21 @@ describe.skipIf(unavailable !== undefined)("Redis queue over a real redis-server
     }
   });
 
+  it("answers a command delivered twice, to two processes, once", async () => {
+    const prefix = `t-${randomBytes(4).toString("hex")}`;
+    const { runs, reconcile } = recorder(10);
+    const a = process(prefix, { reconcile });
+    const b = process(prefix, { reconcile });
+    const start: Intent = { kind: "command", command: { name: "start", arg: "", line: "/orchestra start" }, actor: "alice", commentId: 77 };
+    a.schedule(epic(1), [start]);
+    await sleep(100);
+    await a.idle();
+    b.schedule(epic(1), [start]);
+    await sleep(100);
+    await b.idle();
+    expect(runs.flatMap((run) => run.intents)).toEqual([start]);
+  });
+
   it("keeps a command whose run failed and retries it", async () => {
     const prefix = `t-${randomBytes(4).toString("hex")}`;
     const seen: Intent[][] = [];

@@ -193,6 +193,7 @@ export class RedisEpicQueue implements EpicQueue {
 
   private async enqueue(ref: EpicRef, intents: Intent[], delayMs: number): Promise<void> {
     const epic = this.keyOf(ref);
+    intents = await this.firstDeliveries(epic, intents);
     const multi = this.redis.multi();
     for (const intent of intents) multi.rpush(this.key(epic, "intents"), JSON.stringify(intent));
     multi.incr(this.key(epic, "seq"));
@@ -207,6 +208,23 @@ export class RedisEpicQueue implements EpicQueue {
       removeOnComplete: true,
       removeOnFail: { count: 1_000 },
     });
+  }
+
+  /**
+   * A webhook delivered twice, to two processes, carries the same command twice: keep it once
+   * across the fleet (a week), so that it is answered once. Other intents are idempotent.
+   */
+  private async firstDeliveries(epic: string, intents: Intent[]): Promise<Intent[]> {
+    const kept: Intent[] = [];
+    for (const intent of intents) {
+      if (intent.kind !== "command" || intent.commentId === undefined) {
+        kept.push(intent);
+        continue;
+      }
+      const key = `${this.prefix}:command:${epic}:${intent.commentId}:${JSON.stringify(intent.command)}`;
+      if ((await this.redis.set(key, "1", "EX", 7 * 24 * 3600, "NX")) === "OK") kept.push(intent);
+    }
+    return kept;
   }
 
   private async startResync(): Promise<void> {
@@ -263,6 +281,7 @@ export class RedisEpicQueue implements EpicQueue {
       } catch (error) {
         this.options.onRunEnd?.(Date.now() - startedAt, "error");
         this.options.onJob?.("error");
+        this.options.log.warn({ err: error, epic, attempt: job.attemptsMade + 1 }, "reconcile failed; retrying");
         throw error;
       }
       this.options.onRunEnd?.(Date.now() - startedAt, "ok");
