@@ -7,12 +7,13 @@ import { collectRepoContext } from "./github/repo-context.js";
 import { planTasks } from "./llm/planner.js";
 import { AgentCache } from "./orchestration/agent-cache.js";
 import { parseConfigText, type ConfigResult } from "./orchestration/config.js";
-import { reconcile, type EpicRef } from "./orchestration/reconcile.js";
+import { reconcile, type EpicRef, type ReconcileResult } from "./orchestration/reconcile.js";
 import type { Intent } from "./orchestration/snapshot.js";
 import { Metrics } from "./metrics.js";
 import { createEpicQueue } from "./runtime/create-queue.js";
 import type { EpicQueue, Fence } from "./runtime/epic-queue.js";
 import { fenceCursor, fenceOctokit } from "./runtime/fence.js";
+import { InstallationPausedError, InstallationPauses, rateLimitResetAt } from "./runtime/rate-limit.js";
 import { TtlCache } from "./ttl-cache.js";
 
 const WRITE_ROLES = new Set(["admin", "maintain", "write"]);
@@ -43,6 +44,8 @@ export class Orchestra {
   shuttingDown = false;
   /** Pings Redis when REDIS_URL is set (a readiness check). */
   redisPing?: () => Promise<void>;
+  /** Installations waiting for their rate limit to reset: their epics wait, the others run. */
+  readonly pauses = new InstallationPauses();
   /** Run when shutdown starts (the periodic resync registers its stop here). */
   private readonly shutdownHooks: Array<() => void> = [];
 
@@ -122,7 +125,30 @@ export class Orchestra {
     return result;
   }
 
-  private async reconcile(ref: EpicRef, intents: Intent[], fence?: Fence) {
+  /**
+   * An installation at its rate limit is not asked anything until its reset: its epics wake
+   * then (commands wait with backoff), and no reconcile slot waits for it.
+   */
+  private async reconcile(ref: EpicRef, intents: Intent[], fence?: Fence): Promise<ReconcileResult> {
+    const waitMs = this.pauses.remainingMs(ref.installationId, Date.now());
+    if (waitMs > 0) {
+      if (intents.length === 0) return { wakeAfterMs: waitMs };
+      throw new InstallationPausedError(ref.installationId, waitMs);
+    }
+    try {
+      return await this.reconcileNow(ref, intents, fence);
+    } catch (error) {
+      const resetAt = rateLimitResetAt(error, Date.now());
+      if (resetAt === undefined) throw error;
+      this.pauses.pause(ref.installationId, resetAt);
+      const resumesInMs = Math.max(0, resetAt - Date.now());
+      this.log.warn({ installation: ref.installationId, epic: `${ref.owner}/${ref.repo}#${ref.issueNumber}`, resumesInMs }, "installation rate limited: its epics wait for the reset, the others go on");
+      if (intents.length === 0) return { wakeAfterMs: resumesInMs };
+      throw error;
+    }
+  }
+
+  private async reconcileNow(ref: EpicRef, intents: Intent[], fence?: Fence): Promise<ReconcileResult> {
     const octokit = await this.installationOctokit(ref.installationId);
     // With Redis, every write first checks that this process still holds the epic's lease.
     if (fence) fenceOctokit(octokit, fence);
@@ -153,23 +179,40 @@ export class Orchestra {
     const appOctokit = await this.app.auth();
     const installations = await appOctokit.paginate(appOctokit.rest.apps.listInstallations, { per_page: 100 });
     for (const installation of installations) {
-      const octokit = await this.installationOctokit(installation.id);
-      const repos = await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
-      for (const repo of repos) {
-        const gateway = this.gateway(octokit, { owner: repo.owner.login, repo: repo.name });
-        try {
-          const config = await this.config(gateway);
-          const label = config.ok ? config.config.label : "epic";
-          for (const issueNumber of await gateway.listOpenEpics(label)) {
-            this.schedule({ installationId: installation.id, owner: repo.owner.login, repo: repo.name, issueNumber });
-            scheduled++;
-          }
-        } catch (error) {
-          this.log.warn({ err: error, repo: repo.full_name }, "resync skipped a repository");
-        }
+      // One installation's broken token or rate limit never stops the resync of the others.
+      if (this.pauses.remainingMs(installation.id, Date.now()) > 0) continue;
+      try {
+        scheduled += await this.resyncInstallation(installation.id);
+      } catch (error) {
+        this.log.warn({ err: error, installation: installation.id }, "resync skipped an installation; the others go on");
       }
     }
     this.log.info({ scheduled }, "resync scheduled open epics");
+    return scheduled;
+  }
+
+  private async resyncInstallation(installationId: number): Promise<number> {
+    let scheduled = 0;
+    const octokit = await this.installationOctokit(installationId);
+    const repos = await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
+    for (const repo of repos) {
+      const gateway = this.gateway(octokit, { owner: repo.owner.login, repo: repo.name });
+      try {
+        const config = await this.config(gateway);
+        const label = config.ok ? config.config.label : "epic";
+        for (const issueNumber of await gateway.listOpenEpics(label)) {
+          this.schedule({ installationId, owner: repo.owner.login, repo: repo.name, issueNumber });
+          scheduled++;
+        }
+      } catch (error) {
+        const resetAt = rateLimitResetAt(error, Date.now());
+        if (resetAt !== undefined) {
+          this.pauses.pause(installationId, resetAt);
+          throw error;
+        }
+        this.log.warn({ err: error, repo: repo.full_name }, "resync skipped a repository");
+      }
+    }
     return scheduled;
   }
 }

@@ -6,6 +6,7 @@ import { readEnv, startupErrors } from "./env.js";
 import { createApp } from "./index.js";
 import { createLogger } from "./logger.js";
 import type { Orchestra } from "./orchestra.js";
+import { OrchestraOctokit } from "./runtime/rate-limit.js";
 import { handleShutdownSignals } from "./shutdown.js";
 
 /**
@@ -25,7 +26,8 @@ export async function serve(options: { Octokit?: typeof ProbotOctokit } = {}): P
   const probotListeners = new Set(process.listeners("SIGINT"));
   const server = await run(createApp({ env, onReady: (ready) => (orchestra = ready) }), {
     log,
-    ...(options.Octokit ? { Octokit: options.Octokit } : {}),
+    // Rate limits: short waits are waited out, long ones fail fast and pause the installation.
+    Octokit: options.Octokit ?? OrchestraOctokit,
   });
   // Probot's own SIGINT handler exits at once; Orchestra's waits for the reconciles in flight.
   for (const listener of process.listeners("SIGINT")) if (!probotListeners.has(listener)) process.off("SIGINT", listener);
