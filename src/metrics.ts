@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { collectDefaultMetrics, Counter, Gauge, Registry, Summary } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, Summary } from "prom-client";
 
 /**
  * Prometheus metrics at `GET /metrics`. Each Orchestra gets its own registry, so tests and the
@@ -70,6 +70,28 @@ export class Metrics {
   readonly takeovers = new Counter({
     name: "orchestra_lock_takeovers_total",
     help: "With REDIS_URL: epics this process took over after another process's lease ran out (it died or stalled).",
+    registers: [this.registry],
+  });
+
+  readonly githubRequests = new Counter({
+    name: "orchestra_github_requests_total",
+    help: "GitHub requests of reconciles and resyncs, by route template and HTTP status.",
+    labelNames: ["route", "status"] as const,
+    registers: [this.registry],
+  });
+
+  readonly githubRequestDuration = new Histogram({
+    name: "orchestra_github_request_duration_seconds",
+    help: "Duration of GitHub requests of reconciles and resyncs, by route template.",
+    labelNames: ["route"] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly githubRateLimitRemaining = new Gauge({
+    name: "orchestra_github_rate_limit_remaining",
+    help: "Requests left in the installation's current rate-limit window, as GitHub last reported it.",
+    labelNames: ["installation"] as const,
     registers: [this.registry],
   });
 

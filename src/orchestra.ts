@@ -13,6 +13,7 @@ import { Metrics } from "./metrics.js";
 import { createEpicQueue } from "./runtime/create-queue.js";
 import type { EpicQueue, Fence } from "./runtime/epic-queue.js";
 import { fenceCursor, fenceOctokit } from "./runtime/fence.js";
+import { instrumentOctokit } from "./runtime/instrument.js";
 import { InstallationPausedError, InstallationPauses, rateLimitResetAt } from "./runtime/rate-limit.js";
 import { TtlCache } from "./ttl-cache.js";
 
@@ -101,7 +102,7 @@ export class Orchestra {
   }
 
   async installationOctokit(installationId: number): Promise<Octokit> {
-    return (await this.app.auth(installationId)) as Octokit;
+    return instrumentOctokit((await this.app.auth(installationId)) as Octokit, this.metrics, installationId);
   }
 
   /** Write, maintain or admin on the repository, asked through the collaborator-permission API. */

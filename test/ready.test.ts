@@ -65,4 +65,24 @@ describe("GET /ready and GET /metrics", () => {
     expect(text).toContain("nodejs_eventloop_lag_seconds");
     expect(text).toContain("process_resident_memory_bytes");
   });
+
+  it("counts and times GitHub requests by route, and keeps each installation's rate limit remaining", async () => {
+    app = await createTestApp();
+    routes = await serveRoutes(app);
+    nock("https://api.github.com")
+      .post("/app/installations/42/access_tokens")
+      .reply(201, { token: "ghs_x", expires_at: "2999-01-01T00:00:00Z" })
+      .get("/repos/octo/demo")
+      .reply(200, { id: 1 }, { "x-ratelimit-remaining": "4321" })
+      .get("/repos/octo/gone")
+      .reply(404, { message: "Not Found" }, { "x-ratelimit-remaining": "4320" });
+    const octokit = await app.orchestra.installationOctokit(42);
+    await octokit.request("GET /repos/{owner}/{repo}", { owner: "octo", repo: "demo" });
+    await expect(octokit.request("GET /repos/{owner}/{repo}", { owner: "octo", repo: "gone" })).rejects.toMatchObject({ status: 404 });
+    const text = await (await fetch(`${routes.url}/metrics`)).text();
+    expect(text).toContain('orchestra_github_requests_total{route="GET /repos/{owner}/{repo}",status="200"} 1');
+    expect(text).toContain('orchestra_github_requests_total{route="GET /repos/{owner}/{repo}",status="404"} 1');
+    expect(text).toContain('orchestra_github_request_duration_seconds_count{route="GET /repos/{owner}/{repo}"} 2');
+    expect(text).toContain('orchestra_github_rate_limit_remaining{installation="42"} 4320');
+  });
 });
