@@ -30,7 +30,8 @@ export class Orchestra {
   /** In-process, or BullMQ over Redis with REDIS_URL. */
   readonly scheduler: EpicQueue;
   readonly metrics = new Metrics();
-  readonly agents = new AgentCache();
+  /** What Cursor last said about each agent; with Redis, forgetting one is told to the fleet. */
+  readonly agents: AgentCache;
   readonly cursor: CursorClient | null;
   private readonly permissions = new TtlCache<string, string>(PERMISSION_TTL_MS);
   private readonly configs = new TtlCache<string, ConfigResult>(CONFIG_TTL_MS);
@@ -67,13 +68,14 @@ export class Orchestra {
               log: log.child({ name: "cursor" }),
             })
           : null;
-    const { queue, ping } = createEpicQueue(env, {
+    const { queue, agents, ping } = createEpicQueue(env, {
       reconcile: (ref, intents, fence) => this.reconcile(ref, intents, fence),
       resync: () => this.resync(),
       metrics: this.metrics,
       log,
     });
     this.scheduler = queue;
+    this.agents = agents;
     if (ping) this.redisPing = ping;
     this.metrics.observeQueue(() => this.scheduler.stats());
   }

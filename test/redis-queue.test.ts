@@ -7,6 +7,7 @@ import type { Intent } from "../src/orchestration/snapshot.js";
 import { EpicLocks, LeaseLostError } from "../src/runtime/epic-lock.js";
 import type { Fence } from "../src/runtime/epic-queue.js";
 import { RedisEpicQueue, type RedisEpicQueueOptions } from "../src/runtime/redis-queue.js";
+import { SharedAgentCache } from "../src/runtime/shared-agent-cache.js";
 import { redisUnavailable, startRedis, type RedisServer } from "./helpers/redis-server.js";
 
 const log = pino({ level: "silent" });
@@ -97,6 +98,24 @@ describe.skipIf(unavailable !== undefined)("Redis queue over a real redis-server
     await sleep(100);
     await b.idle();
     expect(runs.flatMap((run) => run.intents)).toEqual([start]);
+  });
+
+  it("forgets an agent in every process when one process hears that it changed", async () => {
+    const prefix = `t-${randomBytes(4).toString("hex")}`;
+    const reconcile = async () => ({});
+    const caches = [process(prefix, { reconcile }), process(prefix, { reconcile })].map((queue) => {
+      const cache = new SharedAgentCache((agentId) => queue.broadcast("agent-changed", agentId));
+      queue.onBroadcast("agent-changed", (agentId) => cache.forgetHere(agentId));
+      return cache;
+    });
+    await sleep(100);
+    const agent = { id: "bc-1", status: "RUNNING", target: {} } as never;
+    for (const cache of caches) cache.remember(agent, Date.now());
+    // The Cursor webhook reached the first process; the second must not keep "RUNNING".
+    caches[0]!.forget("bc-1");
+    const deadline = Date.now() + 2_000;
+    while (caches[1]!.peek("bc-1") !== undefined && Date.now() < deadline) await sleep(10);
+    expect(caches.map((cache) => cache.peek("bc-1"))).toEqual([undefined, undefined]);
   });
 
   it("keeps a command whose run failed and retries it", async () => {

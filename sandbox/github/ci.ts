@@ -63,6 +63,8 @@ export function runCi(world: World, repo: Repo, sha: string, branch: string | nu
   const delay = world.options.ciDelayMs;
 
   world.later(Math.floor(delay / 3), () => {
+    // Under load Node may run this timer after the completion below: never undo a completion.
+    if (run.status === "completed") return;
     run.status = "in_progress";
     suite.status = "in_progress";
     run.startedAt = isoNow();

@@ -1,15 +1,17 @@
 import type { Logger } from "pino";
 import type { OrchestraEnv } from "../env.js";
 import type { Metrics } from "../metrics.js";
+import { AgentCache } from "../orchestration/agent-cache.js";
 import { Scheduler } from "../orchestration/scheduler.js";
 import type { EpicQueue, ReconcileWithFence } from "./epic-queue.js";
 import { RedisEpicQueue } from "./redis-queue.js";
+import { SharedAgentCache } from "./shared-agent-cache.js";
 
 /** The in-process scheduler (the embedded default), or BullMQ over Redis when REDIS_URL is set. */
 export function createEpicQueue(
   env: OrchestraEnv,
   options: { reconcile: ReconcileWithFence; resync: () => Promise<unknown>; metrics: Metrics; log: Logger },
-): { queue: EpicQueue; ping?: () => Promise<void> } {
+): { queue: EpicQueue; agents: AgentCache; ping?: () => Promise<void> } {
   const { metrics } = options;
   const hooks = {
     reconcile: options.reconcile,
@@ -20,7 +22,9 @@ export function createEpicQueue(
       metrics.reconciles.inc({ outcome });
     },
   };
-  if (!env.redisUrl) return { queue: new Scheduler({ ...hooks, log: options.log.child({ name: "scheduler" }) }) };
+  if (!env.redisUrl) {
+    return { queue: new Scheduler({ ...hooks, log: options.log.child({ name: "scheduler" }) }), agents: new AgentCache() };
+  }
   const queue = new RedisEpicQueue({
     ...hooks,
     url: env.redisUrl,
@@ -31,5 +35,7 @@ export function createEpicQueue(
     onJob: (outcome) => metrics.jobs.inc({ outcome }),
     onTakeover: () => metrics.takeovers.inc(),
   });
-  return { queue, ping: () => queue.ping() };
+  const agents = new SharedAgentCache((agentId) => queue.broadcast("agent-changed", agentId));
+  queue.onBroadcast("agent-changed", (agentId) => agents.forgetHere(agentId));
+  return { queue, agents, ping: () => queue.ping() };
 }

