@@ -37,7 +37,8 @@ export class Orchestra {
   private readonly configs = new TtlCache<string, ConfigResult>(CONFIG_TTL_MS);
   // Bounded, so a long-running process does not grow with every epic it ever saw; forgetting an
   // entry costs one request at worst.
-  private readonly statusCache = new TtlCache<number, string>(DAY_MS, 10_000);
+  /** The status comment's text as this process last wrote it; with Redis, a write elsewhere clears it. */
+  private readonly statusCache: TtlCache<number, string>;
   private readonly branchCache = new TtlCache<string, string[]>(DAY_MS, 10_000);
   /** Which epic each agent works for, so a Cursor webhook finds its epic without a lookup. */
   readonly agentEpics = new TtlCache<string, EpicRef>(7 * DAY_MS, 50_000);
@@ -68,7 +69,7 @@ export class Orchestra {
               log: log.child({ name: "cursor" }),
             })
           : null;
-    const { queue, agents, ping } = createEpicQueue(env, {
+    const { queue, agents, statusCache, ping } = createEpicQueue(env, {
       reconcile: (ref, intents, fence) => this.reconcile(ref, intents, fence),
       resync: () => this.resync(),
       metrics: this.metrics,
@@ -76,6 +77,7 @@ export class Orchestra {
     });
     this.scheduler = queue;
     this.agents = agents;
+    this.statusCache = statusCache;
     if (ping) this.redisPing = ping;
     this.metrics.observeQueue(() => this.scheduler.stats());
   }

@@ -8,6 +8,7 @@ import { EpicLocks, LeaseLostError } from "../src/runtime/epic-lock.js";
 import type { Fence } from "../src/runtime/epic-queue.js";
 import { RedisEpicQueue, type RedisEpicQueueOptions } from "../src/runtime/redis-queue.js";
 import { SharedAgentCache } from "../src/runtime/shared-agent-cache.js";
+import { SharedWriteCache } from "../src/runtime/shared-ttl-cache.js";
 import { redisUnavailable, startRedis, type RedisServer } from "./helpers/redis-server.js";
 
 const log = pino({ level: "silent" });
@@ -116,6 +117,24 @@ describe.skipIf(unavailable !== undefined)("Redis queue over a real redis-server
     const deadline = Date.now() + 2_000;
     while (caches[1]!.peek("bc-1") !== undefined && Date.now() < deadline) await sleep(10);
     expect(caches.map((cache) => cache.peek("bc-1"))).toEqual([undefined, undefined]);
+  });
+
+  it("clears another process's copy of the status comment's text when one process writes it", async () => {
+    const prefix = `t-${randomBytes(4).toString("hex")}`;
+    const reconcile = async () => ({});
+    const caches = [process(prefix, { reconcile }), process(prefix, { reconcile })].map((queue) => {
+      const cache = new SharedWriteCache<string>(60_000, 100, (message) => queue.broadcast("status-written", message));
+      queue.onBroadcast("status-written", (message) => cache.heard(message));
+      return cache;
+    });
+    await sleep(100);
+    caches[0]!.set(7, "running");
+    await sleep(100);
+    caches[1]!.set(7, "merged");
+    const deadline = Date.now() + 2_000;
+    while (caches[0]!.get(7) !== undefined && Date.now() < deadline) await sleep(10);
+    // The first process must write "running" again if that is its truth; the second keeps its own copy.
+    expect([caches[0]!.get(7), caches[1]!.get(7)]).toEqual([undefined, "merged"]);
   });
 
   it("keeps a command whose run failed and retries it", async () => {

@@ -6,12 +6,16 @@ import { Scheduler } from "../orchestration/scheduler.js";
 import type { EpicQueue, ReconcileWithFence } from "./epic-queue.js";
 import { RedisEpicQueue } from "./redis-queue.js";
 import { SharedAgentCache } from "./shared-agent-cache.js";
+import { SharedWriteCache } from "./shared-ttl-cache.js";
+import { TtlCache } from "../ttl-cache.js";
+
+const DAY_MS = 24 * 60 * 60_000;
 
 /** The in-process scheduler (the embedded default), or BullMQ over Redis when REDIS_URL is set. */
 export function createEpicQueue(
   env: OrchestraEnv,
   options: { reconcile: ReconcileWithFence; resync: () => Promise<unknown>; metrics: Metrics; log: Logger },
-): { queue: EpicQueue; agents: AgentCache; ping?: () => Promise<void> } {
+): { queue: EpicQueue; agents: AgentCache; statusCache: TtlCache<number, string>; ping?: () => Promise<void> } {
   const { metrics } = options;
   const hooks = {
     reconcile: options.reconcile,
@@ -23,7 +27,11 @@ export function createEpicQueue(
     },
   };
   if (!env.redisUrl) {
-    return { queue: new Scheduler({ ...hooks, log: options.log.child({ name: "scheduler" }) }), agents: new AgentCache() };
+    return {
+      queue: new Scheduler({ ...hooks, log: options.log.child({ name: "scheduler" }) }),
+      agents: new AgentCache(),
+      statusCache: new TtlCache<number, string>(DAY_MS, 10_000),
+    };
   }
   const queue = new RedisEpicQueue({
     ...hooks,
@@ -37,5 +45,7 @@ export function createEpicQueue(
   });
   const agents = new SharedAgentCache((agentId) => queue.broadcast("agent-changed", agentId));
   queue.onBroadcast("agent-changed", (agentId) => agents.forgetHere(agentId));
-  return { queue, agents, ping: () => queue.ping() };
+  const statusCache = new SharedWriteCache<string>(DAY_MS, 10_000, (message) => queue.broadcast("status-written", message));
+  queue.onBroadcast("status-written", (message) => statusCache.heard(message));
+  return { queue, agents, statusCache, ping: () => queue.ping() };
 }

@@ -134,7 +134,10 @@ describe.skipIf(unavailable !== undefined)(`scale-out: ${EPICS} epics × ${TASKS
     for (const epic of epics) {
       const bodies = sandbox.github.comments(repo, epic).filter((comment) => comment.author === "orchestra[bot]").map((comment) => comment.body);
       expect(repeated(bodies), `comments posted twice on #${epic}`).toEqual([]);
-      expect(bodies.filter((body) => body.includes("<!-- orchestra:status -->")), `#${epic}`).toHaveLength(1);
+      const status = bodies.filter((body) => body.includes("<!-- orchestra:status -->"));
+      expect(status, `#${epic}`).toHaveLength(1);
+      // Kept true across processes: no process skipped the last edit for text it remembered.
+      expect(status[0], `status of #${epic}`).toContain(`**${TASKS} of ${TASKS} merged** · epic completed`);
     }
     expect(sandbox.github.validationErrors).toEqual([]);
   });
