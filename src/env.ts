@@ -17,6 +17,12 @@ export interface OrchestraEnv {
   resyncIntervalMs: number;
   /** Events for one epic within this window share one reconcile. */
   debounceMs: number;
+  /** How long SIGTERM/SIGINT wait for reconciles in flight before the process exits anyway. */
+  shutdownTimeoutMs: number;
+  /** Several processes share one Redis (queue, locks, rate limits); absent: everything in-process. */
+  redisUrl?: string;
+  /** With Redis: how long an epic stays locked by a process that died before another takes it over. */
+  leaseMs: number;
   /** OPENAI_* and ANTHROPIC_* variables, handed to the planner as they are. */
   llm: Record<string, string | undefined>;
   /**
@@ -45,6 +51,8 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): OrchestraEnv {
     production: env.NODE_ENV === "production",
     resyncIntervalMs: numberFrom(env.ORCHESTRA_RESYNC_INTERVAL_MS, 5 * 60_000),
     debounceMs: numberFrom(env.ORCHESTRA_DEBOUNCE_MS, 250),
+    shutdownTimeoutMs: numberFrom(env.ORCHESTRA_SHUTDOWN_TIMEOUT_MS, 25_000),
+    leaseMs: Math.max(1_000, numberFrom(env.ORCHESTRA_LEASE_MS, 30_000)),
     llm: Object.fromEntries(LLM_VARIABLES.map((name) => [name, nonEmpty(env[name])])),
     stateSecrets: stateSecrets(env),
   };
@@ -54,6 +62,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): OrchestraEnv {
     cursorWebhookSecret: nonEmpty(env.CURSOR_WEBHOOK_SECRET),
     publicUrl: nonEmpty(env.PUBLIC_URL),
     webhookSecret: nonEmpty(env.WEBHOOK_SECRET),
+    redisUrl: nonEmpty(env.REDIS_URL),
   };
   for (const [key, value] of Object.entries(optional)) {
     if (value !== undefined) (result as unknown as Record<string, string>)[key] = value;
@@ -61,8 +70,18 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): OrchestraEnv {
   return result;
 }
 
+/**
+ * In production WEBHOOK_SECRET is required, so there is always a real secret. In development
+ * with nothing set (Probot's setup page, a first try) the state is signed with Probot's public
+ * default, and a warning says so.
+ */
 function stateSecrets(env: NodeJS.ProcessEnv): string[] {
-  const current = nonEmpty(env.ORCHESTRA_STATE_SECRET) ?? nonEmpty(env.WEBHOOK_SECRET) ?? nonEmpty(env.PRIVATE_KEY) ?? keyFile(env.PRIVATE_KEY_PATH);
+  const current =
+    nonEmpty(env.ORCHESTRA_STATE_SECRET) ??
+    nonEmpty(env.WEBHOOK_SECRET) ??
+    nonEmpty(env.PRIVATE_KEY) ??
+    keyFile(env.PRIVATE_KEY_PATH) ??
+    (env.NODE_ENV === "production" ? undefined : PROBOT_DEFAULT_SECRET);
   return [current, nonEmpty(env.ORCHESTRA_STATE_SECRET_PREVIOUS)].filter((secret): secret is string => secret !== undefined);
 }
 
@@ -75,18 +94,29 @@ function keyFile(path: string | undefined): string | undefined {
   }
 }
 
+/** The secret Probot verifies webhooks with when WEBHOOK_SECRET is not set: anyone can sign with it. */
+export const PROBOT_DEFAULT_SECRET = "development";
+
 /** Problems that stop the app from starting, each a sentence saying what to set. */
 export function startupErrors(env: OrchestraEnv): string[] {
+  if (!env.production) return [];
   const errors: string[] = [];
-  if (env.stateSecrets.length === 0) {
+  if (!env.webhookSecret || env.webhookSecret === PROBOT_DEFAULT_SECRET) {
     errors.push(
-      "Orchestra has no secret to sign the state it keeps in issue bodies with. Set ORCHESTRA_STATE_SECRET to a long random string (or set WEBHOOK_SECRET, which it falls back to).",
+      `WEBHOOK_SECRET is ${env.webhookSecret ? `Probot's public default "${PROBOT_DEFAULT_SECRET}"` : "not set"}. In production (NODE_ENV=production) Orchestra refuses to start without it, because unsigned webhooks could drive it. Set WEBHOOK_SECRET to the webhook secret of your GitHub App (its settings page, "Webhook secret").`,
     );
   }
-  if (env.production && !env.webhookSecret) {
+  if (!env.cursorWebhookSecret) {
     errors.push(
-      "WEBHOOK_SECRET is not set. In production (NODE_ENV=production) Orchestra refuses to start without it, because unsigned webhooks could drive it. Set WEBHOOK_SECRET to the secret of your GitHub App.",
+      "CURSOR_WEBHOOK_SECRET is not set. In production Orchestra refuses to start without it, because Cursor's callbacks could not be verified. Set CURSOR_WEBHOOK_SECRET to a random string of at least 32 characters (for example `openssl rand -hex 32`); Orchestra gives it to every agent it launches.",
     );
+  }
+  if (!env.publicUrl) {
+    errors.push(
+      "PUBLIC_URL is not set. In production Orchestra refuses to start without it, because Cursor calls back at <PUBLIC_URL>/orchestra/cursor. Set PUBLIC_URL to the https address where this service is reachable, for example https://orchestra.example.com.",
+    );
+  } else if (!/^https?:\/\/[^/\s]+/.test(env.publicUrl)) {
+    errors.push(`PUBLIC_URL "${env.publicUrl}" is not an http(s) address. Set it to where this service is reachable, for example https://orchestra.example.com.`);
   }
   return errors;
 }
@@ -94,6 +124,16 @@ export function startupErrors(env: OrchestraEnv): string[] {
 /** Missing settings that leave part of Orchestra unable to work; logged at start-up. */
 export function startupWarnings(env: OrchestraEnv): string[] {
   const warnings: string[] = [];
+  if (!env.production && (!env.webhookSecret || env.webhookSecret === PROBOT_DEFAULT_SECRET)) {
+    warnings.push(
+      `INSECURE: GitHub webhooks are verified with Probot's public default secret "${PROBOT_DEFAULT_SECRET}", so anyone who can reach this server can drive Orchestra. Fine on your laptop with smee; anywhere else set WEBHOOK_SECRET to your GitHub App's webhook secret (NODE_ENV=production refuses to start without it).`,
+    );
+  }
+  if (env.stateSecrets[0] === PROBOT_DEFAULT_SECRET) {
+    warnings.push(
+      `INSECURE: the state Orchestra keeps in issue bodies is signed with Probot's public default secret, so anyone can forge it. Set ORCHESTRA_STATE_SECRET (or WEBHOOK_SECRET) anywhere but on your laptop; see docs/security.md.`,
+    );
+  }
   if (!env.cursorApiKey) warnings.push("CURSOR_API_KEY is not set: epics can be planned but no agent can be launched.");
   if (env.cursorApiKey && (!env.publicUrl || !env.cursorWebhookSecret)) {
     warnings.push("PUBLIC_URL or CURSOR_WEBHOOK_SECRET is not set: Cursor cannot call back, so agents are only polled.");

@@ -8,6 +8,7 @@ import { registerIssueHandlers } from "./handlers/issues.js";
 import { registerPullRequestHandlers } from "./handlers/pull-requests.js";
 import { healthHandler } from "./health.js";
 import { Orchestra } from "./orchestra.js";
+import { readyHandler } from "./ready.js";
 
 export interface OrchestraAppOptions {
   env?: OrchestraEnv;
@@ -41,9 +42,11 @@ export function createApp(options: OrchestraAppOptions = {}) {
       }),
     );
     addHandler(healthHandler(orchestra));
+    addHandler(readyHandler(orchestra));
     addHandler(orchestra.metrics.handler());
 
-    if (env.resyncIntervalMs > 0) startResync(orchestra, env.resyncIntervalMs);
+    // With Redis the resync is a job scheduler in the queue: once across the fleet.
+    if (env.resyncIntervalMs > 0 && !env.redisUrl) startResync(orchestra, env.resyncIntervalMs);
     options.onReady?.(orchestra);
   };
 }
@@ -52,8 +55,12 @@ export function createApp(options: OrchestraAppOptions = {}) {
 function startResync(orchestra: Orchestra, intervalMs: number): void {
   const run = () =>
     orchestra.resync().catch((error: unknown) => orchestra.log.warn({ err: error }, "resync failed; next one will retry"));
-  setTimeout(run, 1_000).unref();
-  setInterval(run, intervalMs).unref();
+  const first = setTimeout(run, 1_000).unref();
+  const every = setInterval(run, intervalMs).unref();
+  orchestra.onShutdown(() => {
+    clearTimeout(first);
+    clearInterval(every);
+  });
 }
 
 export default createApp();

@@ -8,11 +8,15 @@ import { planTasks } from "./llm/planner.js";
 import { AgentCache } from "./orchestration/agent-cache.js";
 import { parseConfigText, type ConfigResult } from "./orchestration/config.js";
 import { epicKey } from "./orchestration/naming.js";
-import { reconcile, type EpicRef } from "./orchestration/reconcile.js";
+import { reconcile, type EpicRef, type ReconcileResult } from "./orchestration/reconcile.js";
 import { deriveStateKeys } from "./orchestration/trust/state-mac.js";
-import { Scheduler } from "./orchestration/scheduler.js";
 import type { Intent } from "./orchestration/snapshot.js";
 import { Metrics } from "./metrics.js";
+import { createEpicQueue } from "./runtime/create-queue.js";
+import type { EpicQueue, Fence } from "./runtime/epic-queue.js";
+import { fenceCursor, fenceOctokit } from "./runtime/fence.js";
+import { instrumentOctokit } from "./runtime/instrument.js";
+import { InstallationPausedError, InstallationPauses, rateLimitResetAt } from "./runtime/rate-limit.js";
 import { TtlCache } from "./ttl-cache.js";
 
 const WRITE_ROLES = new Set(["admin", "maintain", "write"]);
@@ -26,15 +30,18 @@ const REFUSAL_REPLY_INTERVAL_MS = 60 * 60_000;
  * translate events into `schedule()` calls; everything they decide goes through here.
  */
 export class Orchestra {
-  readonly scheduler: Scheduler;
+  /** In-process, or BullMQ over Redis with REDIS_URL. */
+  readonly scheduler: EpicQueue;
   readonly metrics = new Metrics();
-  readonly agents = new AgentCache();
+  /** What Cursor last said about each agent; with Redis, forgetting one is told to the fleet. */
+  readonly agents: AgentCache;
   readonly cursor: CursorClient | null;
   private readonly permissions = new TtlCache<string, string>(PERMISSION_TTL_MS);
   private readonly configs = new TtlCache<string, ConfigResult>(CONFIG_TTL_MS);
   // Bounded, so a long-running process does not grow with every epic it ever saw; forgetting an
   // entry costs one request at worst.
-  private readonly statusCache = new TtlCache<number, string>(DAY_MS, 10_000);
+  /** The status comment's text as this process last wrote it; with Redis, a write elsewhere clears it. */
+  private readonly statusCache: TtlCache<number, string>;
   private readonly branchCache = new TtlCache<string, string[]>(DAY_MS, 10_000);
   /** Which epic each agent works for, so a Cursor webhook finds its epic without a lookup. */
   readonly agentEpics = new TtlCache<string, EpicRef>(7 * DAY_MS, 50_000);
@@ -44,6 +51,14 @@ export class Orchestra {
   readonly stateKeys: Buffer[];
   private slug?: Promise<string>;
   private readonly now: () => number;
+  /** True once shutdown began: `/ready` answers 503 so that load balancers send work elsewhere. */
+  shuttingDown = false;
+  /** Pings Redis when REDIS_URL is set (a readiness check). */
+  redisPing?: () => Promise<void>;
+  /** Installations waiting for their rate limit to reset: their epics wait, the others run. */
+  readonly pauses = new InstallationPauses();
+  /** Run when shutdown starts (the periodic resync registers its stop here). */
+  private readonly shutdownHooks: Array<() => void> = [];
 
   constructor(
     readonly app: Probot,
@@ -63,16 +78,32 @@ export class Orchestra {
               log: log.child({ name: "cursor" }),
             })
           : null;
-    this.scheduler = new Scheduler({
-      reconcile: (ref, intents) => this.reconcile(ref, intents),
-      log: log.child({ name: "scheduler" }),
-      debounceMs: env.debounceMs,
-      onRunStart: (waitedMs, wait) => this.metrics.eventToReconcile.observe({ wait }, waitedMs / 1000),
-      onRunEnd: (durationMs, outcome) => {
-        this.metrics.reconcileDuration.observe({ outcome }, durationMs / 1000);
-        this.metrics.reconciles.inc({ outcome });
-      },
+    const { queue, agents, statusCache, ping } = createEpicQueue(env, {
+      reconcile: (ref, intents, fence) => this.reconcile(ref, intents, fence),
+      resync: () => this.resync(),
+      metrics: this.metrics,
+      log,
     });
+    this.scheduler = queue;
+    this.agents = agents;
+    this.statusCache = statusCache;
+    if (ping) this.redisPing = ping;
+    this.metrics.observeQueue(() => this.scheduler.stats());
+  }
+
+  /** Registers something to stop when shutdown starts. */
+  onShutdown(hook: () => void): void {
+    this.shutdownHooks.push(hook);
+  }
+
+  /**
+   * Graceful shutdown: no new resyncs, the events already received and the reconciles in
+   * flight finish within `timeoutMs`. Resolves true when all did.
+   */
+  async shutdown(timeoutMs: number): Promise<boolean> {
+    this.shuttingDown = true;
+    for (const hook of this.shutdownHooks.splice(0)) hook();
+    return this.scheduler.drain(timeoutMs);
   }
 
   schedule(ref: EpicRef, intents: Intent[] = []): void {
@@ -84,7 +115,7 @@ export class Orchestra {
   }
 
   async installationOctokit(installationId: number): Promise<Octokit> {
-    return (await this.app.auth(installationId)) as Octokit;
+    return instrumentOctokit((await this.app.auth(installationId)) as Octokit, this.metrics, installationId);
   }
 
   /** Write, maintain or admin on the repository, asked through the collaborator-permission API. */
@@ -132,12 +163,38 @@ export class Orchestra {
     return result;
   }
 
-  private async reconcile(ref: EpicRef, intents: Intent[]) {
+  /**
+   * An installation at its rate limit is not asked anything until its reset: its epics wake
+   * then (commands wait with backoff), and no reconcile slot waits for it.
+   */
+  private async reconcile(ref: EpicRef, intents: Intent[], fence?: Fence): Promise<ReconcileResult> {
+    const waitMs = this.pauses.remainingMs(ref.installationId, Date.now());
+    if (waitMs > 0) {
+      if (intents.length === 0) return { wakeAfterMs: waitMs };
+      throw new InstallationPausedError(ref.installationId, waitMs);
+    }
+    try {
+      return await this.reconcileNow(ref, intents, fence);
+    } catch (error) {
+      const resetAt = rateLimitResetAt(error, Date.now());
+      if (resetAt === undefined) throw error;
+      this.pauses.pause(ref.installationId, resetAt);
+      const resumesInMs = Math.max(0, resetAt - Date.now());
+      this.log.warn({ installation: ref.installationId, epic: `${ref.owner}/${ref.repo}#${ref.issueNumber}`, resumesInMs }, "installation rate limited: its epics wait for the reset, the others go on");
+      if (intents.length === 0) return { wakeAfterMs: resumesInMs };
+      throw error;
+    }
+  }
+
+  private async reconcileNow(ref: EpicRef, intents: Intent[], fence?: Fence): Promise<ReconcileResult> {
     const octokit = await this.installationOctokit(ref.installationId);
+    // With Redis, every write first checks that this process still holds the epic's lease.
+    if (fence) fenceOctokit(octokit, fence);
+    const cursor = fence && this.cursor ? fenceCursor(this.cursor, fence) : this.cursor;
     const gateway = this.gateway(octokit, { owner: ref.owner, repo: ref.repo });
     const result = await reconcile(ref, intents, {
       gateway,
-      cursor: this.cursor,
+      cursor,
       loadConfig: () => this.config(gateway),
       plan: (input, config) => planTasks(input, { env: this.env.llm, planner: config.planner, log: this.log.child({ name: "planner" }) }),
       repoContext: () => collectRepoContext(octokit, { owner: ref.owner, repo: ref.repo }),
@@ -164,23 +221,40 @@ export class Orchestra {
     const appOctokit = await this.app.auth();
     const installations = await appOctokit.paginate(appOctokit.rest.apps.listInstallations, { per_page: 100 });
     for (const installation of installations) {
-      const octokit = await this.installationOctokit(installation.id);
-      const repos = await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
-      for (const repo of repos) {
-        const gateway = this.gateway(octokit, { owner: repo.owner.login, repo: repo.name });
-        try {
-          const config = await this.config(gateway);
-          const label = config.ok ? config.config.label : "epic";
-          for (const issueNumber of await gateway.listOpenEpics(label)) {
-            this.schedule({ installationId: installation.id, owner: repo.owner.login, repo: repo.name, issueNumber });
-            scheduled++;
-          }
-        } catch (error) {
-          this.log.warn({ err: error, repo: repo.full_name }, "resync skipped a repository");
-        }
+      // One installation's broken token or rate limit never stops the resync of the others.
+      if (this.pauses.remainingMs(installation.id, Date.now()) > 0) continue;
+      try {
+        scheduled += await this.resyncInstallation(installation.id);
+      } catch (error) {
+        this.log.warn({ err: error, installation: installation.id }, "resync skipped an installation; the others go on");
       }
     }
     this.log.info({ scheduled }, "resync scheduled open epics");
+    return scheduled;
+  }
+
+  private async resyncInstallation(installationId: number): Promise<number> {
+    let scheduled = 0;
+    const octokit = await this.installationOctokit(installationId);
+    const repos = await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
+    for (const repo of repos) {
+      const gateway = this.gateway(octokit, { owner: repo.owner.login, repo: repo.name });
+      try {
+        const config = await this.config(gateway);
+        const label = config.ok ? config.config.label : "epic";
+        for (const issueNumber of await gateway.listOpenEpics(label)) {
+          this.schedule({ installationId, owner: repo.owner.login, repo: repo.name, issueNumber });
+          scheduled++;
+        }
+      } catch (error) {
+        const resetAt = rateLimitResetAt(error, Date.now());
+        if (resetAt !== undefined) {
+          this.pauses.pause(installationId, resetAt);
+          throw error;
+        }
+        this.log.warn({ err: error, repo: repo.full_name }, "resync skipped a repository");
+      }
+    }
     return scheduled;
   }
 }

@@ -91,4 +91,78 @@ describe("Scheduler", () => {
     expect(maxConcurrent).toBe(2);
     expect(done.sort()).toEqual([1, 2, 3, 4, 5, 6]);
   });
+
+  it("reports what waits in the queue, what runs and the age of the oldest waiting event", async () => {
+    let release: () => void = () => {};
+    const scheduler = new Scheduler({
+      log,
+      debounceMs: 1_000,
+      reconcile: () => new Promise((resolve) => (release = () => resolve({}))),
+    });
+    expect(scheduler.stats()).toEqual({ queued: 0, running: 0, oldestEventAgeMs: 0 });
+    scheduler.schedule(epic(1), [], 0);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    scheduler.schedule(epic(2));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const stats = scheduler.stats();
+    expect(stats).toMatchObject({ queued: 1, running: 1 });
+    expect(stats.oldestEventAgeMs).toBeGreaterThanOrEqual(15);
+    release();
+    scheduler.stop();
+  });
+
+  describe("drain (graceful shutdown)", () => {
+    it("lets the run under way finish, runs events already received at once and drops wake-ups", async () => {
+      const runs: number[] = [];
+      let release: () => void = () => {};
+      const scheduler = new Scheduler({
+        log,
+        debounceMs: 60_000,
+        reconcile: async (ref) => {
+          runs.push(ref.issueNumber);
+          if (ref.issueNumber === 1) await new Promise<void>((resolve) => (release = resolve));
+          // Epic 1 asks to be polled again in a while: a wake-up, not an event.
+          return ref.issueNumber === 1 ? { wakeAfterMs: 10 } : {};
+        },
+      });
+      scheduler.schedule(epic(1), [], 0);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      // An event received a moment ago, still in its (long) debounce window.
+      scheduler.schedule(epic(2));
+      const drained = scheduler.drain(5_000);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(runs).toEqual([1, 2]);
+      release();
+      expect(await drained).toBe(true);
+      expect(scheduler.size).toBe(0);
+      // Stopped: nothing new starts.
+      scheduler.schedule(epic(3), [], 0);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(runs).toEqual([1, 2]);
+    });
+
+    it("gives up after its bounded wait, saying so", async () => {
+      const scheduler = new Scheduler({ log, debounceMs: 0, reconcile: () => new Promise(() => {}) });
+      scheduler.schedule(epic(1));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const startedAt = Date.now();
+      expect(await scheduler.drain(50)).toBe(false);
+      expect(Date.now() - startedAt).toBeLessThan(1_000);
+    });
+
+    it("does not retry a run that fails during shutdown", async () => {
+      let calls = 0;
+      const scheduler = new Scheduler({
+        log,
+        debounceMs: 0,
+        reconcile: async () => {
+          calls++;
+          throw new Error("GitHub answered 502");
+        },
+      });
+      scheduler.schedule(epic(1), [stopIntent("a")], 30);
+      expect(await scheduler.drain(2_000)).toBe(true);
+      expect(calls).toBe(1);
+    });
+  });
 });

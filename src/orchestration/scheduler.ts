@@ -51,6 +51,8 @@ export class Scheduler {
   private readonly maxBackoffMs: number;
   private readonly maxFailures: number;
   private stopped = false;
+  /** Shutting down: events already received still run, wake-ups and retries are dropped. */
+  private draining = false;
   private active = 0;
   /** Epics due to run while `maxConcurrent` reconciles were already running, in arrival order. */
   private readonly waiting: Array<() => void> = [];
@@ -103,12 +105,57 @@ export class Scheduler {
     return this.entries.size;
   }
 
+  /**
+   * The queue for metrics: epics waiting for their run (debounce, backoff, a slot), runs under
+   * way, and how long the oldest event not yet handled has waited.
+   */
+  stats(now = Date.now()): { queued: number; running: number; oldestEventAgeMs: number } {
+    let queued = 0;
+    let oldest = now;
+    for (const entry of this.entries.values()) {
+      if (entry.firstEventAt !== undefined) {
+        queued++;
+        oldest = Math.min(oldest, entry.firstEventAt);
+      }
+    }
+    return { queued, running: this.active, oldestEventAgeMs: now - oldest };
+  }
+
   stop(): void {
     this.stopped = true;
     for (const entry of this.entries.values()) clearTimeout(entry.timer);
   }
 
+  /**
+   * Graceful shutdown: events already received run at once, wake-ups (polls, retry backoffs)
+   * are dropped (the next process's resync finds them again), and the runs under way finish.
+   * Resolves true when nothing runs any more, false if `timeoutMs` passed first; either way the
+   * scheduler is stopped.
+   */
+  async drain(timeoutMs: number): Promise<boolean> {
+    this.draining = true;
+    for (const [key, entry] of this.entries) {
+      if (entry.running) continue;
+      clearTimeout(entry.timer);
+      entry.timer = undefined;
+      entry.dueAt = undefined;
+      this.arm(key, entry, 0);
+    }
+    const deadline = Date.now() + timeoutMs;
+    while (this.entries.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    const drained = this.entries.size === 0;
+    this.stop();
+    return drained;
+  }
+
   private arm(key: string, entry: Entry, delayMs: number): void {
+    if (this.draining) {
+      if (entry.firstEventAt === undefined && entry.intents.length === 0) {
+        this.entries.delete(key);
+        return;
+      }
+      delayMs = 0;
+    }
     const dueAt = Date.now() + delayMs;
     // An earlier wake-up wins; a later one never postpones a run already due.
     if (entry.timer && entry.dueAt !== undefined && entry.dueAt <= dueAt) return;
@@ -162,6 +209,12 @@ export class Scheduler {
         entry.failures++;
         // Put the intents back: a command is answered once, by the run that succeeds.
         entry.intents = [...intents, ...entry.intents];
+        if (this.draining) {
+          // Commands live in the issue's comments too: the next process's resync answers them.
+          this.options.log.warn({ err: error, epic: key }, "reconcile failed during shutdown; the next start's resync retries it");
+          this.entries.delete(key);
+          return;
+        }
         if (entry.failures >= this.maxFailures) {
           this.options.log.error({ err: error, epic: key, failures: entry.failures }, "reconcile keeps failing; waiting for the next event or resync");
           this.entries.delete(key);

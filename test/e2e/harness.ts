@@ -29,6 +29,8 @@ export interface E2E {
   comment(text: string): void;
   /** Kills the app with SIGKILL: no shutdown, in-flight requests abandoned. */
   kill(): Promise<void>;
+  /** The app's process as it runs now (it changes at each restart). */
+  app(): ChildProcess;
   /** Starts the app again on the same port. */
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -78,6 +80,7 @@ export async function startE2E(
       child.kill("SIGKILL");
       await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.once("exit", resolve)));
     },
+    app: () => child,
     restart: launch,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");

@@ -1,0 +1,51 @@
+import type { Logger } from "pino";
+import type { OrchestraEnv } from "../env.js";
+import type { Metrics } from "../metrics.js";
+import { AgentCache } from "../orchestration/agent-cache.js";
+import { Scheduler } from "../orchestration/scheduler.js";
+import type { EpicQueue, ReconcileWithFence } from "./epic-queue.js";
+import { RedisEpicQueue } from "./redis-queue.js";
+import { SharedAgentCache } from "./shared-agent-cache.js";
+import { SharedWriteCache } from "./shared-ttl-cache.js";
+import { TtlCache } from "../ttl-cache.js";
+
+const DAY_MS = 24 * 60 * 60_000;
+
+/** The in-process scheduler (the embedded default), or BullMQ over Redis when REDIS_URL is set. */
+export function createEpicQueue(
+  env: OrchestraEnv,
+  options: { reconcile: ReconcileWithFence; resync: () => Promise<unknown>; metrics: Metrics; log: Logger },
+): { queue: EpicQueue; agents: AgentCache; statusCache: TtlCache<number, string>; ping?: () => Promise<void> } {
+  const { metrics } = options;
+  const hooks = {
+    reconcile: options.reconcile,
+    debounceMs: env.debounceMs,
+    onRunStart: (waitedMs: number, wait: "idle" | "behind_run" | "slot") => metrics.eventToReconcile.observe({ wait }, waitedMs / 1000),
+    onRunEnd: (durationMs: number, outcome: "ok" | "error") => {
+      metrics.reconcileDuration.observe({ outcome }, durationMs / 1000);
+      metrics.reconciles.inc({ outcome });
+    },
+  };
+  if (!env.redisUrl) {
+    return {
+      queue: new Scheduler({ ...hooks, log: options.log.child({ name: "scheduler" }) }),
+      agents: new AgentCache(),
+      statusCache: new TtlCache<number, string>(DAY_MS, 10_000),
+    };
+  }
+  const queue = new RedisEpicQueue({
+    ...hooks,
+    url: env.redisUrl,
+    log: options.log.child({ name: "redis-queue" }),
+    leaseMs: env.leaseMs,
+    resync: options.resync,
+    resyncIntervalMs: env.resyncIntervalMs,
+    onJob: (outcome) => metrics.jobs.inc({ outcome }),
+    onTakeover: () => metrics.takeovers.inc(),
+  });
+  const agents = new SharedAgentCache((agentId) => queue.broadcast("agent-changed", agentId));
+  queue.onBroadcast("agent-changed", (agentId) => agents.forgetHere(agentId));
+  const statusCache = new SharedWriteCache<string>(DAY_MS, 10_000, (message) => queue.broadcast("status-written", message));
+  queue.onBroadcast("status-written", (message) => statusCache.heard(message));
+  return { queue, agents, statusCache, ping: () => queue.ping() };
+}
