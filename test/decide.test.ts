@@ -538,10 +538,19 @@ describe("every task merged, skipped or done", () => {
     expect(summary(decision)).not.toContain("Closing this issue.");
   });
 
-  it("a completed epic stays quiet", () => {
+  it("a completed epic stays quiet once its issue is closed", () => {
     const plan = finished();
     plan.status = "completed";
-    expect(run(plan)).toMatchObject({ steps: [], patch: {}, notify: [], final: [], closeIssue: false });
+    expect(run(plan, { issueState: "closed" })).toMatchObject({ steps: [], patch: {}, notify: [], final: [], closeIssue: false });
+  });
+
+  it("a completed epic whose issue is open is announced and closed, unless it was announced (then a person reopened it)", () => {
+    const plan = finished();
+    plan.status = "completed";
+    const decision = run(plan);
+    expect(decision).toMatchObject({ steps: [], patch: {}, notify: [], closeIssue: true, completionUnannounced: true });
+    expect(decision.final.map((item) => item.kind === "comment" && item.key)).toEqual(["completed"]);
+    expect(run(plan, {}, { closeOnComplete: false })).toMatchObject({ final: [], closeIssue: false });
   });
 
   it("the last merge completes the epic in the same decision", () => {
@@ -751,5 +760,14 @@ describe("never two live agents for one task", () => {
     const launchAt = decision.steps.findIndex((step) => step.effect.kind === "launch");
     const stopAt = decision.steps.findIndex((step) => step.effect.kind === "stop-agent" && step.effect.agentId === "bc-1");
     expect(launchAt === -1 || (stopAt !== -1 && stopAt < launchAt)).toBe(true);
+  });
+});
+
+describe("an agent Cursor reports live", () => {
+  it("is never doubled, even when the body does not name it (a relaunch waits for it)", () => {
+    // Found by the property test (seed 12997956): a task whose PR vanished, with a live agent the marker does not record.
+    const plan = makePlan([makeTask("t2", { state: "pr_open", attempt: 1 })]);
+    const decision = run(plan, { observations: { t2: observation("t2", 1, { agent: makeAgent("bc-9", "CREATING") }) } }, { retryBackoffSeconds: 0 });
+    expect(decision.steps.filter((step) => step.effect.kind === "launch")).toEqual([]);
   });
 });

@@ -42,6 +42,23 @@ describe("faults", () => {
     expect(world.agents).toEqual([]);
   });
 
+  it.each([
+    { announced: false, outcome: "announces the completion and closes the issue" },
+    { announced: true, outcome: "leaves the issue a person reopened alone" },
+  ])("an epic completed in the body whose issue is open: $outcome", async ({ announced }) => {
+    const world = new NockWorld(epic(`status=completed runs=1 comment=${STATUS_COMMENT_ID}`, item("Add the model", "id=t1 state=merged attempt=1 pr=5", true)));
+    seedStatusComment(world);
+    if (announced) world.comments.push({ id: 950, body: "<!-- orchestra:comment key=completed -->\n🎉 done", byApp: true });
+    app = await createTestApp();
+
+    await reconcileNow();
+    await reconcileNow();
+
+    expect(app.failures()).toEqual([]);
+    expect(world.issueState).toBe(announced ? "OPEN" : "CLOSED");
+    expect(world.comments.filter((c) => c.body.includes("key=completed"))).toHaveLength(1);
+  });
+
   it("Cursor refusing the key while Orchestra follows an agent pauses the epic once", async () => {
     nock(CURSOR_URL).get("/v0/agents/bc-1").times(5).reply(401, { error: "Unauthorized" });
     const world = new NockWorld(epic(`status=running runs=1 comment=${STATUS_COMMENT_ID}`, item("Add the model", "id=t1 state=running attempt=1 agent=bc-1")));

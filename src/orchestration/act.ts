@@ -89,12 +89,15 @@ export async function act(
   if (keyRejected && (patch.status ?? snapshot.parsed.plan!.status) === "running") patch.status = "paused";
   const plan = await writeBody(ref, patch, deps, log, snapshot.parsed.plan!);
   deps.branchCache.set(epicKey(ref.owner, ref.repo, ref.issueNumber), activeBranches(ref.issueNumber, plan));
-  notify.push(...decision.notify, ...(allDone ? decision.final : []));
+  // A completion written but never announced (the process died in between) is announced now; one
+  // that was announced and then reopened by a person is left open.
+  const announced = decision.completionUnannounced && (await deps.gateway.findComment(ref.issueNumber, messages.commentMarker("completed"))) !== null;
+  notify.push(...decision.notify, ...(allDone && !announced ? decision.final : []));
   if (keyRejected) notify.push({ kind: "comment", key: "cursor-key-rejected", body: messages.cursorKeyRejected(String((keyRejected as Error).message)), once: true });
 
   for (const item of notify) await sendNotification(ref, snapshot, decision, plan, item, deps);
   if (!(await refreshStatusComment(ref, snapshot, decision, plan, config, deps))) wakeAfterMs = Math.min(wakeAfterMs ?? STATUS_RETRY_MS, STATUS_RETRY_MS);
-  if (decision.closeIssue && allDone && plan.status === "completed") await deps.gateway.closeIssue(ref.issueNumber);
+  if (decision.closeIssue && allDone && !announced && plan.status === "completed") await deps.gateway.closeIssue(ref.issueNumber);
   return { plan, error, ...(wakeAfterMs !== undefined ? { wakeAfterMs } : {}) };
 }
 

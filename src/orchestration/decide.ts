@@ -31,6 +31,8 @@ export function decide(snapshot: Snapshot, config: OrchestraConfig): Decision {
     for (const task of p.tasks) observeTask(p, task);
     if (p.status === "running") launchReady(p);
     completeIfDone(p);
+  } else if (p.status === "completed") {
+    completeIfDone(p);
   }
   describeWaiting(p);
   return finish(p);
@@ -116,7 +118,14 @@ function launchReady(p: DecisionDraft): void {
 
 function completeIfDone(p: DecisionDraft): void {
   if (p.tasks.length === 0 || !p.tasks.every((task) => SATISFIED.has(task.state))) return;
-  if (p.status !== "running") return;
+  if (p.status === "completed" && p.snapshot.parsed.plan!.status === "completed") {
+    // Completed in the body but the issue is open: either a process died between writing that
+    // and announcing it, or a person reopened the issue. Announce and close unless announced.
+    if (!p.config.closeOnComplete) return;
+    p.decision.completionUnannounced = true;
+  } else if (p.status !== "running") {
+    return;
+  }
   p.status = "completed";
   p.decision.final.push({
     kind: "comment",

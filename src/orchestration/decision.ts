@@ -50,6 +50,8 @@ export interface Decision {
   /** Posted only when every step succeeded: the epic's completion rests on its last merge. */
   final: Notification[];
   closeIssue: boolean;
+  /** The epic is completed in the body and its issue open: announce and close only if no announcement exists. */
+  completionUnannounced?: boolean;
   /** What each unfinished task waits for, and the epic as a whole; shown in the status comment. */
   waiting: Record<string, string>;
   waitingFor: string;
@@ -136,11 +138,13 @@ export class DecisionDraft {
   }
 
   liveAgentId(task: Task): string | undefined {
-    if (!task.agent) return undefined;
     const agent = this.agentOf(task);
+    // What Cursor said wins, even about an agent the body does not name.
+    if (agent) return isAgentLive(agent.status) ? agent.id : undefined;
+    if (!task.agent) return undefined;
     // Not read this time: assume live, stopping an already finished agent is harmless.
     if (agent === undefined) return ACTIVE_STATES.has(task.state) ? task.agent : undefined;
-    return agent && isAgentLive(agent.status) ? agent.id : undefined;
+    return undefined;
   }
 
   stopAgent(task: Task): void {
