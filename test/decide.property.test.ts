@@ -11,6 +11,7 @@ import type { Intent, PullRequestView, Snapshot, TaskObservation } from "../src/
 import { EPIC_STATUSES, TASK_STATES, type Plan, type Task } from "../src/orchestration/types.js";
 import { parseBody } from "../src/orchestration/checklist.js";
 import { testSigner } from "./helpers/signing.js";
+import { isRunning } from "./helpers/world-edges.js";
 import {
   commandIntent,
   ISSUE,
@@ -83,17 +84,33 @@ async function cleanRun(plan: Plan, scenarios: Record<string, TaskScenario>, con
   return world;
 }
 
+/** A person deleting the first unfinished task from `pick` on, before action `at` of the schedule. */
+interface Deletion {
+  at: number;
+  pick: number;
+}
+
 async function scheduledRun(
   plan: Plan,
   scenarios: Record<string, TaskScenario>,
   config: OrchestraConfig,
   schedule: { startTwice: boolean; actions: Action[] },
-): Promise<{ world: World; settled: boolean }> {
+  deletion?: Deletion,
+): Promise<{ world: World; settled: boolean; deleted?: { taskId: string; mergesBefore: number } }> {
   const world = new World(plan, scenarios, { humanPushes: 2 });
   await reconcileOnce(world, config, { intents: [START] });
   if (schedule.startTwice) await reconcileOnce(world, config, { intents: [START] });
   let late = 0;
-  for (const action of schedule.actions) {
+  let deleted: { taskId: string; mergesBefore: number } | undefined;
+  for (const [index, action] of schedule.actions.entries()) {
+    if (deletion && index === deletion.at) {
+      const tasks = world.plan.tasks;
+      const task = [...tasks.slice(deletion.pick % tasks.length), ...tasks].find((candidate) => candidate.state !== "merged");
+      if (task) {
+        deleted = { taskId: task.id, mergesBefore: world.merges.length };
+        world.personDeletes(task.id);
+      }
+    }
     switch (action.kind) {
       case "event": {
         const events = world.events();
@@ -123,7 +140,7 @@ async function scheduledRun(
     }
   }
   // The periodic resync: reconcile until nothing changes, the world moving on meanwhile.
-  return { world, settled: await settle(world, config) };
+  return { world, settled: await settle(world, config), ...(deleted ? { deleted } : {}) };
 }
 
 /**
@@ -189,6 +206,32 @@ describe("decide in a simulated world, carried out by the real act()", () => {
         for (const merge of world.merges) expect(world.checks.get(merge.sha)).toBe("success");
       }),
       RUNS,
+    );
+  });
+});
+
+describe("a task a person deletes mid-run, carried out by the real act()", () => {
+  it("(d) is never merged afterwards, its attempts are closed out, and the epic still completes", async () => {
+    const deletionArb = fc.record({ at: fc.nat({ max: 20 }), pick: fc.nat() });
+    await fc.assert(
+      fc.asyncProperty(epicArb, scheduleArb, deletionArb, async ({ plan, scenarios, config }, schedule, deletion) => {
+        const { world, settled, deleted } = await scheduledRun(plan, scenarios, config, schedule, deletion);
+        expect(settled).toBe(true);
+        expect(world.violations).toEqual([]);
+        // An epic left with no task at all is not completed: it waits for a person to add one.
+        expect(world.plan.status).toBe(world.plan.tasks.length > 0 ? "completed" : "running");
+        expect(world.plan.tasks.every((task) => task.state === "merged")).toBe(true);
+        // Every attempt the block recorded is closed out, and the close-out recorded.
+        expect(world.plan.live).toBeUndefined();
+        if (!deleted) return;
+        const { taskId } = deleted;
+        expect(world.merges.slice(deleted.mergesBefore).filter((merge) => merge.taskId === taskId)).toEqual([]);
+        // A launch whose answer was lost is not in the block: its agent and PR are not known to close.
+        if (world.lostResponses > 0) return;
+        expect(world.agents.filter((agent) => agent.taskId === taskId && isRunning(agent.status))).toEqual([]);
+        expect(world.prs.filter((pr) => pr.taskId === taskId && pr.state === "open")).toEqual([]);
+      }),
+      { numRuns: 100 },
     );
   });
 });
@@ -270,6 +313,21 @@ describe("the simulated world", () => {
     expect(world.comments.map((comment) => comment.key)).not.toContain("completed");
     expect(await settle(world, DEFAULT_CONFIG)).toBe(true);
     expect(world.comments.filter((comment) => comment.key === "completed")).toHaveLength(1);
+  });
+
+  it("closes out a deleted task's attempt once, and records it even when nothing else changed", async () => {
+    const config = { ...DEFAULT_CONFIG, concurrency: 2 };
+    const world = new World(makePlan([makeTask("t1"), makeTask("t2")]), {});
+    await reconcileOnce(world, config); // launches both
+    world.events()[0]!.apply(); // t1's agent opens a PR
+    world.personDeletes("t1");
+    expect(world.plan.live).toEqual([{ id: "t1", attempt: 1 }, { id: "t2", attempt: 1 }]);
+    await reconcileOnce(world, config);
+    expect(world.prs[0]).toMatchObject({ taskId: "t1", state: "closed" });
+    expect(world.deletedBranches).toEqual([branchName(ISSUE, "t1", 1)]);
+    expect(world.plan.live).toEqual([{ id: "t2", attempt: 1 }]);
+    // Nothing left to do for t1: the next reconcile sends nothing.
+    expect(decide(world.snapshot(), config).steps).toEqual([]);
   });
 
   it("keeps the epic's state in the issue body as Orchestra signs it: a forged marker is not believed", async () => {

@@ -336,9 +336,9 @@ export class World {
     else if (agent.attempt === 1 && scenario === "no-pr") agent.status = "FINISHED";
     else if (agent.attempt === 1 && scenario === "agent-forgotten") this.agents.splice(this.agents.indexOf(agent), 1);
     else {
-      const taskIndex = this.plan.tasks.findIndex((task) => task.id === agent.taskId);
+      // t1's first PR is #101, t2's second #112: unique, and readable in the tests.
       const opened: WorldPr = {
-        number: 100 + taskIndex * 10 + agent.attempt,
+        number: 100 + (Number(agent.taskId.slice(1)) - 1) * 10 + agent.attempt,
         taskId: agent.taskId,
         branch: agent.branch,
         headSha: "",
@@ -370,6 +370,15 @@ export class World {
   private completeChecks(pr: WorldPr): void {
     const redOnce = this.scenarios[pr.taskId] === "ci-red-once" && pr.commits === 1;
     this.checks.set(pr.headSha, redOnce ? "failure" : "success");
+  }
+
+  /** A person deletes a task's item from the issue body (GitHub counts the edit). */
+  personDeletes(taskId: string): void {
+    this.body = this.body
+      .split("\n")
+      .filter((line) => !line.includes(`<!-- orchestra:task id=${taskId} `))
+      .join("\n");
+    this.issue.edits += 1;
   }
 
   // --- what Cursor does when asked (see world-edges.ts) ---------------------------------
