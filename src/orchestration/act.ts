@@ -244,9 +244,9 @@ async function sendNotification(
   }
   if (item.once) {
     const key = `${epicKey(ref.owner, ref.repo, ref.issueNumber)}:${item.key}`;
-    if (deps.reported.get(key)) return;
+    if (await deps.reported.get(key)) return;
     await commentOnce(deps, item.target ?? ref.issueNumber, item.key, item.body);
-    deps.reported.set(key, true);
+    await deps.reported.set(key, "1");
     return;
   }
   const body = item.body.includes(statusTablePlaceholder)

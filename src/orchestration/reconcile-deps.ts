@@ -14,6 +14,12 @@ export interface Cache<K, V> {
   set(key: K, value: V): void;
 }
 
+/** A cache the fleet shares with Redis (in-process otherwise), hence asynchronous. */
+export interface SharedCache {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string): Promise<void>;
+}
+
 export interface EpicRef {
   installationId: number;
   owner: string;
@@ -33,8 +39,8 @@ export interface ReconcileDeps {
   statusCache: Cache<number, string>;
   /** Branches read for this epic last time: one GraphQL read suffices when the plan is unchanged. */
   branchCache: Cache<string, string[]>;
-  /** Notices posted once per epic (a foreign PR on a task branch…), so they cost no lookup again. */
-  reported: Cache<string, true>;
+  /** Notices posted once per epic (a foreign PR on a task branch…), so they cost no lookup again; fleet-wide with Redis. */
+  reported: SharedCache;
   /** Keys the state in issue bodies is signed with (the first signs). */
   stateKeys: Buffer[];
   /** Write, maintain or admin on the repository; throws when GitHub cannot say. */

@@ -8,6 +8,10 @@ import { RedisEpicQueue } from "./redis-queue.js";
 import { SharedAgentCache } from "./shared-agent-cache.js";
 import { SharedWriteCache } from "./shared-ttl-cache.js";
 import { TtlCache } from "../ttl-cache.js";
+import { MemoryFleetCache, RedisFleetCache, type FleetCache } from "./fleet-cache.js";
+
+/** Makes a cache that agrees across the fleet: named (its Redis keys), with a TTL and, in process, a bound. */
+export type FleetCacheFactory = (name: string, ttlMs: number, capacity?: number) => FleetCache;
 
 const DAY_MS = 24 * 60 * 60_000;
 
@@ -15,7 +19,7 @@ const DAY_MS = 24 * 60 * 60_000;
 export function createEpicQueue(
   env: OrchestraEnv,
   options: { reconcile: ReconcileWithFence; resync: () => Promise<unknown>; metrics: Metrics; log: Logger },
-): { queue: EpicQueue; agents: AgentCache; statusCache: TtlCache<number, string>; ping?: () => Promise<void> } {
+): { queue: EpicQueue; agents: AgentCache; statusCache: TtlCache<number, string>; cache: FleetCacheFactory; ping?: () => Promise<void> } {
   const { metrics } = options;
   const hooks = {
     reconcile: options.reconcile,
@@ -31,6 +35,7 @@ export function createEpicQueue(
       queue: new Scheduler({ ...hooks, log: options.log.child({ name: "scheduler" }) }),
       agents: new AgentCache(),
       statusCache: new TtlCache<number, string>(DAY_MS, 10_000),
+      cache: (_name, ttlMs, capacity) => new MemoryFleetCache(ttlMs, capacity),
     };
   }
   const queue = new RedisEpicQueue({
@@ -47,5 +52,7 @@ export function createEpicQueue(
   queue.onBroadcast("agent-changed", (agentId) => agents.forgetHere(agentId));
   const statusCache = new SharedWriteCache<string>(DAY_MS, 10_000, (message) => queue.broadcast("status-written", message));
   queue.onBroadcast("status-written", (message) => statusCache.heard(message));
-  return { queue, agents, statusCache, ping: () => queue.ping() };
+  const cacheLog = options.log.child({ name: "fleet-cache" });
+  const cache: FleetCacheFactory = (name, ttlMs) => new RedisFleetCache(queue.connection, { prefix: queue.keyPrefix, name, ttlMs, log: cacheLog });
+  return { queue, agents, statusCache, cache, ping: () => queue.ping() };
 }

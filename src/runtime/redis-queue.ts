@@ -155,6 +155,16 @@ export class RedisEpicQueue implements EpicQueue {
     );
   }
 
+  /** The connection for commands, shared by the fleet's caches and counters (closed by `drain`). */
+  get connection(): Redis {
+    return this.redis;
+  }
+
+  /** Prefix of every Redis key of this fleet. */
+  get keyPrefix(): string {
+    return this.prefix;
+  }
+
   /** Pings Redis (the readiness check). */
   async ping(): Promise<void> {
     await this.redis.ping();
