@@ -62,7 +62,7 @@ export class Metrics {
 
   readonly jobs = new Counter({
     name: "orchestra_jobs_total",
-    help: "With REDIS_URL: reconcile jobs this process ended, by outcome (ok, error, covered by a newer run, busy: the epic was being reconciled elsewhere and the job waits).",
+    help: "With REDIS_URL: reconcile jobs this process ended, by outcome (ok, error, covered by a newer run, busy: the epic was being reconciled elsewhere and the job waits, installation_busy: its installation runs as many reconciles as it may).",
     labelNames: ["outcome"] as const,
     registers: [this.registry],
   });

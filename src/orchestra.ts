@@ -15,6 +15,7 @@ import { Metrics } from "./metrics.js";
 import { createEpicQueue } from "./runtime/create-queue.js";
 import type { EpicQueue, Fence } from "./runtime/epic-queue.js";
 import { fenceCursor, fenceOctokit } from "./runtime/fence.js";
+import { untilNextUtcDay, type DailyLaunches } from "./runtime/daily-launches.js";
 import type { FleetCache } from "./runtime/fleet-cache.js";
 import { instrumentOctokit } from "./runtime/instrument.js";
 import { InstallationPausedError, InstallationPauses, rateLimitResetAt } from "./runtime/rate-limit.js";
@@ -61,6 +62,8 @@ export class Orchestra {
   redisPing?: () => Promise<void>;
   /** Installations waiting for their rate limit to reset: their epics wait, the others run. */
   readonly pauses = new InstallationPauses();
+  /** The daily cap on agent launches per installation, when ORCHESTRA_INSTALLATION_DAILY_AGENT_RUNS is set. */
+  private readonly launches?: DailyLaunches;
   /** Run when shutdown starts (the periodic resync registers its stop here). */
   private readonly shutdownHooks: Array<() => void> = [];
 
@@ -82,7 +85,7 @@ export class Orchestra {
               log: log.child({ name: "cursor" }),
             })
           : null;
-    const { queue, agents, statusCache, cache, ping } = createEpicQueue(env, {
+    const { queue, agents, statusCache, cache, launches, ping } = createEpicQueue(env, {
       reconcile: (ref, intents, fence) => this.reconcile(ref, intents, fence),
       resync: () => this.resync(),
       metrics: this.metrics,
@@ -91,6 +94,7 @@ export class Orchestra {
     this.scheduler = queue;
     this.agents = agents;
     this.statusCache = statusCache;
+    if (launches) this.launches = launches;
     this.permissions = cache("permission", PERMISSION_TTL_MS);
     this.reported = cache("reported", DAY_MS);
     this.refusals = cache("refusal", REFUSAL_REPLY_INTERVAL_MS);
@@ -216,8 +220,18 @@ export class Orchestra {
       log: this.log,
       now: this.now,
       onAgent: (agentId: string) => this.agentEpics.set(agentId, ref),
+      ...(this.launches ? { launches: this.launchAllowance(this.launches, ref.installationId) } : {}),
     });
     return result;
+  }
+
+  private launchAllowance(launches: DailyLaunches, installationId: number) {
+    return {
+      cap: launches.cap,
+      remaining: () => launches.remaining(installationId, this.now()),
+      take: () => launches.take(installationId, this.now()),
+      resetsInMs: () => untilNextUtcDay(this.now()),
+    };
   }
 
   /** Reconciles every open epic of every installation: how lost webhooks and restarts heal. */

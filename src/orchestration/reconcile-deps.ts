@@ -20,6 +20,16 @@ export interface SharedCache {
   set(key: string, value: string): Promise<void>;
 }
 
+export interface LaunchAllowance {
+  cap: number;
+  /** Launches still allowed today. */
+  remaining(): Promise<number>;
+  /** Counts one launch; false when the cap is reached (nothing counted). */
+  take(): Promise<boolean>;
+  /** Milliseconds until the count starts again. */
+  resetsInMs(): number;
+}
+
 export interface EpicRef {
   installationId: number;
   owner: string;
@@ -53,6 +63,11 @@ export interface ReconcileDeps {
   cursorWebhookSecret?: string;
   log: Logger;
   now?: () => number;
+  /**
+   * The installation's daily cap on agent launches (ORCHESTRA_INSTALLATION_DAILY_AGENT_RUNS),
+   * when one is set: launches beyond it wait for the next UTC day.
+   */
+  launches?: LaunchAllowance;
   /** Told of every agent working for this epic, so Cursor webhooks find their epic. */
   onAgent?: (agentId: string) => void;
 }

@@ -8,6 +8,7 @@ import { RedisEpicQueue } from "./redis-queue.js";
 import { SharedAgentCache } from "./shared-agent-cache.js";
 import { SharedWriteCache } from "./shared-ttl-cache.js";
 import { TtlCache } from "../ttl-cache.js";
+import { MemoryDailyLaunches, RedisDailyLaunches, type DailyLaunches } from "./daily-launches.js";
 import { MemoryFleetCache, RedisFleetCache, type FleetCache } from "./fleet-cache.js";
 
 /** Makes a cache that agrees across the fleet: named (its Redis keys), with a TTL and, in process, a bound. */
@@ -19,7 +20,15 @@ const DAY_MS = 24 * 60 * 60_000;
 export function createEpicQueue(
   env: OrchestraEnv,
   options: { reconcile: ReconcileWithFence; resync: () => Promise<unknown>; metrics: Metrics; log: Logger },
-): { queue: EpicQueue; agents: AgentCache; statusCache: TtlCache<number, string>; cache: FleetCacheFactory; ping?: () => Promise<void> } {
+): {
+  queue: EpicQueue;
+  agents: AgentCache;
+  statusCache: TtlCache<number, string>;
+  cache: FleetCacheFactory;
+  /** The daily cap on agent launches per installation, when one is set. */
+  launches?: DailyLaunches;
+  ping?: () => Promise<void>;
+} {
   const { metrics } = options;
   const hooks = {
     reconcile: options.reconcile,
@@ -32,10 +41,11 @@ export function createEpicQueue(
   };
   if (!env.redisUrl) {
     return {
-      queue: new Scheduler({ ...hooks, log: options.log.child({ name: "scheduler" }) }),
+      queue: new Scheduler({ ...hooks, installationConcurrency: env.installationConcurrency, log: options.log.child({ name: "scheduler" }) }),
       agents: new AgentCache(),
       statusCache: new TtlCache<number, string>(DAY_MS, 10_000),
       cache: (_name, ttlMs, capacity) => new MemoryFleetCache(ttlMs, capacity),
+      ...(env.installationDailyAgentRuns > 0 ? { launches: new MemoryDailyLaunches(env.installationDailyAgentRuns) } : {}),
     };
   }
   const queue = new RedisEpicQueue({
@@ -43,6 +53,7 @@ export function createEpicQueue(
     url: env.redisUrl,
     log: options.log.child({ name: "redis-queue" }),
     leaseMs: env.leaseMs,
+    installationConcurrency: env.installationConcurrency,
     resync: options.resync,
     resyncIntervalMs: env.resyncIntervalMs,
     onJob: (outcome) => metrics.jobs.inc({ outcome }),
@@ -54,5 +65,6 @@ export function createEpicQueue(
   queue.onBroadcast("status-written", (message) => statusCache.heard(message));
   const cacheLog = options.log.child({ name: "fleet-cache" });
   const cache: FleetCacheFactory = (name, ttlMs) => new RedisFleetCache(queue.connection, { prefix: queue.keyPrefix, name, ttlMs, log: cacheLog });
-  return { queue, agents, statusCache, cache, ping: () => queue.ping() };
+  const launches = env.installationDailyAgentRuns > 0 ? new RedisDailyLaunches(queue.connection, queue.keyPrefix, env.installationDailyAgentRuns) : undefined;
+  return { queue, agents, statusCache, cache, ...(launches ? { launches } : {}), ping: () => queue.ping() };
 }

@@ -7,6 +7,7 @@ import { epicKey } from "../orchestration/naming.js";
 import type { EpicRef } from "../orchestration/reconcile.js";
 import type { Intent } from "../orchestration/snapshot.js";
 import { EpicLocks, type HeldLease } from "./epic-lock.js";
+import { InstallationSlots } from "./installation-slots.js";
 import type { EpicQueue, QueueStats, ReconcileWithFence } from "./epic-queue.js";
 
 /**
@@ -43,6 +44,8 @@ export interface RedisEpicQueueOptions {
   leaseMs?: number;
   /** Reconciles this process runs at once. */
   concurrency?: number;
+  /** Reconciles of one installation running at once across the fleet; 0 or absent: no limit. */
+  installationConcurrency?: number;
   /** Attempts of one job before it is left failed (the next event or resync starts afresh). */
   maxFailures?: number;
   /** Prefix of every Redis key. */
@@ -52,8 +55,11 @@ export interface RedisEpicQueueOptions {
   resyncIntervalMs?: number;
   onRunStart?: (waitedMs: number, wait: "idle" | "behind_run" | "slot") => void;
   onRunEnd?: (durationMs: number, outcome: "ok" | "error") => void;
-  /** A job ended: `ok`, `error`, `covered` (a newer run did its work), `busy` (epic reconciled elsewhere). */
-  onJob?: (outcome: "ok" | "error" | "covered" | "busy") => void;
+  /**
+   * A job ended: `ok`, `error`, `covered` (a newer run did its work), `busy` (epic reconciled
+   * elsewhere), `installation_busy` (its installation runs as many reconciles as it may).
+   */
+  onJob?: (outcome: "ok" | "error" | "covered" | "busy" | "installation_busy") => void;
   onTakeover?: () => void;
 }
 
@@ -74,6 +80,7 @@ export class RedisEpicQueue implements EpicQueue {
   private readonly queue: Queue;
   private readonly worker: Worker;
   private readonly locks: EpicLocks;
+  private readonly slots?: InstallationSlots;
   private readonly prefix: string;
   private readonly debounceMs: number;
   private readonly leaseMs: number;
@@ -102,6 +109,9 @@ export class RedisEpicQueue implements EpicQueue {
     this.redis = connect("commands");
     const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
     this.locks = new EpicLocks(this.redis, { prefix: this.prefix, leaseMs: this.leaseMs, owner });
+    if (options.installationConcurrency) {
+      this.slots = new InstallationSlots(this.redis, { prefix: this.prefix, limit: options.installationConcurrency, leaseMs: this.leaseMs });
+    }
     this.queue = new Queue(QUEUE, { connection: connect("queue"), prefix: this.prefix });
     this.queue.on("error", (error) => options.log.warn({ err: error }, "BullMQ queue error"));
     this.worker = new Worker<EpicJob>(QUEUE, (job, token) => this.process(job, token), {
@@ -285,8 +295,19 @@ export class RedisEpicQueue implements EpicQueue {
       this.options.onJob?.("covered");
       return "covered";
     }
-    const lease = await this.locks.acquire(epic);
+    // One installation's many epics wait for its slots, holding no worker, while others run.
+    const slot = this.slots ? await this.slots.acquire(ref.installationId, `${job.id}:${randomBytes(4).toString("hex")}`) : undefined;
+    if (slot === null) {
+      this.options.onJob?.("installation_busy");
+      await job.moveToDelayed(Date.now() + 250 + Math.floor(Math.random() * 250), token);
+      throw new DelayedError();
+    }
+    const lease = await this.locks.acquire(epic).catch(async (error: unknown) => {
+      await slot?.release().catch(() => {});
+      throw error;
+    });
     if (!lease) {
+      await slot?.release().catch(() => {});
       // Reconciled elsewhere right now: come back after a short while, holding no worker.
       this.options.onJob?.("busy");
       await job.updateData({ ...(job.data as EpicJob), behindRun: true });
@@ -328,6 +349,7 @@ export class RedisEpicQueue implements EpicQueue {
       this.active--;
       this.leases.delete(lease);
       await lease.release().catch(() => {});
+      await slot?.release().catch(() => {});
     }
   }
 
