@@ -16,6 +16,7 @@ import { createEpicQueue } from "./runtime/create-queue.js";
 import type { EpicQueue, Fence } from "./runtime/epic-queue.js";
 import { fenceCursor, fenceOctokit } from "./runtime/fence.js";
 import { untilNextUtcDay, type DailyLaunches } from "./runtime/daily-launches.js";
+import type { EpicStates } from "./runtime/epic-states.js";
 import type { FleetCache } from "./runtime/fleet-cache.js";
 import { instrumentOctokit } from "./runtime/instrument.js";
 import { InstallationPausedError, InstallationPauses, rateLimitResetAt } from "./runtime/rate-limit.js";
@@ -62,6 +63,8 @@ export class Orchestra {
   redisPing?: () => Promise<void>;
   /** Installations waiting for their rate limit to reset: their epics wait, the others run. */
   readonly pauses = new InstallationPauses();
+  /** Each epic's state after its last reconcile (the epic and task gauges). */
+  private readonly epicStates: EpicStates;
   /** The daily cap on agent launches per installation, when ORCHESTRA_INSTALLATION_DAILY_AGENT_RUNS is set. */
   private readonly launches?: DailyLaunches;
   /** Run when shutdown starts (the periodic resync registers its stop here). */
@@ -85,7 +88,7 @@ export class Orchestra {
               log: log.child({ name: "cursor" }),
             })
           : null;
-    const { queue, agents, statusCache, cache, launches, ping } = createEpicQueue(env, {
+    const { queue, agents, statusCache, cache, launches, epicStates, ping } = createEpicQueue(env, {
       reconcile: (ref, intents, fence) => this.reconcile(ref, intents, fence),
       resync: () => this.resync(),
       metrics: this.metrics,
@@ -101,6 +104,9 @@ export class Orchestra {
     this.cursorDeliveries = cache("cursor-delivery", DAY_MS, 1_000);
     if (ping) this.redisPing = ping;
     this.metrics.observeQueue(() => this.scheduler.stats());
+    this.epicStates = epicStates;
+    this.metrics.observeEpics(() => epicStates.all(Date.now()));
+    this.cursor?.observe((request) => this.metrics.cursorRequest(request));
   }
 
   /** Registers something to stop when shutdown starts. */
@@ -205,7 +211,8 @@ export class Orchestra {
       gateway,
       cursor,
       loadConfig: () => this.config(gateway),
-      plan: (input, config) => planTasks(input, { env: this.env.llm, planner: config.planner, log: this.log.child({ name: "planner" }) }),
+      plan: (input, config) =>
+        planTasks(input, { env: this.env.llm, planner: config.planner, log: this.log.child({ name: "planner" }), observe: (call) => this.metrics.llmCall(call) }),
       repoContext: () => collectRepoContext(octokit, { owner: ref.owner, repo: ref.repo }),
       agents: this.agents,
       statusCache: this.statusCache,
@@ -220,6 +227,8 @@ export class Orchestra {
       log: this.log,
       now: this.now,
       onAgent: (agentId: string) => this.agentEpics.set(agentId, ref),
+      onPlan: (plan) =>
+        void this.epicStates.record(epicKey(ref.owner, ref.repo, ref.issueNumber), plan, Date.now()).catch((error: unknown) => this.log.debug({ err: error }, "could not record the epic's state for metrics")),
       ...(this.launches ? { launches: this.launchAllowance(this.launches, ref.installationId) } : {}),
     });
     return result;

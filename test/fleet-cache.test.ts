@@ -6,6 +6,7 @@ import nock from "nock";
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CURSOR_WEBHOOK_PATH, createCursorWebhookHandler, signCursorPayload } from "../src/cursor/webhook.js";
+import { RedisEpicStates } from "../src/runtime/epic-states.js";
 import { MemoryFleetCache, RedisFleetCache } from "../src/runtime/fleet-cache.js";
 import { createTestApp, type TestApp } from "./helpers/app.js";
 import { redisUnavailable, startRedis, type RedisServer } from "./helpers/redis-server.js";
@@ -123,6 +124,23 @@ describe.skipIf(unavailable !== undefined)("fleet caches over a real redis-serve
     for (const url of [...urls, ...urls]) statuses.push((await fetch(url, { method: "POST", headers, body })).status);
     expect(statuses).toEqual([204, 204, 204, 204]);
     expect(received).toEqual(["bc-1"]);
+  });
+
+  it("counts an epic once in the fleet's epic and task gauges, whichever process reconciled it last", async () => {
+    const prefix = `t-${randomBytes(4).toString("hex")}`;
+    const [a, b] = [0, 1].map(() => {
+      const client = new Redis(redis.url);
+      clients.push(client);
+      return new RedisEpicStates(client, `${prefix}:epic-states`);
+    }) as [RedisEpicStates, RedisEpicStates];
+    const plan = (status: string, states: string[]) => ({ status, tasks: states.map((state) => ({ state })) }) as never;
+    const now = Date.UTC(2026, 0, 1, 12);
+    await a.record("o/r#1", plan("running", ["running", "pending"]), now);
+    await b.record("o/r#1", plan("running", ["merged", "running"]), now + 1_000);
+    await b.record("o/r#2", plan("completed", ["merged"]), now - 2 * 24 * 3_600_000);
+    expect(await a.all(now + 2_000)).toEqual([{ status: "running", tasks: ["merged", "running"], at: now + 1_000 }]);
+    // An epic nobody reconciled for a day dropped out, in Redis too.
+    expect(await b.all(now + 2_000)).toHaveLength(1);
   });
 
   it("goes on without Redis when it does not answer: a claim succeeds, a look-up finds nothing", async () => {

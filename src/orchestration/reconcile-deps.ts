@@ -5,6 +5,7 @@ import type { CursorClient } from "../cursor/client.js";
 import type { GitHubGateway } from "../github/gateway.js";
 import type { RepoContext } from "../github/repo-context.js";
 import type { PlanInput, PlanResult } from "../llm/types.js";
+import type { Plan } from "./types.js";
 
 /** What a reconcile of one epic works with: the edges, the caches, and where it runs. */
 
@@ -68,6 +69,8 @@ export interface ReconcileDeps {
    * when one is set: launches beyond it wait for the next UTC day.
    */
   launches?: LaunchAllowance;
+  /** Told of the plan each reconcile wrote (the epic and task gauges). */
+  onPlan?: (plan: Plan) => void;
   /** Told of every agent working for this epic, so Cursor webhooks find their epic. */
   onAgent?: (agentId: string) => void;
 }

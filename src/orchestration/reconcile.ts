@@ -146,6 +146,7 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
   }
   const capWakeMs = await holdLaunchesOverCap(ref, decision, deps, log);
   const outcome = await act(ref, snapshot, decision, config, deps, log);
+  deps.onPlan?.(outcome.plan);
 
   // The sooner of the two: a refused merge asks for a pass at once, whatever decide() planned.
   const wakes = [decision.wakeAfterMs, outcome.wakeAfterMs, capWakeMs].filter((ms): ms is number => ms !== undefined);

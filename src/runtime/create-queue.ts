@@ -8,6 +8,7 @@ import { RedisEpicQueue } from "./redis-queue.js";
 import { SharedAgentCache } from "./shared-agent-cache.js";
 import { SharedWriteCache } from "./shared-ttl-cache.js";
 import { TtlCache } from "../ttl-cache.js";
+import { MemoryEpicStates, RedisEpicStates, type EpicStates } from "./epic-states.js";
 import { MemoryDailyLaunches, RedisDailyLaunches, type DailyLaunches } from "./daily-launches.js";
 import { MemoryFleetCache, RedisFleetCache, type FleetCache } from "./fleet-cache.js";
 
@@ -25,6 +26,8 @@ export function createEpicQueue(
   agents: AgentCache;
   statusCache: TtlCache<number, string>;
   cache: FleetCacheFactory;
+  /** Each epic's state after its last reconcile, for the epic and task gauges. */
+  epicStates: EpicStates;
   /** The daily cap on agent launches per installation, when one is set. */
   launches?: DailyLaunches;
   ping?: () => Promise<void>;
@@ -45,6 +48,7 @@ export function createEpicQueue(
       agents: new AgentCache(),
       statusCache: new TtlCache<number, string>(DAY_MS, 10_000),
       cache: (_name, ttlMs, capacity) => new MemoryFleetCache(ttlMs, capacity),
+      epicStates: new MemoryEpicStates(),
       ...(env.installationDailyAgentRuns > 0 ? { launches: new MemoryDailyLaunches(env.installationDailyAgentRuns) } : {}),
     };
   }
@@ -66,5 +70,6 @@ export function createEpicQueue(
   const cacheLog = options.log.child({ name: "fleet-cache" });
   const cache: FleetCacheFactory = (name, ttlMs) => new RedisFleetCache(queue.connection, { prefix: queue.keyPrefix, name, ttlMs, log: cacheLog });
   const launches = env.installationDailyAgentRuns > 0 ? new RedisDailyLaunches(queue.connection, queue.keyPrefix, env.installationDailyAgentRuns) : undefined;
-  return { queue, agents, statusCache, cache, ...(launches ? { launches } : {}), ping: () => queue.ping() };
+  const epicStates = new RedisEpicStates(queue.connection, `${queue.keyPrefix}:epic-states`);
+  return { queue, agents, statusCache, cache, epicStates, ...(launches ? { launches } : {}), ping: () => queue.ping() };
 }
