@@ -15,10 +15,10 @@ export interface Cache<K, V> {
   set(key: K, value: V): void;
 }
 
-/** A cache the fleet shares with Redis (in-process otherwise), hence asynchronous. */
+/** A cache the fleet shares with Redis (in-process otherwise), hence possibly asynchronous; a Map fits. */
 export interface SharedCache {
-  get(key: string): Promise<string | undefined>;
-  set(key: string, value: string): Promise<void>;
+  get(key: string): string | undefined | Promise<string | undefined>;
+  set(key: string, value: string): unknown;
 }
 
 export interface LaunchAllowance {
