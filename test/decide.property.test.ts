@@ -9,8 +9,11 @@ import { decide, isAgentLive, type Decision } from "../src/orchestration/decide.
 import { branchName } from "../src/orchestration/naming.js";
 import type { Intent, PullRequestView, Snapshot, TaskObservation } from "../src/orchestration/snapshot.js";
 import { EPIC_STATUSES, TASK_STATES, type Plan, type Task } from "../src/orchestration/types.js";
+import { parseBody } from "../src/orchestration/checklist.js";
+import { STATUS_MARKER } from "../src/orchestration/status-comment.js";
+import { testSigner } from "./helpers/signing.js";
+import { isRunning } from "./helpers/world-edges.js";
 import {
-  applyTaskPatches,
   commandIntent,
   ISSUE,
   makePlan,
@@ -75,34 +78,50 @@ const scheduleArb = fc.record({ startTwice: fc.boolean(), actions: fc.array(acti
 const START = commandIntent("start");
 
 /** The run a perfect webhook stream would give: one reconcile after every world event. */
-function cleanRun(plan: Plan, scenarios: Record<string, TaskScenario>, config: OrchestraConfig): World {
+async function cleanRun(plan: Plan, scenarios: Record<string, TaskScenario>, config: OrchestraConfig): Promise<World> {
   const world = new World(plan, scenarios);
-  reconcileOnce(world, config, { intents: [START] });
-  expect(settle(world, config)).toBe(true);
+  await reconcileOnce(world, config, { intents: [START] });
+  expect(await settle(world, config)).toBe(true);
   return world;
 }
 
-function scheduledRun(
+/** A person deleting the first unfinished task from `pick` on, before action `at` of the schedule. */
+interface Deletion {
+  at: number;
+  pick: number;
+}
+
+async function scheduledRun(
   plan: Plan,
   scenarios: Record<string, TaskScenario>,
   config: OrchestraConfig,
   schedule: { startTwice: boolean; actions: Action[] },
-): { world: World; settled: boolean } {
+  deletion?: Deletion,
+): Promise<{ world: World; settled: boolean; deleted?: { taskId: string; mergesBefore: number } }> {
   const world = new World(plan, scenarios, { humanPushes: 2 });
-  reconcileOnce(world, config, { intents: [START] });
-  if (schedule.startTwice) reconcileOnce(world, config, { intents: [START] });
+  await reconcileOnce(world, config, { intents: [START] });
+  if (schedule.startTwice) await reconcileOnce(world, config, { intents: [START] });
   let late = 0;
-  for (const action of schedule.actions) {
+  let deleted: { taskId: string; mergesBefore: number } | undefined;
+  for (const [index, action] of schedule.actions.entries()) {
+    if (deletion && index === deletion.at) {
+      const tasks = world.plan.tasks;
+      const task = [...tasks.slice(deletion.pick % tasks.length), ...tasks].find((candidate) => candidate.state !== "merged");
+      if (task) {
+        deleted = { taskId: task.id, mergesBefore: world.merges.length };
+        world.personDeletes(task.id);
+      }
+    }
     switch (action.kind) {
       case "event": {
         const events = world.events();
         const event = events[action.pick % Math.max(1, events.length)];
         if (!event) break;
         event.apply();
-        if (action.webhook === "now") reconcileOnce(world, config);
+        if (action.webhook === "now") await reconcileOnce(world, config);
         if (action.webhook === "twice") {
-          reconcileOnce(world, config);
-          reconcileOnce(world, config);
+          await reconcileOnce(world, config);
+          await reconcileOnce(world, config);
         }
         if (action.webhook === "late") late += 1;
         break;
@@ -110,42 +129,49 @@ function scheduledRun(
       case "late-webhook":
         if (late > 0) {
           late -= 1;
-          reconcileOnce(world, config);
+          await reconcileOnce(world, config);
         }
         break;
       case "race":
-        reconcileOnce(world, config, { race: action.pick });
+        await reconcileOnce(world, config, { race: action.pick });
         break;
       case "fail":
-        reconcileOnce(world, config, { failure: action.failure });
+        await reconcileOnce(world, config, { failure: action.failure });
         break;
     }
   }
   // The periodic resync: reconcile until nothing changes, the world moving on meanwhile.
-  return { world, settled: settle(world, config) };
+  return { world, settled: await settle(world, config), ...(deleted ? { deleted } : {}) };
 }
 
 /**
- * What must match even when an answer was lost. The counters may then differ: a launch whose
- * answer was lost is found again by its branch and not counted in `runs`, and a follow-up whose
- * answer was lost is not recorded in `fixes`/`followup` (reconcile.ts's choices, not decide's).
+ * What must match even when an answer was lost. The bookkeeping of a follow-up may then differ:
+ * one whose answer was lost is not recorded in `fixes`/`followup` (act.ts's choice, not decide's).
+ * A launch whose answer was lost is found again by its branch and counted in `runs` all the same.
  */
 function outcome(plan: Plan) {
   return {
     status: plan.status,
+    runs: plan.runs,
     tasks: plan.tasks.map(({ id, state, checked, attempt, pr, deps }) => ({ id, state, checked, attempt, pr, deps })),
   };
 }
 
+/** The plan without `seen`: GitHub's count of body edits, which follows how many writes a run took. */
+function withoutSeen({ seen: _seen, ...plan }: Plan): Omit<Plan, "seen"> {
+  return plan;
+}
+
 const RUNS = { numRuns: 200 };
 
-describe("decide in a simulated world", () => {
-  it("(a) duplicated, reordered, dropped webhooks and failing calls converge to the clean run", () => {
-    fc.assert(
-      fc.property(epicArb, scheduleArb, ({ plan, scenarios, config }, schedule) => {
-        const clean = cleanRun(plan, scenarios, config);
-        const { world, settled } = scheduledRun(plan, scenarios, config, schedule);
+describe("decide in a simulated world, carried out by the real act()", () => {
+  it("(a) duplicated, reordered, dropped webhooks and failing calls converge to the clean run", async () => {
+    await fc.assert(
+      fc.asyncProperty(epicArb, scheduleArb, async ({ plan, scenarios, config }, schedule) => {
+        const clean = await cleanRun(plan, scenarios, config);
+        const { world, settled } = await scheduledRun(plan, scenarios, config, schedule);
         expect(settled).toBe(true);
+        expect(world.violations).toEqual([]);
 
         expect(world.plan.status).toBe("completed");
         expect(world.plan.tasks.every((task) => task.state === "merged" && task.checked)).toBe(true);
@@ -158,25 +184,55 @@ describe("decide in a simulated world", () => {
         expect(world.comments.filter((comment) => comment.key === "completed")).toHaveLength(1);
         // Nothing in these scenarios is a failure a person must hear about.
         expect(world.comments.filter((comment) => /^(failed|closed|paused)/.test(comment.key))).toEqual([]);
+        // One status comment, edited in place, and recorded in the block.
+        expect(world.allComments.filter((comment) => comment.body.includes(STATUS_MARKER))).toHaveLength(1);
+        expect(world.plan.statusComment).toBe(world.statusComment?.id);
 
         expect(clean.plan.status).toBe("completed");
-        if (world.lostResponses === 0) expect(world.plan).toEqual(clean.plan);
+        expect(clean.violations).toEqual([]);
+        if (world.lostResponses === 0) expect(withoutSeen(world.plan)).toEqual(withoutSeen(clean.plan));
         else expect(outcome(world.plan)).toEqual(outcome(clean.plan));
       }),
       RUNS,
     );
   });
 
-  it("(b) never two live agents for one task, (c) every merge at a sha whose checks are green", () => {
-    fc.assert(
-      fc.property(epicArb, scheduleArb, ({ plan, scenarios, config }, schedule) => {
-        const { world } = scheduledRun(plan, scenarios, config, schedule);
+  it("(b) never two live agents for one task, (c) every merge at a sha whose checks are green", async () => {
+    await fc.assert(
+      fc.asyncProperty(epicArb, scheduleArb, async ({ plan, scenarios, config }, schedule) => {
+        const { world } = await scheduledRun(plan, scenarios, config, schedule);
         // The world records both the moment they happen: a second live agent at launch or
         // follow-up, a merge sent for a sha whose checks are not green.
         expect(world.violations).toEqual([]);
         for (const merge of world.merges) expect(world.checks.get(merge.sha)).toBe("success");
       }),
       RUNS,
+    );
+  });
+});
+
+describe("a task a person deletes mid-run, carried out by the real act()", () => {
+  it("(d) is never merged afterwards, its attempts are closed out, and the epic still completes", async () => {
+    const deletionArb = fc.record({ at: fc.nat({ max: 20 }), pick: fc.nat() });
+    await fc.assert(
+      fc.asyncProperty(epicArb, scheduleArb, deletionArb, async ({ plan, scenarios, config }, schedule, deletion) => {
+        const { world, settled, deleted } = await scheduledRun(plan, scenarios, config, schedule, deletion);
+        expect(settled).toBe(true);
+        expect(world.violations).toEqual([]);
+        // An epic left with no task at all is not completed: it waits for a person to add one.
+        expect(world.plan.status).toBe(world.plan.tasks.length > 0 ? "completed" : "running");
+        expect(world.plan.tasks.every((task) => task.state === "merged")).toBe(true);
+        // Every attempt the block recorded is closed out, and the close-out recorded.
+        expect(world.plan.live).toBeUndefined();
+        if (!deleted) return;
+        const { taskId } = deleted;
+        expect(world.merges.slice(deleted.mergesBefore).filter((merge) => merge.taskId === taskId)).toEqual([]);
+        // A launch whose answer was lost is not in the block: its agent and PR are not known to close.
+        if (world.lostResponses > 0) return;
+        expect(world.agents.filter((agent) => agent.taskId === taskId && isRunning(agent.status))).toEqual([]);
+        expect(world.prs.filter((pr) => pr.taskId === taskId && pr.state === "open")).toEqual([]);
+      }),
+      { numRuns: 100 },
     );
   });
 });
@@ -188,91 +244,104 @@ function decisionOf(steps: Decision["steps"]): Decision {
 }
 
 /** t1 driven to an open, green, mergeable PR, then one reconcile. */
-function greenWorld(): World {
+async function greenWorld(): Promise<World> {
   const world = new World(makePlan([makeTask("t1"), makeTask("t2", { deps: ["t1"] })]), {});
-  reconcileOnce(world, DEFAULT_CONFIG); // launches t1
+  await reconcileOnce(world, DEFAULT_CONFIG); // launches t1
   world.events()[0]!.apply(); // its agent opens a PR
   world.events()[0]!.apply(); // CI passes
-  reconcileOnce(world, DEFAULT_CONFIG); // records pr_open, merges and launches t2 in one pass
+  await reconcileOnce(world, DEFAULT_CONFIG); // records pr_open, merges and launches t2 in one pass
   return world;
 }
 
 describe("the simulated world", () => {
-  it("records a second live agent for one task", () => {
+  it("records a second live agent for one task", async () => {
     const world = new World(makePlan([makeTask("t1")]), {});
     const launch = (attempt: number) => ({
       effect: { kind: "launch" as const, taskId: "t1", attempt, branch: branchName(ISSUE, "t1", attempt), prompt: "" },
     });
-    world.execute(decisionOf([launch(1), launch(1)]));
+    await world.execute(decisionOf([launch(1), launch(1)]));
     expect(world.violations).toEqual([]); // the same branch: the running agent is found again
-    world.execute(decisionOf([launch(2)]));
+    await world.execute(decisionOf([launch(2)]));
     expect(world.violations).toEqual(["two live agents for t1: bc-t1-a1, bc-t1-a2"]);
   });
 
-  it("records a merge sent for a sha whose checks are not green, and refuses one at a stale sha", () => {
+  it("records a merge sent for a sha whose checks are not green, and refuses one at a stale sha", async () => {
     const world = new World(makePlan([makeTask("t1")]), {});
-    reconcileOnce(world, DEFAULT_CONFIG);
+    await reconcileOnce(world, DEFAULT_CONFIG);
     world.events()[0]!.apply(); // a PR with pending checks
     const pr = world.prs[0]!;
     const merge = (sha: string) => ({ effect: { kind: "merge" as const, taskId: "t1", pr: pr.number, sha, method: "squash" as const } });
     const stale = "0".repeat(40);
     world.checks.set(stale, "success"); // an older commit whose checks passed
-    world.execute(decisionOf([merge(stale), { effect: { kind: "launch", taskId: "t9", attempt: 1, branch: "b", prompt: "" } }]));
+    await world.execute(decisionOf([merge(stale), { effect: { kind: "launch", taskId: "t9", attempt: 1, branch: "b", prompt: "" } }]));
     expect(world.merges).toEqual([]);
     expect(world.agents.map((agent) => agent.taskId)).toEqual(["t1"]); // the refusal stopped the later step
-    world.execute(decisionOf([merge(pr.headSha)]));
+    expect(world.plan.tasks[0]).toMatchObject({ refusals: 1, reason: expect.stringContaining("GitHub refused the merge (409)") });
+    await world.execute(decisionOf([merge(pr.headSha)]));
     expect(world.violations).toEqual([`merge of #${pr.number} sent for ${pr.headSha} whose checks are pending`]);
   });
 
-  it("merges a green PR and starts its dependant in one reconcile", () => {
-    const world = greenWorld();
+  it("merges a green PR and starts its dependant in one reconcile", async () => {
+    const world = await greenWorld();
     expect(world.merges).toEqual([{ taskId: "t1", pr: 101, sha: world.prs[0]!.headSha }]);
     expect(world.plan.tasks.map((task) => [task.id, task.state])).toEqual([["t1", "merged"], ["t2", "running"]]);
     expect(world.comments.map((comment) => comment.body)).toEqual(["✅ t1 merged in #101, starting t2."]);
   });
 
-  it("a merge refused because a person pushed meanwhile is sent again at the new sha once it is green", () => {
+  it("a merge refused because a person pushed meanwhile is sent again at the new sha once it is green", async () => {
     const world = new World(makePlan([makeTask("t1")]), {}, { humanPushes: 1 });
-    reconcileOnce(world, DEFAULT_CONFIG);
+    await reconcileOnce(world, DEFAULT_CONFIG);
     world.events()[0]!.apply();
     world.events()[0]!.apply();
-    reconcileOnce(world, DEFAULT_CONFIG, { race: 0 }); // decides the merge; a person pushes before it is sent
+    await reconcileOnce(world, DEFAULT_CONFIG, { race: 0 }); // decides the merge; a person pushes before it is sent
     expect(world.humanPushes).toBe(1);
     expect(world.merges).toEqual([]);
     expect(world.plan.status).toBe("running");
     expect(world.issueClosed).toBe(0);
-    expect(settle(world, DEFAULT_CONFIG)).toBe(true);
+    expect(await settle(world, DEFAULT_CONFIG)).toBe(true);
     expect(world.merges).toEqual([{ taskId: "t1", pr: 101, sha: world.prs[0]!.headSha }]);
-    expect(world.prs[0]!.headSha).toMatch(/h2$/);
+    expect(world.personShas.has(world.prs[0]!.headSha)).toBe(true);
     expect(world.plan.status).toBe("completed");
     expect(world.issueClosed).toBe(1);
   });
 
-  it("a refused last merge posts no completion summary: it is posted once, when the epic completes", () => {
+  it("a refused last merge posts no completion summary: it is posted once, when the epic completes", async () => {
     const world = new World(makePlan([makeTask("t1")]), {}, { humanPushes: 1 });
-    reconcileOnce(world, DEFAULT_CONFIG);
+    await reconcileOnce(world, DEFAULT_CONFIG);
     world.events()[0]!.apply();
     world.events()[0]!.apply();
-    reconcileOnce(world, DEFAULT_CONFIG, { race: 0 }); // the merge is refused: the head moved
+    await reconcileOnce(world, DEFAULT_CONFIG, { race: 0 }); // the merge is refused: the head moved
     expect(world.comments.map((comment) => comment.key)).not.toContain("completed");
-    expect(settle(world, DEFAULT_CONFIG)).toBe(true);
+    expect(await settle(world, DEFAULT_CONFIG)).toBe(true);
     expect(world.comments.filter((comment) => comment.key === "completed")).toHaveLength(1);
   });
 
-  it("applyTaskPatches clears fields given as undefined and ticks the box with the state", () => {
-    const plan = makePlan([makeTask("t1", { state: "pr_open", attempt: 1, agent: "bc-1", pr: 3, followup: "ci:x" }), makeTask("t2")]);
-    const next = applyTaskPatches(plan, {
-      status: "paused",
-      runsDelta: 2,
-      tasks: [
-        { id: "t1", state: "merged", agent: undefined, followup: undefined },
-        { id: "t9", state: "failed" },
-      ],
-    });
-    expect(next).toEqual(
-      makePlan([makeTask("t1", { state: "merged", checked: true, attempt: 1, pr: 3 }), makeTask("t2")], { status: "paused", runs: 2 }),
-    );
-    expect(plan.tasks[0]?.agent).toBe("bc-1"); // the argument is left alone
+  it("closes out a deleted task's attempt once, and records it even when nothing else changed", async () => {
+    const config = { ...DEFAULT_CONFIG, concurrency: 2 };
+    const world = new World(makePlan([makeTask("t1"), makeTask("t2")]), {});
+    await reconcileOnce(world, config); // launches both
+    world.events()[0]!.apply(); // t1's agent opens a PR
+    world.personDeletes("t1");
+    expect(world.plan.live).toEqual([{ id: "t1", attempt: 1 }, { id: "t2", attempt: 1 }]);
+    await reconcileOnce(world, config);
+    expect(world.prs[0]).toMatchObject({ taskId: "t1", state: "closed" });
+    expect(world.deletedBranches).toEqual([branchName(ISSUE, "t1", 1)]);
+    expect(world.plan.live).toEqual([{ id: "t2", attempt: 1 }]);
+    // Nothing left to do for t1: the next reconcile sends nothing.
+    expect(decide(world.snapshot(), config).steps).toEqual([]);
+  });
+
+  it("keeps the epic's state in the issue body as Orchestra signs it: a forged marker is not believed", async () => {
+    const world = await greenWorld();
+    const parsed = parseBody(world.body, { verifier: testSigner() });
+    expect(parsed.ok && parsed.parsed.trust).toEqual({ plan: true, forgedTasks: 0, legacy: false });
+    expect(world.plan).toMatchObject({ status: "running", runs: 2, statusComment: world.statusComment!.id });
+    // Anyone rewriting t2's marker by hand: its state is not believed, the item is read as a new one.
+    world.body = world.body.replace(/(<!-- orchestra:task id=t2 )state=running/, "$1state=merged");
+    expect(world.plan.tasks.map((task) => [task.id, task.title, task.state])).toEqual([
+      ["t1", "Task t1", "merged"],
+      ["t3", "Task t2", "pending"],
+    ]);
   });
 });
 

@@ -16,7 +16,8 @@ function isEmptyPatch(patch: PlanPatch): boolean {
     !patch.replacePending &&
     patch.acceptDigest === undefined &&
     patch.held === undefined &&
-    patch.commandCursor === undefined
+    patch.commandCursor === undefined &&
+    !patch.closedOut?.length
   );
 }
 

@@ -1,13 +1,28 @@
-import type { OrchestraConfig } from "../../src/orchestration/config.js";
-import { decide, type Decision, type Notification, type Step } from "../../src/orchestration/decide.js";
-import { branchName } from "../../src/orchestration/naming.js";
+import { createHash } from "node:crypto";
+import pino from "pino";
+import type { CursorAgent, CursorClient } from "../../src/cursor/client.js";
+import { CursorApiError } from "../../src/cursor/errors.js";
+import type { GitHubGateway } from "../../src/github/gateway.js";
+import { act } from "../../src/orchestration/act.js";
+import { AgentCache } from "../../src/orchestration/agent-cache.js";
+import { parseBody, renderBody } from "../../src/orchestration/checklist.js";
+import { DEFAULT_CONFIG, type OrchestraConfig } from "../../src/orchestration/config.js";
+import { decide, type Decision } from "../../src/orchestration/decide.js";
+import { branchName, parseBranchName } from "../../src/orchestration/naming.js";
+import type { EpicRef, ReconcileDeps } from "../../src/orchestration/reconcile-deps.js";
 import type { AgentView, ChecksState, Intent, PullRequestView, Snapshot, TaskObservation } from "../../src/orchestration/snapshot.js";
-import type { Plan, PlanPatch, Task, TaskPatch, TaskState } from "../../src/orchestration/types.js";
+import { STATUS_MARKER } from "../../src/orchestration/status-comment.js";
+import { contentDigest } from "../../src/orchestration/trust/content-digest.js";
+import { deriveStateKeys } from "../../src/orchestration/trust/state-mac.js";
+import type { ParsedBody, Plan, Task } from "../../src/orchestration/types.js";
+import { ISSUE_NODE_ID, TEST_STATE_SECRET, testSigner } from "./signing.js";
+import { faultFor, isRunning, WorldCursor, WorldError, WorldGitHub, type Fault } from "./world-edges.js";
 
 /**
- * Builders for `decide()` inputs, and a simulated world (GitHub pull requests and checks, Cursor
- * agents) with a driver that carries out a Decision the way `reconcile.ts` does. Everything is
- * in memory and deterministic: the same plan, scenarios and schedule give the same run.
+ * Builders for `decide()` inputs, and a simulated world (the epic's issue, GitHub pull requests
+ * and checks, Cursor agents) in which decisions are carried out by the real `act()`, through
+ * in-memory edges (world-edges.ts). Everything is in memory and deterministic: the same plan,
+ * scenarios and schedule give the same run.
  */
 
 /** The clock of every snapshot built here. */
@@ -87,47 +102,6 @@ export function commandIntent(
   return { kind: "command", command, actor: "octocat", commentId: 901, ...over };
 }
 
-// --- applying what reconcile writes ---------------------------------------------------------
-
-const TICKED: ReadonlySet<TaskState> = new Set(["merged", "skipped", "done"]);
-
-/**
- * Orchestra's own changes applied to a plan, by task id, with the semantics of the checklist
- * writer: a field present with `undefined` is cleared, the checkbox follows the state. Returns a
- * new plan; the argument is left alone.
- */
-export function applyTaskPatches(plan: Plan, patch: PlanPatch): Plan {
-  if (patch.replacePending) throw new Error("decide() never re-plans; replacePending is not simulated");
-  const next: Plan = structuredClone(plan);
-  if (patch.status !== undefined) next.status = patch.status;
-  if ("statusComment" in patch) {
-    if (patch.statusComment) next.statusComment = patch.statusComment;
-    else delete next.statusComment;
-  }
-  if (patch.runsDelta) next.runs = Math.max(0, next.runs + patch.runsDelta);
-  for (const change of patch.tasks ?? []) {
-    const task = next.tasks.find((candidate) => candidate.id === change.id);
-    if (!task) continue;
-    if (change.state !== undefined) task.state = change.state;
-    if (change.attempt !== undefined) task.attempt = change.attempt;
-    if (change.fixes !== undefined) task.fixes = change.fixes;
-    for (const key of ["pr", "agent", "followup", "reason", "notBefore"] as const) {
-      if (!(key in change)) continue;
-      const value = change[key];
-      if (value === undefined || value === "" || value === 0) delete task[key];
-      else (task as unknown as Record<string, unknown>)[key] = value;
-    }
-  }
-  for (const task of next.tasks) task.checked = TICKED.has(task.state);
-  return next;
-}
-
-function mergeTaskPatches(patches: TaskPatch[]): TaskPatch[] {
-  const byId = new Map<string, TaskPatch>();
-  for (const patch of patches) byId.set(patch.id, { ...byId.get(patch.id), ...patch });
-  return [...byId.values()];
-}
-
 // --- the world ------------------------------------------------------------------------------
 
 /**
@@ -147,17 +121,18 @@ export const TASK_SCENARIOS = [
 ] as const;
 export type TaskScenario = (typeof TASK_SCENARIOS)[number];
 
-interface WorldAgent {
+export interface WorldAgent {
   id: string;
   taskId: string;
   attempt: number;
   branch: string;
+  repository: string;
   status: string;
   /** What the agent does when it next finishes: its task, or a follow-up on its PR. */
   work: "task" | "followup";
 }
 
-interface WorldPr {
+export interface WorldPr {
   number: number;
   taskId: string;
   branch: string;
@@ -165,6 +140,15 @@ interface WorldPr {
   state: "open" | "closed" | "merged";
   mergeable: boolean | null;
   commits: number;
+}
+
+/** A comment on the epic or a PR; every comment in this world is Orchestra's. */
+export interface WorldComment {
+  id: number;
+  target: number;
+  body: string;
+  author: string;
+  deleted?: boolean;
 }
 
 export interface WorldEvent {
@@ -179,24 +163,56 @@ export interface StepFailure {
   when: "before" | "after";
 }
 
-class InjectedFailure extends Error {}
+/** The epic's issue: its title and text, and the key its state is signed with. */
+const TITLE = "The shop";
+const EPIC_TEXT = "Build the shop.\n\n";
+export const REF: EpicRef = { installationId: 1, owner: REPO.owner, repo: REPO.name, issueNumber: ISSUE };
+const WEB_URL = "https://github.com";
+const STATE_KEYS = deriveStateKeys([TEST_STATE_SECRET]);
+const VERIFIER = testSigner(ISSUE_NODE_ID);
+const SILENT = pino({ level: "silent" });
 
-const LIVE = new Set(["CREATING", "RUNNING"]);
+/** A commit's sha, 40 hex digits as GitHub's: what Orchestra keys on (a prefix of it) must differ per commit. */
+function commitSha(what: string): string {
+  return createHash("sha1").update(what).digest("hex");
+}
 
+/** The plan as Orchestra writes it when planning: signed for this issue, its text accepted. */
+function writtenBody(plan: Plan): string {
+  const parsed: ParsedBody = { before: EPIC_TEXT, after: "", eol: "\n", plan: structuredClone(plan) };
+  parsed.plan!.accepted = contentDigest(TITLE, parsed);
+  return renderBody(parsed, VERIFIER);
+}
+
+/**
+ * GitHub pull requests and checks, Cursor agents, and the epic's issue (its body as text, signed),
+ * moving on their own through `events()`. Orchestra acts on it through the real `act()` and
+ * writers, over the in-memory edges of world-edges.ts.
+ */
 export class World {
-  plan: Plan;
+  /** The issue body, as GitHub stores it: Orchestra's block signed, read back with the real parser. */
+  body: string;
+  readonly issue = { id: ISSUE_NODE_ID, title: TITLE, edits: 0 };
   readonly agents: WorldAgent[] = [];
   readonly prs: WorldPr[] = [];
   /** Check state per commit: a sha's checks never change once complete. */
   readonly checks = new Map<string, ChecksState>();
   readonly merges: Array<{ taskId: string; pr: number; sha: string }> = [];
-  readonly comments: Array<{ key: string; body: string }> = [];
+  readonly allComments: WorldComment[] = [];
+  readonly reactions: Array<{ commentId: number; content: string }> = [];
+  readonly deletedBranches: string[] = [];
+  /** Commits people pushed (the others are agents'). */
+  readonly personShas = new Set<string>();
   /** Broken invariants, recorded the moment they happen (two live agents, a merge not green). */
   readonly violations: string[] = [];
   issueClosed = 0;
-  /** Effects that took place but whose answer was lost: bookkeeping (runs, fixes) may differ. */
+  /** Effects that took place but whose answer was lost: bookkeeping (fixes) may differ. */
   lostResponses = 0;
   humanPushes = 0;
+  /** The failure injected into the decision being carried out. */
+  fault: Fault | undefined;
+  /** One process's dependencies: its caches live as long as the world. */
+  readonly deps: ReconcileDeps;
   private agentSerial = 0;
 
   constructor(
@@ -204,13 +220,46 @@ export class World {
     readonly scenarios: Readonly<Record<string, TaskScenario>>,
     readonly options: { humanPushes?: number } = {},
   ) {
-    this.plan = structuredClone(plan);
+    this.body = writtenBody(plan);
+    this.deps = reconcileDeps(this);
+  }
+
+  /** The body read as reconcile reads it: only what Orchestra signed for this issue is believed. */
+  parsed(): ParsedBody {
+    const result = parseBody(this.body, { verifier: VERIFIER });
+    if (!result.ok) throw new Error(`the world's issue body does not parse: ${result.error}`);
+    return result.parsed;
+  }
+
+  get plan(): Plan {
+    const plan = this.parsed().plan;
+    if (!plan) throw new Error("the world's issue body has no plan");
+    return plan;
+  }
+
+  /** Orchestra's notices (not the status comment), by key, without their marker. */
+  get comments(): Array<{ key: string; body: string; target: number }> {
+    return this.allComments
+      .filter((comment) => !comment.deleted && !comment.body.includes(STATUS_MARKER))
+      .map((comment) => {
+        const marked = /^<!-- orchestra:comment key=(\S+) -->\n/.exec(comment.body);
+        return {
+          key: marked ? decodeURIComponent(marked[1]!) : "",
+          body: marked ? comment.body.slice(marked[0].length) : comment.body,
+          target: comment.target,
+        };
+      });
+  }
+
+  get statusComment(): WorldComment | undefined {
+    return this.allComments.find((comment) => !comment.deleted && comment.body.includes(STATUS_MARKER));
   }
 
   // What reconcile.observe() would read.
   snapshot(intents: Intent[] = []): Snapshot {
+    const parsed = this.parsed();
     const observations: Record<string, TaskObservation> = {};
-    for (const task of this.plan.tasks) {
+    for (const task of parsed.plan?.tasks ?? []) {
       if (!["running", "pr_open", "merging"].includes(task.state) || task.attempt === 0) continue;
       const branch = branchName(ISSUE, task.id, task.attempt);
       const pr = this.prs.find((candidate) => candidate.branch === branch);
@@ -221,7 +270,14 @@ export class World {
       }
       observations[task.id] = entry;
     }
-    return makeSnapshot(structuredClone(this.plan), { observations, intents, issueState: this.issueClosed ? "closed" : "open" });
+    return {
+      now: NOW,
+      repo: { ...REPO },
+      issue: { number: ISSUE, title: TITLE, state: this.issueClosed ? "closed" : "open", body: this.body },
+      parsed,
+      observations,
+      intents,
+    };
   }
 
   private view(pr: WorldPr): PullRequestView {
@@ -249,7 +305,7 @@ export class World {
   events(racing = false): WorldEvent[] {
     const events: WorldEvent[] = [];
     for (const agent of this.agents) {
-      if (LIVE.has(agent.status)) events.push({ label: `${agent.id} finishes`, apply: () => this.finish(agent) });
+      if (isRunning(agent.status)) events.push({ label: `${agent.id} finishes`, apply: () => this.finish(agent) });
     }
     for (const pr of this.prs) {
       if (pr.state !== "open") continue;
@@ -280,9 +336,9 @@ export class World {
     else if (agent.attempt === 1 && scenario === "no-pr") agent.status = "FINISHED";
     else if (agent.attempt === 1 && scenario === "agent-forgotten") this.agents.splice(this.agents.indexOf(agent), 1);
     else {
-      const taskIndex = this.plan.tasks.findIndex((task) => task.id === agent.taskId);
+      // t1's first PR is #101, t2's second #112: unique, and readable in the tests.
       const opened: WorldPr = {
-        number: 100 + taskIndex * 10 + agent.attempt,
+        number: 100 + (Number(agent.taskId.slice(1)) - 1) * 10 + agent.attempt,
         taskId: agent.taskId,
         branch: agent.branch,
         headSha: "",
@@ -298,7 +354,7 @@ export class World {
 
   private push(pr: WorldPr, resolvesConflict: boolean): void {
     pr.commits += 1;
-    pr.headSha = `${pr.branch.replace(/\W/g, "")}c${pr.commits}`;
+    pr.headSha = commitSha(`${pr.branch} by its agent, commit ${pr.commits}`);
     this.checks.set(pr.headSha, "pending");
     if (resolvesConflict) pr.mergeable = true;
   }
@@ -306,7 +362,8 @@ export class World {
   private humanPush(pr: WorldPr): void {
     this.humanPushes += 1;
     pr.commits += 1;
-    pr.headSha = `${pr.branch.replace(/\W/g, "")}h${pr.commits}`;
+    pr.headSha = commitSha(`${pr.branch} by a person, commit ${pr.commits}`);
+    this.personShas.add(pr.headSha);
     this.checks.set(pr.headSha, "pending");
   }
 
@@ -315,139 +372,44 @@ export class World {
     this.checks.set(pr.headSha, redOnce ? "failure" : "success");
   }
 
-  // --- carrying out a decision, as reconcile.act() does ----------------------------------
-
-  execute(decision: Decision, failure?: StepFailure): void {
-    const succeeded: TaskPatch[] = [];
-    const notify: Notification[] = [];
-    let runsDelta = 0;
-    let allDone = true;
-    const failing = failure && decision.steps.length > 0 ? failure.step % decision.steps.length : -1;
-    for (const [index, step] of decision.steps.entries()) {
-      let result: StepResult;
-      try {
-        if (failing === index && failure?.when === "before") throw new InjectedFailure("before");
-        result = this.run(step);
-        if (failing === index && failure?.when === "after") {
-          this.lostResponses += 1;
-          throw new InjectedFailure("after");
-        }
-      } catch {
-        if (step.soft) {
-          succeeded.push(...(step.onFailure ?? []));
-          continue;
-        }
-        allDone = false;
-        break;
-      }
-      if (result === "retry-later") {
-        allDone = false;
-        break;
-      }
-      succeeded.push(...(result.patch ?? []));
-      runsDelta += result.runs ?? 0;
-      notify.push(...(step.notify ?? []));
-    }
-    const patch: PlanPatch = {
-      ...decision.patch,
-      tasks: mergeTaskPatches([...(decision.patch.tasks ?? []), ...succeeded]),
-      ...(runsDelta ? { runsDelta } : {}),
-    };
-    if (!allDone && decision.patch.status === "completed") delete patch.status;
-    this.plan = applyTaskPatches(this.plan, patch);
-    // Step notices first, then the decision's own, then those that need every step to have run.
-    notify.push(...decision.notify, ...(allDone ? decision.final : []));
-    for (const item of notify) if (item.kind === "comment") this.comments.push({ key: item.key, body: item.body });
-    if (decision.closeIssue && allDone && this.plan.status === "completed") this.issueClosed += 1;
+  /** A person deletes a task's item from the issue body (GitHub counts the edit). */
+  personDeletes(taskId: string): void {
+    this.body = this.body
+      .split("\n")
+      .filter((line) => !line.includes(`<!-- orchestra:task id=${taskId} `))
+      .join("\n");
+    this.issue.edits += 1;
   }
 
-  private run(step: Step): StepResult {
-    const effect = step.effect;
-    const done = { patch: step.onSuccess ?? [] };
-    switch (effect.kind) {
-      case "launch": {
-        // Deterministic branch: an agent already working on it is found, not doubled.
-        const existing = this.agents.find((agent) => agent.branch === effect.branch);
-        const agent = existing ?? this.createAgent(effect.taskId, effect.attempt, effect.branch);
-        return {
-          patch: [
-            {
-              id: effect.taskId,
-              state: "running",
-              attempt: effect.attempt,
-              agent: agent.id,
-              pr: undefined,
-              fixes: 0,
-              followup: undefined,
-              reason: undefined,
-            },
-          ],
-          runs: existing ? 0 : 1,
-        };
-      }
-      case "stop-agent": {
-        const agent = this.agents.find((candidate) => candidate.id === effect.agentId);
-        if (agent && LIVE.has(agent.status)) agent.status = "STOPPED";
-        return done;
-      }
-      case "followup": {
-        const agent = this.agents.find((candidate) => candidate.id === effect.agentId);
-        if (!agent) throw new Error(`Cursor: 404 for ${effect.agentId}`);
-        agent.status = "RUNNING";
-        agent.work = "followup";
-        this.checkLiveAgents();
-        return done;
-      }
-      case "merge": {
-        const pr = this.prs.find((candidate) => candidate.number === effect.pr);
-        if (!pr) throw new Error(`GitHub: 404 for #${effect.pr}`);
-        if (this.checks.get(effect.sha) !== "success") {
-          this.violations.push(`merge of #${effect.pr} sent for ${effect.sha} whose checks are ${this.checks.get(effect.sha) ?? "absent"}`);
-        }
-        if (pr.state === "open" && pr.headSha === effect.sha && pr.mergeable !== false) {
-          pr.state = "merged";
-          this.merges.push({ taskId: effect.taskId, pr: pr.number, sha: effect.sha });
-          return done;
-        }
-        // GitHub refused (head moved, conflict): reconcile re-reads the PR and tries later.
-        return pr.state === "merged" ? done : "retry-later";
-      }
-      case "update-branch": {
-        const pr = this.prs.find((candidate) => candidate.number === effect.pr);
-        if (!pr || pr.state !== "open" || pr.headSha !== effect.sha) throw new Error("GitHub: 422 head moved");
-        if (pr.mergeable === false) throw new Error("GitHub: 422 merge conflict");
-        return done;
-      }
-      case "delete-branch":
-        return done;
-      case "close-pr": {
-        const pr = this.prs.find((candidate) => candidate.number === effect.pr);
-        if (pr?.state === "open") pr.state = "closed";
-        return done;
-      }
-      case "close-out": {
-        for (const agent of this.agents) if (agent.branch === effect.branch && LIVE.has(agent.status)) agent.status = "STOPPED";
-        if (effect.closePull) for (const pr of this.prs) if (pr.branch === effect.branch && pr.state === "open") pr.state = "closed";
-        return done;
-      }
-    }
-  }
+  // --- what Cursor does when asked (see world-edges.ts) ---------------------------------
 
-  private createAgent(taskId: string, attempt: number, branch: string): WorldAgent {
+  /** A new agent on a task branch (`orchestra/42-t1-a1`). */
+  createAgent(branch: string, repository: string): WorldAgent {
+    const { taskId, attempt } = parseBranchName(branch) ?? { taskId: branch, attempt: 0 };
     this.agentSerial += 1;
     const taken = this.agents.some((agent) => agent.id === `bc-${taskId}-a${attempt}`);
     const id = taken ? `bc-${taskId}-a${attempt}-${this.agentSerial}` : `bc-${taskId}-a${attempt}`;
-    const agent: WorldAgent = { id, taskId, attempt, branch, status: "RUNNING", work: "task" };
+    const agent: WorldAgent = { id, taskId, attempt, branch, repository, status: "RUNNING", work: "task" };
     this.agents.push(agent);
     this.checkLiveAgents();
     return agent;
   }
 
+  cursorView(agent: WorldAgent): CursorAgent {
+    return {
+      id: agent.id,
+      status: agent.status,
+      source: { repository: agent.repository, ref: REPO.defaultBranch },
+      target: { branchName: agent.branch, autoCreatePr: true },
+      createdAt: new Date(NOW).toISOString(),
+    };
+  }
+
   /** Never two live agents working for one task. */
-  private checkLiveAgents(): void {
+  checkLiveAgents(): void {
     const live = new Map<string, string[]>();
     for (const agent of this.agents) {
-      if (!LIVE.has(agent.status)) continue;
+      if (!isRunning(agent.status)) continue;
       live.set(agent.taskId, [...(live.get(agent.taskId) ?? []), agent.id]);
     }
     for (const [taskId, ids] of live) {
@@ -455,13 +417,70 @@ export class World {
     }
   }
 
+  // --- carrying out a decision: the real act() ------------------------------------------
+
+  /**
+   * Carries out `decision` with the real `act()`, the failure (if any) injected into one of its
+   * steps. `snapshot` is what the decision was made on (by default, the world as it is now).
+   */
+  async execute(decision: Decision, failure?: StepFailure, snapshot = this.snapshot(), config: OrchestraConfig = DEFAULT_CONFIG): Promise<void> {
+    const failing = failure && decision.steps.length > 0 ? decision.steps[failure.step % decision.steps.length] : undefined;
+    this.fault = failing && failure ? faultFor(failing.effect, failure.when) : undefined;
+    try {
+      const outcome = await act(REF, snapshot, decision, config, this.deps, SILENT);
+      // A failed step is retried by the next reconcile; one the world did not cause is a bug.
+      if (outcome.error && !(outcome.error instanceof WorldError || outcome.error instanceof CursorApiError)) {
+        this.violations.push(`act failed: ${String(outcome.error)}`);
+      }
+    } finally {
+      this.fault = undefined;
+    }
+  }
+
   /** Everything that can change, for telling whether a reconcile did anything. */
   fingerprint(): string {
-    return JSON.stringify([this.plan, this.agents, this.prs, [...this.checks], this.merges.length]);
+    return JSON.stringify([this.body, this.agents, this.prs, [...this.checks], this.merges.length]);
   }
 }
 
-type StepResult = { patch?: TaskPatch[]; runs?: number } | "retry-later";
+/**
+ * What a reconcile works with, built once per world (one process): the real caches and signing
+ * keys, the in-memory edges. The one place the edges stand in for the real classes: any other
+ * method act() reaches for is recorded as a violation, not silently absent.
+ */
+function reconcileDeps(world: World): ReconcileDeps {
+  const modelled = <T extends object>(edge: T, name: string): T =>
+    new Proxy(edge, {
+      get(target, property, receiver) {
+        if (typeof property === "string" && !(property in target)) {
+          world.violations.push(`act() called ${name}.${property}, which the simulated world does not model`);
+          throw new Error(`${name}.${property} is not modelled`);
+        }
+        return Reflect.get(target, property, receiver) as unknown;
+      },
+    });
+  return {
+    gateway: modelled(new WorldGitHub(world), "gateway") as unknown as GitHubGateway,
+    cursor: modelled(new WorldCursor(world), "cursor") as unknown as CursorClient,
+    loadConfig: async () => ({ ok: true, config: DEFAULT_CONFIG }),
+    plan: async () => {
+      throw new Error("the simulated world never plans");
+    },
+    repoContext: async () => {
+      throw new Error("the simulated world never plans");
+    },
+    agents: new AgentCache(),
+    statusCache: new Map(),
+    branchCache: new Map(),
+    reported: new Map(),
+    stateKeys: STATE_KEYS,
+    canWrite: async () => true,
+    appSlug: async () => "orchestra",
+    webUrl: WEB_URL,
+    log: SILENT,
+    now: () => NOW,
+  };
+}
 
 // --- driving it -----------------------------------------------------------------------------
 
@@ -473,25 +492,26 @@ export interface ReconcileOptions {
 }
 
 /** One reconcile: observe, decide, maybe let the world move, act. True when anything happened. */
-export function reconcileOnce(world: World, config: OrchestraConfig, options: ReconcileOptions = {}): boolean {
+export async function reconcileOnce(world: World, config: OrchestraConfig, options: ReconcileOptions = {}): Promise<boolean> {
   const before = world.fingerprint();
-  const commentsBefore = world.comments.length;
-  const decision = decide(world.snapshot(options.intents), config);
+  const commentsBefore = world.allComments.length;
+  const snapshot = world.snapshot(options.intents);
+  const decision = decide(snapshot, config);
   if (options.race !== undefined) {
     const events = world.events(true);
     events[options.race % Math.max(1, events.length)]?.apply();
   }
-  world.execute(decision, options.failure);
-  return decision.steps.length > 0 || world.comments.length > commentsBefore || world.fingerprint() !== before;
+  await world.execute(decision, options.failure, snapshot, config);
+  return decision.steps.length > 0 || world.allComments.length > commentsBefore || world.fingerprint() !== before;
 }
 
 /**
  * Resync until the world is quiet: reconcile until nothing happens, then let the next world
  * event happen, until none is left. False when it did not settle within `limit` rounds.
  */
-export function settle(world: World, config: OrchestraConfig, limit = 1_000): boolean {
+export async function settle(world: World, config: OrchestraConfig, limit = 1_000): Promise<boolean> {
   for (let round = 0; round < limit; round++) {
-    if (reconcileOnce(world, config)) continue;
+    if (await reconcileOnce(world, config)) continue;
     const [next] = world.events();
     if (!next) return true;
     next.apply();
