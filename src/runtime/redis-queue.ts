@@ -7,7 +7,7 @@ import { epicKey } from "../orchestration/naming.js";
 import type { EpicRef } from "../orchestration/reconcile.js";
 import type { Intent } from "../orchestration/snapshot.js";
 import { EpicLocks, type HeldLease } from "./epic-lock.js";
-import { InstallationSlots } from "./installation-slots.js";
+import { InstallationSlots, type HeldSlot } from "./installation-slots.js";
 import type { EpicQueue, QueueStats, ReconcileWithFence } from "./epic-queue.js";
 
 /**
@@ -86,6 +86,7 @@ export class RedisEpicQueue implements EpicQueue {
   private readonly leaseMs: number;
   private readonly maxFailures: number;
   private readonly leases = new Set<HeldLease>();
+  private readonly heldSlots = new Set<HeldSlot>();
   private readonly enqueuing = new Set<Promise<unknown>>();
   private readonly statsTimer: NodeJS.Timeout;
   private lastStats: QueueStats = { queued: 0, running: 0, oldestEventAgeMs: 0 };
@@ -204,7 +205,7 @@ export class RedisEpicQueue implements EpicQueue {
   /**
    * Stops taking jobs and waits up to `timeoutMs` for the ones running here. Queued jobs stay in
    * Redis for the other processes (or this one's successor). Leases still held after the wait
-   * are released, so another process takes their epics over at once; the fence stops the
+   * (and installation slots) are released, so another process takes their epics over at once; the fence stops the
    * abandoned runs before their next write.
    */
   async drain(timeoutMs: number): Promise<boolean> {
@@ -214,7 +215,7 @@ export class RedisEpicQueue implements EpicQueue {
     const closing = this.worker.close().then(() => true);
     const finished = await Promise.race([closing, new Promise<false>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref())]);
     if (!finished) {
-      await Promise.allSettled([...this.leases].map((lease) => lease.release()));
+      await Promise.allSettled([...this.leases, ...this.heldSlots].map((held) => held.release()));
       await this.worker.close(true).catch(() => {});
     }
     await Promise.allSettled([...this.enqueuing]);
@@ -315,6 +316,7 @@ export class RedisEpicQueue implements EpicQueue {
       throw new DelayedError();
     }
     this.leases.add(lease);
+    if (slot) this.heldSlots.add(slot);
     this.active++;
     if (lease.tookOver) {
       this.options.onTakeover?.();
@@ -349,6 +351,7 @@ export class RedisEpicQueue implements EpicQueue {
       this.active--;
       this.leases.delete(lease);
       await lease.release().catch(() => {});
+      if (slot) this.heldSlots.delete(slot);
       await slot?.release().catch(() => {});
     }
   }
