@@ -19,6 +19,8 @@ export interface EpicStates {
 }
 
 const KEEP_MS = 24 * 60 * 60_000;
+/** In process, the most epics remembered (the least recently reconciled is forgotten first). */
+const CAPACITY = 10_000;
 
 export function summarize(plan: Plan, now: number): EpicSummary {
   return { status: plan.status, tasks: plan.tasks.map((task) => task.state), at: now };
@@ -30,6 +32,7 @@ export class MemoryEpicStates implements EpicStates {
   async record(epic: string, plan: Plan, now: number): Promise<void> {
     this.epics.delete(epic);
     this.epics.set(epic, summarize(plan, now));
+    if (this.epics.size > CAPACITY) this.epics.delete(this.epics.keys().next().value!);
   }
 
   async all(now: number): Promise<EpicSummary[]> {
