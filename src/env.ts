@@ -23,6 +23,10 @@ export interface OrchestraEnv {
   redisUrl?: string;
   /** With Redis: how long an epic stays locked by a process that died before another takes it over. */
   leaseMs: number;
+  /** Reconciles of one installation running at once (across the fleet with Redis); 0: no limit. */
+  installationConcurrency: number;
+  /** Agents one installation may launch per UTC day (across the fleet with Redis); 0: no cap. */
+  installationDailyAgentRuns: number;
   /** OPENAI_* and ANTHROPIC_* variables, handed to the planner as they are. */
   llm: Record<string, string | undefined>;
   /**
@@ -53,6 +57,8 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): OrchestraEnv {
     debounceMs: numberFrom(env.ORCHESTRA_DEBOUNCE_MS, 250),
     shutdownTimeoutMs: numberFrom(env.ORCHESTRA_SHUTDOWN_TIMEOUT_MS, 25_000),
     leaseMs: Math.max(1_000, numberFrom(env.ORCHESTRA_LEASE_MS, 30_000)),
+    installationConcurrency: Math.floor(numberFrom(env.ORCHESTRA_INSTALLATION_CONCURRENCY, 8)),
+    installationDailyAgentRuns: Math.floor(numberFrom(env.ORCHESTRA_INSTALLATION_DAILY_AGENT_RUNS, 0)),
     llm: Object.fromEntries(LLM_VARIABLES.map((name) => [name, nonEmpty(env[name])])),
     stateSecrets: stateSecrets(env),
   };

@@ -38,6 +38,7 @@ export function createApp(options: OrchestraAppOptions = {}) {
       createCursorWebhookHandler({
         secret: env.cursorWebhookSecret,
         onStatusChange: cursorStatusHandler(orchestra, log),
+        seen: orchestra.cursorDeliveries,
         log: log.child({ name: "cursor-webhook" }),
       }),
     );

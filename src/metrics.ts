@@ -62,7 +62,7 @@ export class Metrics {
 
   readonly jobs = new Counter({
     name: "orchestra_jobs_total",
-    help: "With REDIS_URL: reconcile jobs this process ended, by outcome (ok, error, covered by a newer run, busy: the epic was being reconciled elsewhere and the job waits).",
+    help: "With REDIS_URL: reconcile jobs this process ended, by outcome (ok, error, covered by a newer run, busy: the epic was being reconciled elsewhere and the job waits, installation_busy: its installation runs as many reconciles as it may).",
     labelNames: ["outcome"] as const,
     registers: [this.registry],
   });
@@ -95,6 +95,73 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly cursorRequests = new Counter({
+    name: "orchestra_cursor_requests_total",
+    help: "HTTP requests to Cursor's API (retries included), by endpoint template and outcome (the HTTP status, or error when no answer came).",
+    labelNames: ["endpoint", "outcome"] as const,
+    registers: [this.registry],
+  });
+
+  readonly cursorRequestDuration = new Histogram({
+    name: "orchestra_cursor_request_duration_seconds",
+    help: "Duration of HTTP requests to Cursor's API, by endpoint template.",
+    labelNames: ["endpoint"] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly llmRequests = new Counter({
+    name: "orchestra_llm_requests_total",
+    help: "Calls to a model by the planner (after the SDK's own retries), by provider and outcome (ok, the HTTP status of the failure, or error).",
+    labelNames: ["provider", "outcome"] as const,
+    registers: [this.registry],
+  });
+
+  readonly llmRequestDuration = new Histogram({
+    name: "orchestra_llm_request_duration_seconds",
+    help: "Duration of calls to a model by the planner, by provider.",
+    labelNames: ["provider"] as const,
+    buckets: [0.5, 1, 2.5, 5, 10, 20, 40, 60, 120],
+    registers: [this.registry],
+  });
+
+  readonly llmTokens = new Counter({
+    name: "orchestra_llm_tokens_total",
+    help: "Tokens the planner's calls cost, as the provider reported them, by provider, model and kind (input, output).",
+    labelNames: ["provider", "model", "kind"] as const,
+    registers: [this.registry],
+  });
+
+  /** Where the epic gauges read from at each scrape (see `observeEpics`). */
+  private epicSummaries: () => Promise<Array<{ status: string; tasks: string[] }>> = async () => [];
+
+  readonly epics: Gauge = new Gauge({
+    name: "orchestra_epics",
+    help: "Epics by status after their last reconcile (with Redis, across the fleet); an epic not reconciled for a day drops out.",
+    labelNames: ["state"] as const,
+    registers: [this.registry],
+    collect: async () => {
+      const summaries = await this.epicSummaries().catch(() => undefined);
+      if (!summaries) return; // Redis unreachable: keep the last figures
+      this.epics.reset();
+      for (const summary of summaries) this.epics.inc({ state: summary.status });
+    },
+  });
+
+  // Each gauge reads for itself: prom-client collects the metrics of a scrape concurrently.
+  readonly tasks: Gauge = new Gauge({
+    name: "orchestra_tasks",
+    help: "Tasks of the epics counted by orchestra_epics, by state.",
+    labelNames: ["state"] as const,
+    registers: [this.registry],
+    collect: async () => {
+      const summaries = await this.epicSummaries().catch(() => undefined);
+      if (!summaries) return;
+      this.tasks.reset();
+      for (const summary of summaries) for (const state of summary.tasks) this.tasks.inc({ state });
+    },
+  });
+
   readonly readiness = new Counter({
     name: "orchestra_readiness_checks_total",
     help: "Readiness checks (GET /ready) that asked a dependency, by dependency and result.",
@@ -110,6 +177,27 @@ export class Metrics {
   /** Where the queue gauges read from at each scrape. */
   observeQueue(stats: () => { queued: number; running: number; oldestEventAgeMs: number }): void {
     this.queueStats = stats;
+  }
+
+  /** Where the epic and task gauges read from. */
+  observeEpics(summaries: () => Promise<Array<{ status: string; tasks: string[] }>>): void {
+    this.epicSummaries = summaries;
+  }
+
+  /** Counts and times a request to Cursor. */
+  cursorRequest(request: { endpoint: string; outcome: string; durationMs: number }): void {
+    this.cursorRequests.inc({ endpoint: request.endpoint, outcome: request.outcome });
+    this.cursorRequestDuration.observe({ endpoint: request.endpoint }, request.durationMs / 1000);
+  }
+
+  /** Counts and times a call to a model, and its tokens. */
+  llmCall(call: { provider: string; model: string; outcome: string; durationMs: number; usage?: { inputTokens: number; outputTokens: number } }): void {
+    this.llmRequests.inc({ provider: call.provider, outcome: call.outcome });
+    this.llmRequestDuration.observe({ provider: call.provider }, call.durationMs / 1000);
+    if (call.usage) {
+      this.llmTokens.inc({ provider: call.provider, model: call.model, kind: "input" }, call.usage.inputTokens);
+      this.llmTokens.inc({ provider: call.provider, model: call.model, kind: "output" }, call.usage.outputTokens);
+    }
   }
 
   handler() {

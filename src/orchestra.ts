@@ -15,6 +15,9 @@ import { Metrics } from "./metrics.js";
 import { createEpicQueue } from "./runtime/create-queue.js";
 import type { EpicQueue, Fence } from "./runtime/epic-queue.js";
 import { fenceCursor, fenceOctokit } from "./runtime/fence.js";
+import { untilNextUtcDay, type DailyLaunches } from "./runtime/daily-launches.js";
+import type { EpicStates } from "./runtime/epic-states.js";
+import type { FleetCache } from "./runtime/fleet-cache.js";
 import { instrumentOctokit } from "./runtime/instrument.js";
 import { InstallationPausedError, InstallationPauses, rateLimitResetAt } from "./runtime/rate-limit.js";
 import { TtlCache } from "./ttl-cache.js";
@@ -36,7 +39,8 @@ export class Orchestra {
   /** What Cursor last said about each agent; with Redis, forgetting one is told to the fleet. */
   readonly agents: AgentCache;
   readonly cursor: CursorClient | null;
-  private readonly permissions = new TtlCache<string, string>(PERMISSION_TTL_MS);
+  /** Caches that agree across the fleet with Redis: permission answers, replies, notices, deliveries. */
+  private readonly permissions: FleetCache;
   private readonly configs = new TtlCache<string, ConfigResult>(CONFIG_TTL_MS);
   // Bounded, so a long-running process does not grow with every epic it ever saw; forgetting an
   // entry costs one request at worst.
@@ -45,9 +49,11 @@ export class Orchestra {
   private readonly branchCache = new TtlCache<string, string[]>(DAY_MS, 10_000);
   /** Which epic each agent works for, so a Cursor webhook finds its epic without a lookup. */
   readonly agentEpics = new TtlCache<string, EpicRef>(7 * DAY_MS, 50_000);
-  private readonly reported = new TtlCache<string, true>(DAY_MS, 10_000);
-  /** People told "no" recently, per epic: an outsider's flood of commands gets one reply an hour. */
-  private readonly refusals = new TtlCache<string, true>(REFUSAL_REPLY_INTERVAL_MS, 10_000);
+  private readonly reported: FleetCache;
+  /** People told "no" recently, per epic: an outsider's flood of commands gets one reply an hour, fleet-wide. */
+  private readonly refusals: FleetCache;
+  /** Cursor webhook delivery ids already handled (a day), so a redelivery to any process is dropped. */
+  readonly cursorDeliveries: FleetCache;
   readonly stateKeys: Buffer[];
   private slug?: Promise<string>;
   private readonly now: () => number;
@@ -57,6 +63,10 @@ export class Orchestra {
   redisPing?: () => Promise<void>;
   /** Installations waiting for their rate limit to reset: their epics wait, the others run. */
   readonly pauses = new InstallationPauses();
+  /** Each epic's state after its last reconcile (the epic and task gauges). */
+  private readonly epicStates: EpicStates;
+  /** The daily cap on agent launches per installation, when ORCHESTRA_INSTALLATION_DAILY_AGENT_RUNS is set. */
+  private readonly launches?: DailyLaunches;
   /** Run when shutdown starts (the periodic resync registers its stop here). */
   private readonly shutdownHooks: Array<() => void> = [];
 
@@ -78,7 +88,7 @@ export class Orchestra {
               log: log.child({ name: "cursor" }),
             })
           : null;
-    const { queue, agents, statusCache, ping } = createEpicQueue(env, {
+    const { queue, agents, statusCache, cache, launches, epicStates, ping } = createEpicQueue(env, {
       reconcile: (ref, intents, fence) => this.reconcile(ref, intents, fence),
       resync: () => this.resync(),
       metrics: this.metrics,
@@ -87,8 +97,16 @@ export class Orchestra {
     this.scheduler = queue;
     this.agents = agents;
     this.statusCache = statusCache;
+    if (launches) this.launches = launches;
+    this.permissions = cache("permission", PERMISSION_TTL_MS);
+    this.reported = cache("reported", DAY_MS);
+    this.refusals = cache("refusal", REFUSAL_REPLY_INTERVAL_MS);
+    this.cursorDeliveries = cache("cursor-delivery", DAY_MS, 1_000);
     if (ping) this.redisPing = ping;
     this.metrics.observeQueue(() => this.scheduler.stats());
+    this.epicStates = epicStates;
+    this.metrics.observeEpics(() => epicStates.all(Date.now()));
+    this.cursor?.observe((request) => this.metrics.cursorRequest(request));
   }
 
   /** Registers something to stop when shutdown starts. */
@@ -121,23 +139,20 @@ export class Orchestra {
   /** Write, maintain or admin on the repository, asked through the collaborator-permission API. */
   async canWrite(gateway: GitHubGateway, login: string): Promise<boolean> {
     const key = `${gateway.fullName}:${login}`.toLowerCase();
-    let role = this.permissions.get(key);
+    let role = await this.permissions.get(key);
     if (role === undefined) {
       role = await gateway.permissionOf(login);
-      this.permissions.set(key, role);
+      await this.permissions.set(key, role);
     }
     return WRITE_ROLES.has(role);
   }
 
   /**
    * Whether a person refused on this epic should be told so now: once per person, epic and
-   * hour, so nobody can make Orchestra post without limit.
+   * hour across the fleet, so nobody can make Orchestra post without limit.
    */
-  shouldReplyToRefusal(ref: EpicRef, login: string): boolean {
-    const key = `${epicKey(ref.owner, ref.repo, ref.issueNumber)}:${login.toLowerCase()}`;
-    if (this.refusals.get(key)) return false;
-    this.refusals.set(key, true);
-    return true;
+  shouldReplyToRefusal(ref: EpicRef, login: string): Promise<boolean> {
+    return this.refusals.claim(`${epicKey(ref.owner, ref.repo, ref.issueNumber)}:${login.toLowerCase()}`);
   }
 
   /** The App's slug, asked once per process: its bot's name in GitHub's edit history. */
@@ -196,7 +211,8 @@ export class Orchestra {
       gateway,
       cursor,
       loadConfig: () => this.config(gateway),
-      plan: (input, config) => planTasks(input, { env: this.env.llm, planner: config.planner, log: this.log.child({ name: "planner" }) }),
+      plan: (input, config) =>
+        planTasks(input, { env: this.env.llm, planner: config.planner, log: this.log.child({ name: "planner" }), observe: (call) => this.metrics.llmCall(call) }),
       repoContext: () => collectRepoContext(octokit, { owner: ref.owner, repo: ref.repo }),
       agents: this.agents,
       statusCache: this.statusCache,
@@ -211,8 +227,20 @@ export class Orchestra {
       log: this.log,
       now: this.now,
       onAgent: (agentId: string) => this.agentEpics.set(agentId, ref),
+      onPlan: (plan) =>
+        void this.epicStates.record(epicKey(ref.owner, ref.repo, ref.issueNumber), plan, Date.now()).catch((error: unknown) => this.log.debug({ err: error }, "could not record the epic's state for metrics")),
+      ...(this.launches ? { launches: this.launchAllowance(this.launches, ref.installationId) } : {}),
     });
     return result;
+  }
+
+  private launchAllowance(launches: DailyLaunches, installationId: number) {
+    return {
+      cap: launches.cap,
+      remaining: () => launches.remaining(installationId, this.now()),
+      take: () => launches.take(installationId, this.now()),
+      resetsInMs: () => untilNextUtcDay(this.now()),
+    };
   }
 
   /** Reconciles every open epic of every installation: how lost webhooks and restarts heal. */

@@ -73,6 +73,13 @@ type AttemptResult =
 
 const LIST_PAGE_SIZE = 100;
 
+/** One HTTP request to Cursor: its endpoint template, `ok`-or-status outcome (`error`: no answer), and duration. */
+export interface CursorRequestObservation {
+  endpoint: string;
+  outcome: string;
+  durationMs: number;
+}
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -92,6 +99,7 @@ export class CursorClient {
   readonly #random: () => number;
   readonly #counts: Record<string, number> = {};
   #requestCount = 0;
+  #observers: Array<(request: CursorRequestObservation) => void> = [];
 
   constructor(options: CursorClientOptions) {
     if (!options.apiKey?.trim()) {
@@ -108,6 +116,11 @@ export class CursorClient {
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#sleep = options.sleep ?? defaultSleep;
     this.#random = options.random ?? Math.random;
+  }
+
+  /** Tells `observer` of every HTTP request (retries included): endpoint, outcome, duration (metrics). */
+  observe(observer: (request: CursorRequestObservation) => void): void {
+    this.#observers.push(observer);
   }
 
   /** HTTP requests sent so far, retries included. */
@@ -289,8 +302,10 @@ export class CursorClient {
       });
       text = await response.text();
     } catch (cause) {
+      this.#told(spec.template, "error", started);
       return { ok: false, error: this.#transportError(spec, cause), ambiguous: true };
     }
+    this.#told(spec.template, String(response.status), started);
     this.#log?.debug(
       { endpoint: spec.template, status: response.status, ms: Date.now() - started },
       "Cursor request",
@@ -304,6 +319,10 @@ export class CursorClient {
       ambiguous: response.status >= 500,
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     };
+  }
+
+  #told(endpoint: string, outcome: string, startedAt: number): void {
+    for (const observer of this.#observers) observer({ endpoint, outcome, durationMs: Date.now() - startedAt });
   }
 
   #url(spec: RequestSpec): string {

@@ -43,8 +43,13 @@ export interface CursorWebhookOptions {
   log?: CursorLog;
   maxBodyBytes?: number;
   path?: string;
-  /** How many recent `X-Webhook-ID`s are remembered to drop redeliveries. */
+  /** How many recent `X-Webhook-ID`s are remembered to drop redeliveries (in this process). */
   seenCapacity?: number;
+  /**
+   * Where delivery ids are remembered instead, when the fleet must agree (Redis): `claim` is
+   * true for the first delivery of an id, false for a redelivery to any process.
+   */
+  seen?: { claim(id: string): Promise<boolean> };
 }
 
 /** Signs a body the way Cursor does (`sha256=<hex>`), for tests and the local sandbox. */
@@ -61,7 +66,8 @@ export function createCursorWebhookHandler(
 ): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
   const path = options.path ?? CURSOR_WEBHOOK_PATH;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const seen = new SeenIds(options.seenCapacity ?? DEFAULT_SEEN_CAPACITY);
+  const local = new SeenIds(options.seenCapacity ?? DEFAULT_SEEN_CAPACITY);
+  const firstDelivery = options.seen ? (id: string) => options.seen!.claim(id) : async (id: string) => local.add(id);
   const log = options.log;
 
   return async (req, res) => {
@@ -105,7 +111,7 @@ export function createCursorWebhookHandler(
     }
 
     // Only signed deliveries are remembered, so forged requests cannot evict real ids.
-    if (deliveryId !== undefined && !seen.add(deliveryId)) {
+    if (deliveryId !== undefined && !(await firstDelivery(deliveryId))) {
       log?.debug({ deliveryId }, "Cursor webhook ignored: already delivered");
       reply(res, 204);
       return true;

@@ -38,7 +38,7 @@ export function registerCommentHandlers(app: Probot, orchestra: Orchestra): void
 
     const where = { commentId: comment.id, at: comment.created_at, ...(issue.pull_request ? { target: issue.number } : {}) };
     if (!(await orchestra.canWrite(gateway, sender.login))) {
-      if (orchestra.shouldReplyToRefusal(ref, sender.login)) {
+      if (await orchestra.shouldReplyToRefusal(ref, sender.login)) {
         await gateway.createComment(issue.number, messages.notAuthorized(sender.login, "run Orchestra's commands"));
       }
       return;

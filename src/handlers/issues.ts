@@ -27,7 +27,7 @@ export function registerIssueHandlers(app: Probot, orchestra: Orchestra): void {
     if (!ref) return;
     if (!(await orchestra.canWrite(gateway, sender.login))) {
       context.log.info({ issue: issue.number, sender: sender.login }, "epic label from a person without write access; ignored");
-      if (orchestra.shouldReplyToRefusal(ref, sender.login)) {
+      if (await orchestra.shouldReplyToRefusal(ref, sender.login)) {
         await gateway.createComment(issue.number, messages.notAuthorized(sender.login, "make this issue an epic"));
       }
       return;

@@ -6,7 +6,7 @@ import Anthropic, {
   APIUserAbortError,
 } from "@anthropic-ai/sdk";
 import { describeStatus, isTransientStatus, LlmCallError, redactSecrets, shortDetail } from "./errors.js";
-import type { ChatMessage, LlmProvider, ProviderSettings } from "./types.js";
+import type { ChatMessage, LlmAnswer, LlmProvider, ProviderSettings } from "./types.js";
 
 export const ANTHROPIC_DEFAULT_MODEL = "claude-sonnet-4-5";
 export const ANTHROPIC_DEFAULT_BASE_URL = "https://api.anthropic.com";
@@ -28,16 +28,16 @@ export function createAnthropicProvider(settings: ProviderSettings): LlmProvider
   return {
     name: "anthropic",
     model,
-    async complete(system: string, user: string | ChatMessage[], signal?: AbortSignal): Promise<string> {
+    async complete(system: string, user: string | ChatMessage[], signal?: AbortSignal): Promise<LlmAnswer> {
       const messages = typeof user === "string" ? [{ role: "user" as const, content: user }] : user;
       try {
         const message = await client.messages.create(
           { model, max_tokens: MAX_OUTPUT_TOKENS, system, messages },
           { signal },
         );
-        return message.content
-          .map((block) => (block.type === "text" ? block.text : ""))
-          .join("");
+        const text = message.content.map((block) => (block.type === "text" ? block.text : "")).join("");
+        const usage = message.usage;
+        return usage ? { text, usage: { inputTokens: usage.input_tokens, outputTokens: usage.output_tokens } } : { text };
       } catch (error) {
         throw toCallError(error, model, settings.apiKey);
       }

@@ -1,5 +1,5 @@
 import { LlmCallError } from "./errors.js";
-import type { ChatMessage, LlmProvider, PlannerLogger } from "./types.js";
+import type { ChatMessage, LlmObserver, LlmProvider, PlannerLogger } from "./types.js";
 
 export type FallbackResult =
   | {
@@ -22,13 +22,19 @@ export async function callWithFallback(
   messages: string | ChatMessage[],
   log: PlannerLogger,
   signal?: AbortSignal,
+  observe?: LlmObserver,
 ): Promise<FallbackResult> {
   const failures: string[] = [];
   for (const [index, provider] of chain.entries()) {
+    const startedAt = performance.now();
+    const told = (outcome: string, usage?: { inputTokens: number; outputTokens: number }) =>
+      observe?.({ provider: provider.name, model: provider.model, outcome, durationMs: performance.now() - startedAt, ...(usage ? { usage } : {}) });
     try {
       const answer = await provider.complete(system, messages, signal);
-      return { ok: true, answer, provider, chain: chain.slice(index) };
+      told("ok", answer.usage);
+      return { ok: true, answer: answer.text, provider, chain: chain.slice(index) };
     } catch (error) {
+      told(error instanceof LlmCallError && error.status !== undefined ? String(error.status) : "error");
       if (!(error instanceof LlmCallError)) throw error;
       failures.push(error.message);
       const next = chain[index + 1];

@@ -1,6 +1,6 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, OpenAIError } from "openai";
 import { describeStatus, isTransientStatus, LlmCallError, redactSecrets, shortDetail } from "./errors.js";
-import type { ChatMessage, LlmProvider, ProviderSettings } from "./types.js";
+import type { ChatMessage, LlmAnswer, LlmProvider, ProviderSettings } from "./types.js";
 
 export const OPENAI_DEFAULT_MODEL = "gpt-4o-mini";
 export const OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1";
@@ -22,7 +22,7 @@ export function createOpenAiProvider(settings: ProviderSettings): LlmProvider {
   return {
     name: "openai",
     model,
-    async complete(system: string, user: string | ChatMessage[], signal?: AbortSignal): Promise<string> {
+    async complete(system: string, user: string | ChatMessage[], signal?: AbortSignal): Promise<LlmAnswer> {
       const turns = typeof user === "string" ? [{ role: "user" as const, content: user }] : user;
       try {
         const completion = await client.chat.completions.create(
@@ -33,7 +33,9 @@ export function createOpenAiProvider(settings: ProviderSettings): LlmProvider {
           },
           { signal },
         );
-        return completion.choices[0]?.message.content ?? "";
+        const text = completion.choices[0]?.message.content ?? "";
+        const usage = completion.usage;
+        return usage ? { text, usage: { inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens } } : { text };
       } catch (error) {
         throw toCallError(error, model, settings.apiKey);
       }

@@ -5,7 +5,7 @@ import { redactSecrets } from "./errors.js";
 import { parsePlanAnswer } from "./plan-output.js";
 import { PLAN_PROMPT_VERSION, PLAN_SYSTEM_PROMPT, renderPlanPrompt } from "./prompts/plan-v1.js";
 import { resolveProviders } from "./providers.js";
-import type { ChatMessage, PlanInput, PlannerLogger, PlanResult, SdkOptions } from "./types.js";
+import type { ChatMessage, LlmObserver, PlanInput, PlannerLogger, PlanResult, SdkOptions } from "./types.js";
 
 export type { PlanInput, PlanResult } from "./types.js";
 
@@ -16,6 +16,8 @@ export interface PlanOptions {
   /** Production leaves these at the SDK defaults we chose (2 retries, 60 s); tests shorten them. */
   sdkOptions?: SdkOptions;
   signal?: AbortSignal;
+  /** Told of every call to a model (metrics). */
+  observe?: LlmObserver;
 }
 
 const silent: PlannerLogger = { info() {}, warn() {}, error() {}, debug() {} };
@@ -51,7 +53,7 @@ export async function planTasks(input: PlanInput, options: PlanOptions): Promise
     "planner: asking for a plan",
   );
 
-  const first = await callWithFallback(chain.providers, PLAN_SYSTEM_PROMPT, prompt, log, options.signal);
+  const first = await callWithFallback(chain.providers, PLAN_SYSTEM_PROMPT, prompt, log, options.signal, options.observe);
   if (!first.ok) return llmError(clean(first.error), log);
   let answered = first;
   let parsed = parsePlanAnswer(first.answer, maxTasks);
@@ -67,7 +69,7 @@ export async function planTasks(input: PlanInput, options: PlanOptions): Promise
       { role: "assistant", content: first.answer },
       { role: "user", content: `Your answer was invalid: ${oneLine(parsed.error)}. Reply again with only the JSON.` },
     ];
-    const second = await callWithFallback(first.chain, PLAN_SYSTEM_PROMPT, followUp, log, options.signal);
+    const second = await callWithFallback(first.chain, PLAN_SYSTEM_PROMPT, followUp, log, options.signal, options.observe);
     if (!second.ok) return llmError(clean(second.error), log);
     answered = second;
     parsed = parsePlanAnswer(second.answer, maxTasks);

@@ -17,8 +17,24 @@ export interface ChatMessage {
 export interface LlmProvider {
   name: ProviderName;
   model: string;
-  complete(system: string, user: string | ChatMessage[], signal?: AbortSignal): Promise<string>;
+  complete(system: string, user: string | ChatMessage[], signal?: AbortSignal): Promise<LlmAnswer>;
 }
+
+/** A model's answer, with the tokens it cost when the API says. */
+export interface LlmAnswer {
+  text: string;
+  usage?: { inputTokens: number; outputTokens: number };
+}
+
+/** Told of every call to a model (for metrics): who answered, how, how long, and its tokens. */
+export type LlmObserver = (call: {
+  provider: ProviderName;
+  model: string;
+  /** `ok`, or the HTTP status of the failure, or `error` (no connection, timeout). */
+  outcome: string;
+  durationMs: number;
+  usage?: LlmAnswer["usage"];
+}) => void;
 
 /** What a provider module needs to build its SDK client. */
 export interface ProviderSettings {

@@ -58,6 +58,7 @@ export async function act(
         break;
       }
       if (result.closedOut) closedOut.push(...result.closedOut);
+      if (result.waitMs !== undefined) wakeAfterMs = Math.min(wakeAfterMs ?? result.waitMs, result.waitMs);
       runsDelta += result.runs ?? 0;
       if (result.notify) notify.push(...result.notify);
     } catch (caught) {
@@ -108,7 +109,7 @@ function mergeTaskPatches(patches: TaskPatch[]): TaskPatch[] {
 }
 
 /** `halt`: the step was refused (not failed): its patch is kept and the steps after it are not run. */
-type StepResult = { patch?: TaskPatch[]; runs?: number; notify?: Notification[]; halt?: boolean; closedOut?: string[] };
+type StepResult = { patch?: TaskPatch[]; runs?: number; notify?: Notification[]; halt?: boolean; closedOut?: string[]; waitMs?: number };
 
 async function runStep(
   ref: EpicRef,
@@ -127,6 +128,11 @@ async function runStep(
       // Deterministic branch: an agent created by a run that died before recording it is found,
       // not doubled. Such an agent is among the newest, so the first page of the list suffices.
       const existing = await cursor.findAgentByBranch(repository, effect.branch, 1);
+      // Counted against the installation's daily cap; over it, the task waits (reconcile wakes the epic then).
+      if (!existing && deps.launches && !(await deps.launches.take())) {
+        log.info({ task: effect.taskId, cap: deps.launches.cap }, "daily cap on agent launches reached; the task waits");
+        return { waitMs: deps.launches.resetsInMs() };
+      }
       const agent =
         existing ??
         (await cursor.createAgent({
@@ -244,9 +250,9 @@ async function sendNotification(
   }
   if (item.once) {
     const key = `${epicKey(ref.owner, ref.repo, ref.issueNumber)}:${item.key}`;
-    if (deps.reported.get(key)) return;
+    if (await deps.reported.get(key)) return;
     await commentOnce(deps, item.target ?? ref.issueNumber, item.key, item.body);
-    deps.reported.set(key, true);
+    await deps.reported.set(key, "1");
     return;
   }
   const body = item.body.includes(statusTablePlaceholder)

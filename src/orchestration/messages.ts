@@ -203,6 +203,14 @@ export function cursorKeyRejected(detail: string): string {
   ].join("\n");
 }
 
+export function dailyAgentCapReached(cap: number, resumesAt: string): string {
+  return [
+    `⏸️ **Agent launches wait until ${resumesAt}**: this installation has launched its ${cap} agents for today (the daily cap set by whoever runs Orchestra, \`ORCHESTRA_INSTALLATION_DAILY_AGENT_RUNS\`).`,
+    "",
+    "Agents already running go on, and their pull requests are merged as usual; the tasks still to start start then, by themselves.",
+  ].join("\n");
+}
+
 export function missingCursorKey(): string {
   return [
     "⚠️ **Orchestra cannot launch agents**: `CURSOR_API_KEY` is not set where the app runs.",

@@ -5,6 +5,7 @@ import type { CursorClient } from "../cursor/client.js";
 import type { GitHubGateway } from "../github/gateway.js";
 import type { RepoContext } from "../github/repo-context.js";
 import type { PlanInput, PlanResult } from "../llm/types.js";
+import type { Plan } from "./types.js";
 
 /** What a reconcile of one epic works with: the edges, the caches, and where it runs. */
 
@@ -12,6 +13,22 @@ import type { PlanInput, PlanResult } from "../llm/types.js";
 export interface Cache<K, V> {
   get(key: K): V | undefined;
   set(key: K, value: V): void;
+}
+
+/** A cache the fleet shares with Redis (in-process otherwise), hence possibly asynchronous; a Map fits. */
+export interface SharedCache {
+  get(key: string): string | undefined | Promise<string | undefined>;
+  set(key: string, value: string): unknown;
+}
+
+export interface LaunchAllowance {
+  cap: number;
+  /** Launches still allowed today. */
+  remaining(): Promise<number>;
+  /** Counts one launch; false when the cap is reached (nothing counted). */
+  take(): Promise<boolean>;
+  /** Milliseconds until the count starts again. */
+  resetsInMs(): number;
 }
 
 export interface EpicRef {
@@ -33,8 +50,8 @@ export interface ReconcileDeps {
   statusCache: Cache<number, string>;
   /** Branches read for this epic last time: one GraphQL read suffices when the plan is unchanged. */
   branchCache: Cache<string, string[]>;
-  /** Notices posted once per epic (a foreign PR on a task branch…), so they cost no lookup again. */
-  reported: Cache<string, true>;
+  /** Notices posted once per epic (a foreign PR on a task branch…), so they cost no lookup again; fleet-wide with Redis. */
+  reported: SharedCache;
   /** Keys the state in issue bodies is signed with (the first signs). */
   stateKeys: Buffer[];
   /** Write, maintain or admin on the repository; throws when GitHub cannot say. */
@@ -47,6 +64,13 @@ export interface ReconcileDeps {
   cursorWebhookSecret?: string;
   log: Logger;
   now?: () => number;
+  /**
+   * The installation's daily cap on agent launches (ORCHESTRA_INSTALLATION_DAILY_AGENT_RUNS),
+   * when one is set: launches beyond it wait for the next UTC day.
+   */
+  launches?: LaunchAllowance;
+  /** Told of the plan each reconcile wrote (the epic and task gauges). */
+  onPlan?: (plan: Plan) => void;
   /** Told of every agent working for this epic, so Cursor webhooks find their epic. */
   onAgent?: (agentId: string) => void;
 }

@@ -7,7 +7,7 @@ import { checkContent } from "./content-trust.js";
 import { isKeyRejected } from "../cursor/errors.js";
 import { adoptUnsignedBlock, holdUnlabelled } from "./epic-guards.js";
 import { createStateSigner } from "./trust/state-mac.js";
-import { decide } from "./decide.js";
+import { decide, type Decision } from "./decide.js";
 import * as messages from "./messages.js";
 import { activeBranches, branchName, epicKey } from "./naming.js";
 import { planEpic } from "./plan-epic.js";
@@ -144,16 +144,39 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
     decision.steps = decision.steps.filter((step) => step.effect.kind !== "launch");
     decision.patch.status = "paused";
   }
+  const capWakeMs = await holdLaunchesOverCap(ref, decision, deps, log);
   const outcome = await act(ref, snapshot, decision, config, deps, log);
+  deps.onPlan?.(outcome.plan);
 
   // The sooner of the two: a refused merge asks for a pass at once, whatever decide() planned.
-  const wakes = [decision.wakeAfterMs, outcome.wakeAfterMs].filter((ms): ms is number => ms !== undefined);
+  const wakes = [decision.wakeAfterMs, outcome.wakeAfterMs, capWakeMs].filter((ms): ms is number => ms !== undefined);
   let wakeAfterMs = wakes.length > 0 ? Math.min(...wakes) : undefined;
   if (outcome.plan.tasks.some((task) => task.state === "running") && outcome.plan.status !== "stopped") {
     wakeAfterMs = Math.min(wakeAfterMs ?? AGENT_POLL_MS, AGENT_POLL_MS);
   }
   if (outcome.error) throw outcome.error;
   return wakeAfterMs === undefined ? {} : { wakeAfterMs };
+}
+
+/**
+ * The installation's daily cap on agent launches: launches beyond what is left today are not
+ * made (their tasks stay pending), the epic says so once that day, and it wakes when the count
+ * starts again: no spin. `act` counts each launch, so two epics racing for the last one cannot
+ * both have it.
+ */
+async function holdLaunchesOverCap(ref: EpicRef, decision: Decision, deps: ReconcileDeps, log: Logger): Promise<number | undefined> {
+  const launches = decision.steps.filter((step) => step.effect.kind === "launch");
+  if (!deps.launches || launches.length === 0) return undefined;
+  const left = await deps.launches.remaining();
+  if (left >= launches.length) return undefined;
+  const held = new Set(launches.slice(left));
+  decision.steps = decision.steps.filter((step) => !held.has(step));
+  const resetsInMs = deps.launches.resetsInMs();
+  const resumesAt = new Date((deps.now ?? Date.now)() + resetsInMs).toISOString().replace(/:\d\d\.\d+Z$/, " UTC").replace("T", " ");
+  await commentOnce(deps, ref.issueNumber, `agent-cap-${resumesAt.slice(0, 10)}`, messages.dailyAgentCapReached(deps.launches.cap, resumesAt));
+  log.info({ held: held.size, cap: deps.launches.cap, resetsInMs }, "daily cap on agent launches reached; launches wait for the next day");
+  // A little after the day turns, spread so that the installation's epics do not all wake at once.
+  return resetsInMs + Math.floor(Math.random() * 60_000);
 }
 
 /** The writer whose label made this issue an epic, unless planning it already failed once (said in a comment). */

@@ -36,6 +36,8 @@ export interface SchedulerOptions {
   maxFailures?: number;
   /** Reconciles running at once across all epics, so a resync of many epics stays within the API budget. */
   maxConcurrent?: number;
+  /** Reconciles of one installation running at once, so one organisation cannot take every slot; 0 or absent: no limit. */
+  installationConcurrency?: number;
   /**
    * Told, at the start of each run, how long its oldest event waited: with nothing in the way
    * (`idle`), behind the same epic's run (`behind_run`), or for one of `maxConcurrent` slots.
@@ -56,6 +58,9 @@ export class Scheduler {
   private active = 0;
   /** Epics due to run while `maxConcurrent` reconciles were already running, in arrival order. */
   private readonly waiting: Array<() => void> = [];
+  /** Runs under way per installation, and the epics waiting for one of them to end. */
+  private readonly activeByInstallation = new Map<number, number>();
+  private readonly waitingByInstallation = new Map<number, Array<() => void>>();
 
   constructor(private readonly options: SchedulerOptions) {
     this.debounceMs = options.debounceMs ?? 250;
@@ -148,6 +153,15 @@ export class Scheduler {
     return drained;
   }
 
+  private installationQueue(installationId: number): Array<() => void> {
+    let queue = this.waitingByInstallation.get(installationId);
+    if (!queue) {
+      queue = [];
+      this.waitingByInstallation.set(installationId, queue);
+    }
+    return queue;
+  }
+
   private arm(key: string, entry: Entry, delayMs: number): void {
     if (this.draining) {
       if (entry.firstEventAt === undefined && entry.intents.length === 0) {
@@ -168,16 +182,21 @@ export class Scheduler {
   private run(key: string, entry: Entry): void {
     entry.timer = undefined;
     entry.dueAt = undefined;
-    if (this.active >= (this.options.maxConcurrent ?? 16)) {
+    const installation = entry.ref.installationId;
+    const perInstallation = this.options.installationConcurrency ?? 0;
+    const installationFull = perInstallation > 0 && (this.activeByInstallation.get(installation) ?? 0) >= perInstallation;
+    if (this.active >= (this.options.maxConcurrent ?? 16) || installationFull) {
       entry.waitedForSlot = true;
+      const queue = installationFull ? this.installationQueue(installation) : this.waiting;
       // Marked running so that events meanwhile coalesce instead of arming another timer.
-      entry.running = new Promise<void>((resolve) => this.waiting.push(resolve)).then(() => {
+      entry.running = new Promise<void>((resolve) => queue.push(resolve)).then(() => {
         entry.running = undefined;
         this.run(key, entry);
       });
       return;
     }
     this.active++;
+    this.activeByInstallation.set(installation, (this.activeByInstallation.get(installation) ?? 0) + 1);
     const startedAt = Date.now();
     if (entry.firstEventAt !== undefined) {
       const wait = entry.arrivedBehindRun ? "behind_run" : entry.waitedForSlot ? "slot" : "idle";
@@ -193,7 +212,11 @@ export class Scheduler {
       .reconcile(entry.ref, intents)
       .finally(() => {
         this.active--;
+        const left = (this.activeByInstallation.get(installation) ?? 1) - 1;
+        if (left > 0) this.activeByInstallation.set(installation, left);
+        else this.activeByInstallation.delete(installation);
         this.waiting.shift()?.();
+        this.installationQueue(installation).shift()?.();
       })
       .then((result) => {
         this.options.onRunEnd?.(Date.now() - startedAt, "ok");

@@ -8,6 +8,12 @@ import { RedisEpicQueue } from "./redis-queue.js";
 import { SharedAgentCache } from "./shared-agent-cache.js";
 import { SharedWriteCache } from "./shared-ttl-cache.js";
 import { TtlCache } from "../ttl-cache.js";
+import { MemoryEpicStates, RedisEpicStates, type EpicStates } from "./epic-states.js";
+import { MemoryDailyLaunches, RedisDailyLaunches, type DailyLaunches } from "./daily-launches.js";
+import { MemoryFleetCache, RedisFleetCache, type FleetCache } from "./fleet-cache.js";
+
+/** Makes a cache that agrees across the fleet: named (its Redis keys), with a TTL and, in process, a bound. */
+export type FleetCacheFactory = (name: string, ttlMs: number, capacity?: number) => FleetCache;
 
 const DAY_MS = 24 * 60 * 60_000;
 
@@ -15,7 +21,17 @@ const DAY_MS = 24 * 60 * 60_000;
 export function createEpicQueue(
   env: OrchestraEnv,
   options: { reconcile: ReconcileWithFence; resync: () => Promise<unknown>; metrics: Metrics; log: Logger },
-): { queue: EpicQueue; agents: AgentCache; statusCache: TtlCache<number, string>; ping?: () => Promise<void> } {
+): {
+  queue: EpicQueue;
+  agents: AgentCache;
+  statusCache: TtlCache<number, string>;
+  cache: FleetCacheFactory;
+  /** Each epic's state after its last reconcile, for the epic and task gauges. */
+  epicStates: EpicStates;
+  /** The daily cap on agent launches per installation, when one is set. */
+  launches?: DailyLaunches;
+  ping?: () => Promise<void>;
+} {
   const { metrics } = options;
   const hooks = {
     reconcile: options.reconcile,
@@ -28,9 +44,12 @@ export function createEpicQueue(
   };
   if (!env.redisUrl) {
     return {
-      queue: new Scheduler({ ...hooks, log: options.log.child({ name: "scheduler" }) }),
+      queue: new Scheduler({ ...hooks, installationConcurrency: env.installationConcurrency, log: options.log.child({ name: "scheduler" }) }),
       agents: new AgentCache(),
       statusCache: new TtlCache<number, string>(DAY_MS, 10_000),
+      cache: (_name, ttlMs, capacity) => new MemoryFleetCache(ttlMs, capacity),
+      epicStates: new MemoryEpicStates(),
+      ...(env.installationDailyAgentRuns > 0 ? { launches: new MemoryDailyLaunches(env.installationDailyAgentRuns) } : {}),
     };
   }
   const queue = new RedisEpicQueue({
@@ -38,6 +57,7 @@ export function createEpicQueue(
     url: env.redisUrl,
     log: options.log.child({ name: "redis-queue" }),
     leaseMs: env.leaseMs,
+    installationConcurrency: env.installationConcurrency,
     resync: options.resync,
     resyncIntervalMs: env.resyncIntervalMs,
     onJob: (outcome) => metrics.jobs.inc({ outcome }),
@@ -47,5 +67,9 @@ export function createEpicQueue(
   queue.onBroadcast("agent-changed", (agentId) => agents.forgetHere(agentId));
   const statusCache = new SharedWriteCache<string>(DAY_MS, 10_000, (message) => queue.broadcast("status-written", message));
   queue.onBroadcast("status-written", (message) => statusCache.heard(message));
-  return { queue, agents, statusCache, ping: () => queue.ping() };
+  const cacheLog = options.log.child({ name: "fleet-cache" });
+  const cache: FleetCacheFactory = (name, ttlMs) => new RedisFleetCache(queue.connection, { prefix: queue.keyPrefix, name, ttlMs, log: cacheLog });
+  const launches = env.installationDailyAgentRuns > 0 ? new RedisDailyLaunches(queue.connection, queue.keyPrefix, env.installationDailyAgentRuns) : undefined;
+  const epicStates = new RedisEpicStates(queue.connection, `${queue.keyPrefix}:epic-states`);
+  return { queue, agents, statusCache, cache, epicStates, ...(launches ? { launches } : {}), ping: () => queue.ping() };
 }

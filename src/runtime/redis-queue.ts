@@ -7,6 +7,7 @@ import { epicKey } from "../orchestration/naming.js";
 import type { EpicRef } from "../orchestration/reconcile.js";
 import type { Intent } from "../orchestration/snapshot.js";
 import { EpicLocks, type HeldLease } from "./epic-lock.js";
+import { InstallationSlots, type HeldSlot } from "./installation-slots.js";
 import type { EpicQueue, QueueStats, ReconcileWithFence } from "./epic-queue.js";
 
 /**
@@ -43,6 +44,8 @@ export interface RedisEpicQueueOptions {
   leaseMs?: number;
   /** Reconciles this process runs at once. */
   concurrency?: number;
+  /** Reconciles of one installation running at once across the fleet; 0 or absent: no limit. */
+  installationConcurrency?: number;
   /** Attempts of one job before it is left failed (the next event or resync starts afresh). */
   maxFailures?: number;
   /** Prefix of every Redis key. */
@@ -52,8 +55,11 @@ export interface RedisEpicQueueOptions {
   resyncIntervalMs?: number;
   onRunStart?: (waitedMs: number, wait: "idle" | "behind_run" | "slot") => void;
   onRunEnd?: (durationMs: number, outcome: "ok" | "error") => void;
-  /** A job ended: `ok`, `error`, `covered` (a newer run did its work), `busy` (epic reconciled elsewhere). */
-  onJob?: (outcome: "ok" | "error" | "covered" | "busy") => void;
+  /**
+   * A job ended: `ok`, `error`, `covered` (a newer run did its work), `busy` (epic reconciled
+   * elsewhere), `installation_busy` (its installation runs as many reconciles as it may).
+   */
+  onJob?: (outcome: "ok" | "error" | "covered" | "busy" | "installation_busy") => void;
   onTakeover?: () => void;
 }
 
@@ -74,11 +80,13 @@ export class RedisEpicQueue implements EpicQueue {
   private readonly queue: Queue;
   private readonly worker: Worker;
   private readonly locks: EpicLocks;
+  private readonly slots?: InstallationSlots;
   private readonly prefix: string;
   private readonly debounceMs: number;
   private readonly leaseMs: number;
   private readonly maxFailures: number;
   private readonly leases = new Set<HeldLease>();
+  private readonly heldSlots = new Set<HeldSlot>();
   private readonly enqueuing = new Set<Promise<unknown>>();
   private readonly statsTimer: NodeJS.Timeout;
   private lastStats: QueueStats = { queued: 0, running: 0, oldestEventAgeMs: 0 };
@@ -102,6 +110,9 @@ export class RedisEpicQueue implements EpicQueue {
     this.redis = connect("commands");
     const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
     this.locks = new EpicLocks(this.redis, { prefix: this.prefix, leaseMs: this.leaseMs, owner });
+    if (options.installationConcurrency) {
+      this.slots = new InstallationSlots(this.redis, { prefix: this.prefix, limit: options.installationConcurrency, leaseMs: this.leaseMs });
+    }
     this.queue = new Queue(QUEUE, { connection: connect("queue"), prefix: this.prefix });
     this.queue.on("error", (error) => options.log.warn({ err: error }, "BullMQ queue error"));
     this.worker = new Worker<EpicJob>(QUEUE, (job, token) => this.process(job, token), {
@@ -155,6 +166,16 @@ export class RedisEpicQueue implements EpicQueue {
     );
   }
 
+  /** The connection for commands, shared by the fleet's caches and counters (closed by `drain`). */
+  get connection(): Redis {
+    return this.redis;
+  }
+
+  /** Prefix of every Redis key of this fleet. */
+  get keyPrefix(): string {
+    return this.prefix;
+  }
+
   /** Pings Redis (the readiness check). */
   async ping(): Promise<void> {
     await this.redis.ping();
@@ -184,7 +205,7 @@ export class RedisEpicQueue implements EpicQueue {
   /**
    * Stops taking jobs and waits up to `timeoutMs` for the ones running here. Queued jobs stay in
    * Redis for the other processes (or this one's successor). Leases still held after the wait
-   * are released, so another process takes their epics over at once; the fence stops the
+   * (and installation slots) are released, so another process takes their epics over at once; the fence stops the
    * abandoned runs before their next write.
    */
   async drain(timeoutMs: number): Promise<boolean> {
@@ -194,7 +215,7 @@ export class RedisEpicQueue implements EpicQueue {
     const closing = this.worker.close().then(() => true);
     const finished = await Promise.race([closing, new Promise<false>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref())]);
     if (!finished) {
-      await Promise.allSettled([...this.leases].map((lease) => lease.release()));
+      await Promise.allSettled([...this.leases, ...this.heldSlots].map((held) => held.release()));
       await this.worker.close(true).catch(() => {});
     }
     await Promise.allSettled([...this.enqueuing]);
@@ -275,8 +296,19 @@ export class RedisEpicQueue implements EpicQueue {
       this.options.onJob?.("covered");
       return "covered";
     }
-    const lease = await this.locks.acquire(epic);
+    // One installation's many epics wait for its slots, holding no worker, while others run.
+    const slot = this.slots ? await this.slots.acquire(ref.installationId, `${job.id}:${randomBytes(4).toString("hex")}`) : undefined;
+    if (slot === null) {
+      this.options.onJob?.("installation_busy");
+      await job.moveToDelayed(Date.now() + 250 + Math.floor(Math.random() * 250), token);
+      throw new DelayedError();
+    }
+    const lease = await this.locks.acquire(epic).catch(async (error: unknown) => {
+      await slot?.release().catch(() => {});
+      throw error;
+    });
     if (!lease) {
+      await slot?.release().catch(() => {});
       // Reconciled elsewhere right now: come back after a short while, holding no worker.
       this.options.onJob?.("busy");
       await job.updateData({ ...(job.data as EpicJob), behindRun: true });
@@ -284,6 +316,7 @@ export class RedisEpicQueue implements EpicQueue {
       throw new DelayedError();
     }
     this.leases.add(lease);
+    if (slot) this.heldSlots.add(slot);
     this.active++;
     if (lease.tookOver) {
       this.options.onTakeover?.();
@@ -318,6 +351,8 @@ export class RedisEpicQueue implements EpicQueue {
       this.active--;
       this.leases.delete(lease);
       await lease.release().catch(() => {});
+      if (slot) this.heldSlots.delete(slot);
+      await slot?.release().catch(() => {});
     }
   }
 
