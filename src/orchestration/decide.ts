@@ -63,6 +63,10 @@ function finish(p: DecisionDraft): Decision {
  * list, so it happens even when the edit's webhook was lost.
  */
 function closeOutTakenAway(p: DecisionDraft): void {
+  // Only for a change someone with write access made (or a writer accepted): an outsider who
+  // deletes a task's line cancels nothing; the close-out waits for a writer's resume.
+  const trust = p.snapshot.trust;
+  if (trust && !trust.accepted && p.decision.patch.acceptDigest !== trust.digest) return;
   for (const attempt of p.snapshot.parsed.plan!.live ?? []) {
     const task = p.task(attempt.id);
     const deleted = !task;

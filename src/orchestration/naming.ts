@@ -23,9 +23,12 @@ export function epicKey(owner: string, repo: string, issueNumber: number): strin
   return `${owner}/${repo}#${issueNumber}`.toLowerCase();
 }
 
-/** The branches of the attempts under way: the PRs a reconcile reads. */
+/**
+ * The branches of the attempts under way, and of failed ones (whose PR is where people comment
+ * `/retry`): the PRs a reconcile reads.
+ */
 export function activeBranches(issueNumber: number, plan: Plan | null): string[] {
   return (plan?.tasks ?? [])
-    .filter((task) => ACTIVE_STATES.has(task.state) && task.attempt > 0)
+    .filter((task) => (ACTIVE_STATES.has(task.state) || task.state === "failed") && task.attempt > 0)
     .map((task) => branchName(issueNumber, task.id, task.attempt));
 }

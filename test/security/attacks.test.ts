@@ -257,18 +257,32 @@ describe("attacks on the trust boundary", () => {
       expect(world.plainBody).not.toContain("add tests");
     });
 
-    it("does not let an outsider stop agents by deleting their task lines", async () => {
-      const world = new NockWorld(RUNNING);
+    it("does not let an outsider stop agents, close PRs or delete branches by deleting task lines", async () => {
+      const world = new NockWorld(
+        epic(`status=running runs=1 comment=${STATUS_COMMENT_ID} live=t1.1`, item("Add the model", "id=t1 state=running attempt=1 agent=bc-1"), item("Add the API", "id=t2 deps=t1")),
+      );
       seedStatusComment(world);
-      seedAgent(world, "bc-1", T1_BRANCH);
+      const agent = seedAgent(world, "bc-1", T1_BRANCH);
+      const pull = world.openPull(agent, "PENDING");
+      agent.status = "RUNNING";
       await start(world);
       const from = world.body;
       world.editBody(world.body.replace(/- \[ \] Add the model .*\n/, ""), MALLORY.login);
 
       await send("issues", issuesEdited(from, world.body, MALLORY));
+      await send("check_run", checkRunCompleted(T1_BRANCH));
 
+      expect(app.failures()).toEqual([]);
       expect(count(world, "cursor stop")).toBe(0);
       expect(world.agents[0]!.status).toBe("RUNNING");
+      expect(pull.state).toBe("OPEN");
+      expect(world.calls.filter((call) => call.startsWith("DELETE branch"))).toEqual([]);
+      expect(world.plainBody).toContain("status=paused");
+
+      // A maintainer's resume accepts the deletion: then the task is closed out.
+      await send("issue_comment", issueComment(world, "/orchestra resume", PERSON));
+      expect(count(world, "cursor stop bc-1")).toBe(1);
+      expect(pull.state).toBe("CLOSED");
     });
 
     it("takes a maintainer's edit without a pause, webhook or not", async () => {
