@@ -13,6 +13,9 @@ import {
   type GqlEditHistory,
   type GqlIssue,
   type GqlLabeledBy,
+  type GqlPull,
+  PULL_QUERY,
+  PULLS_PER_BRANCH,
   type GqlPullRequest,
   LABELED_BY_QUERY,
   type GqlSnapshot,
@@ -53,6 +56,8 @@ export interface SnapshotRead {
   pulls: Map<string, PullRequestView[]>;
   /** PRs from forks whose head branch has a task branch's name: never Orchestra's. */
   foreignPulls: Map<string, PullRequestView[]>;
+  /** Branches whose window of PRs was full: the agent's may be among those not read. */
+  crowdedBranches: Set<string>;
   /** The issue's newest comments, oldest first, and where older ones continue (null: no more). */
   comments: CommentRead[];
   olderComments: string | null;
@@ -138,7 +143,8 @@ export class GitHubGateway {
     const pulls = new Map<string, PullRequestView[]>();
     const foreignPulls = new Map<string, PullRequestView[]>();
     const pullComments = new Map<number, CommentRead[]>();
-    const empty = { comments: [], olderComments: null, pullComments };
+    const crowdedBranches = new Set<string>();
+    const empty = { comments: [], olderComments: null, pullComments, crowdedBranches };
     if (!repository) return { defaultBranch: "main", deleteBranchOnMerge: false, issue: null, pulls, foreignPulls, ...empty };
     // Every check context, every time: a red 101st check is as red as the first.
     for (let i = 0; i < branches.length; i++) {
@@ -149,6 +155,7 @@ export class GitHubGateway {
       }
     }
     branches.forEach((branch, i) => {
+      if ((repository[`b${i}`]?.nodes.length ?? 0) >= PULLS_PER_BRANCH) crowdedBranches.add(branch);
       const nodes = (repository[`b${i}`]?.nodes ?? []).filter((node) => node.headRefName === branch);
       const views = nodes.map((node) => toPullRequestView(node, repository.nameWithOwner));
       const own = views.filter((pr) => pr.sameRepo);
@@ -178,7 +185,20 @@ export class GitHubGateway {
       comments: (issue?.comments?.nodes ?? []).map(toComment),
       olderComments: issue?.comments?.pageInfo.hasPreviousPage ? issue.comments.pageInfo.startCursor : null,
       pullComments,
+      crowdedBranches,
     };
+  }
+
+  /** One PR by number, read as the snapshot reads a task's PR; null when there is none. */
+  async pullByNumber(number: number): Promise<PullRequestView | null> {
+    const data = await this.octokit.graphql<GqlPull>(PULL_QUERY, { owner: this.repo.owner, repo: this.repo.repo, number }).catch((error: unknown) => {
+      if ((error as { errors?: Array<{ type?: string }> }).errors?.some((e) => e.type === "NOT_FOUND")) return { repository: null };
+      throw error;
+    });
+    const node = data.repository?.pullRequest;
+    if (!node) return null;
+    if (node.state === "OPEN") await this.readAllContexts(node);
+    return toPullRequestView(node, data.repository!.nameWithOwner);
   }
 
   /** Who most recently added `label` to the issue: a login, `null` for an app or a deleted account, or undefined when GitHub shows no such event. */

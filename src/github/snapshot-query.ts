@@ -108,6 +108,21 @@ export const PULLS_PER_BRANCH = 20;
 export const COMMENT_WINDOW = 50;
 const COMMENT_FRAGMENT = `fragment CommandComment on IssueComment { databaseId body createdAt author { __typename login } }`;
 
+/** One PR by number: the agent's, when PRs of the same branch name crowd it out of the snapshot's window. */
+export const PULL_QUERY = `query OrchestraPull($owner: String!, $repo: String!, $number: Int!) {
+  repository(owner: $owner, name: $repo) {
+    nameWithOwner
+    pullRequest(number: $number) { ...TaskPullRequest }
+  }
+}
+fragment TaskPullRequest on PullRequest {${PULL_REQUEST_FIELDS}
+}
+${COMMENT_FRAGMENT}`;
+
+export interface GqlPull {
+  repository: { nameWithOwner: string; pullRequest: GqlPullRequest | null } | null;
+}
+
 export interface GqlComment {
   databaseId: number;
   body: string;

@@ -30,7 +30,10 @@ export function registerPullRequestHandlers(app: Probot, orchestra: Orchestra): 
       "pull_request_review.submitted",
     ],
     async (context) => {
-      scheduleBranches(context as Context, [context.payload.pull_request.head.ref]);
+      const { pull_request: pull, repository } = context.payload;
+      // A fork's PR is never a task's, whatever its branch is called: no reconcile for it.
+      if (pull.head.repo?.full_name !== repository.full_name) return;
+      scheduleBranches(context as Context, [pull.head.ref]);
     },
   );
 

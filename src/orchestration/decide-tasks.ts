@@ -75,8 +75,9 @@ export function observeTask(p: DecisionDraft, task: Task): void {
     return followPullRequest(p, task, pr);
   }
   if (task.state === "pr_open") {
-    // The branch's PR vanished from view: once its agent is done, the attempt had no PR.
-    if (p.liveAgentId(task)) return;
+    // The branch's PR vanished from view: once its agent is done, the attempt had no PR. Unless
+    // others' PRs of that branch name crowd it out: that is never a reason to give up on it.
+    if (p.liveAgentId(task) || observation?.crowded) return;
     return failAttempt(p, task, "the pull request of this attempt is gone");
   }
   const agent = p.agentOf(task);

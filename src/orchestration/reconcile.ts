@@ -248,7 +248,17 @@ async function observe(
       });
       if (agent !== undefined) observation.agent = agent;
     }
-    const { pr, others } = agentsPull(observed.pulls.get(branch) ?? [], observation.agent);
+    let { pr, others } = agentsPull(observed.pulls.get(branch) ?? [], observation.agent);
+    if (observed.crowdedBranches.has(branch)) {
+      // Others' PRs of that branch name fill the window: read the one the agent reported by number.
+      observation.crowded = true;
+      const reported = Number(/\/pull\/(\d+)/.exec(observation.agent?.prUrl ?? "")?.[1]);
+      const byNumber = !pr && reported ? await deps.gateway.pullByNumber(reported) : null;
+      if (byNumber && byNumber.sameRepo && byNumber.headRef === branch) {
+        pr = byNumber;
+        others = others.filter((other) => other.number !== byNumber.number);
+      }
+    }
     if (pr) observation.pr = pr;
     const foreign = [...(observed.foreignPulls.get(branch) ?? []), ...others];
     if (foreign.length > 0) observation.foreign = foreign;

@@ -84,6 +84,8 @@ export interface TaskObservation {
   pr?: PullRequestView;
   /** PRs from forks on the task's branch name: never merged, reported once. */
   foreign?: PullRequestView[];
+  /** So many PRs use the branch name that the agent's may not have been read: never conclude it is gone. */
+  crowded?: boolean;
   /** Undefined when not read this time; null when Cursor does not know the agent. */
   agent?: AgentView | null;
 }

@@ -230,6 +230,12 @@ export class NockWorld {
           const nodes = this.commentsOn(1).map((c) => ({ ...commentJson(c), viewerDidAuthor: c.byApp === true }));
           return [200, { data: { repository: { issue: { comments: { nodes, pageInfo: { hasPreviousPage: false, startCursor: null } } } } } }];
         }
+        if (query.includes("query OrchestraPull(")) {
+          const { number } = (request as { variables: { number: number } }).variables;
+          this.record(`graphql OrchestraPull #${number}`);
+          const pull = this.pulls.find((p) => p.number === number);
+          return [200, { data: { repository: { nameWithOwner: `${OWNER}/${NAME}`, pullRequest: pull ? { ...pullJson(pull, this), comments: { nodes: [] } } : null } } }];
+        }
         if (query.includes("query OrchestraLabeledBy")) {
           this.record("GET label events");
           const nodes = this.labelEvents.map((event) => ({ createdAt: event.at, actor: { __typename: "User", login: event.login }, label: { name: event.name } }));

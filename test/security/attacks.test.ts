@@ -402,6 +402,23 @@ describe("attacks on the trust boundary", () => {
     });
   });
 
+  it("merges the agent's PR though twenty fork PRs of the same branch name crowd it out of view", async () => {
+    const world = new NockWorld(RUNNING);
+    seedStatusComment(world);
+    seedAgent(world, "bc-1", T1_BRANCH);
+    await start(world);
+    const agents = world.openPull(world.agents[0]!);
+    for (let i = 0; i < 20; i++) {
+      world.pulls.push({ ...agents, number: 4000 + i, reviews: [], state: "CLOSED", headRepository: "mallory/Hello-World", createdAt: "2026-01-01T12:10:00Z" });
+    }
+
+    await send("check_run", checkRunCompleted(T1_BRANCH));
+
+    expect(app.failures()).toEqual([]);
+    expect(world.merges.map((merge) => merge.pr)).toEqual([agents.number]);
+    expect(world.comments.filter((c) => c.body.includes("will never merge"))).toHaveLength(1);
+  });
+
   it("never merges a second PR someone opens from the task's own branch, and merges the agent's", async () => {
     const world = new NockWorld(RUNNING);
     seedStatusComment(world);
