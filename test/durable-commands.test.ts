@@ -152,6 +152,23 @@ describe("durable commands", () => {
     expect(world.agents.map((a) => a.branch)).toEqual(["orchestra/1-t1-a1", "orchestra/1-t2-a1"]);
   });
 
+  it("runs a command posted before an /orchestra plan first, and the plan after it, losing neither", async () => {
+    const world = new NockWorld(epic(`status=running runs=1 comment=${STATUS_COMMENT_ID} cmd=10`, item("Add the model", "id=t1 state=running attempt=1 agent=bc-1")));
+    seedStatusComment(world);
+    seedAgent(world, "bc-1", "orchestra/1-t1-a1");
+    app = await createTestApp();
+    world.addComment("/orchestra stop", PERSON.login);
+    world.addComment("/orchestra plan add tests", PERSON.login);
+
+    await reconcileNow();
+    await reconcileNow();
+
+    expect(app.failures()).toEqual([]);
+    expect(world.plainBody).toContain("status=stopped");
+    expect(count(world, "cursor stop bc-1")).toBe(1);
+    expect(world.comments.filter((c) => c.byApp && c.body.includes("`/orchestra plan add tests`"))).toHaveLength(1);
+  });
+
   it("passes over commands of people without write access, and of bots", async () => {
     const world = new NockWorld(PLANNED);
     seedStatusComment(world);

@@ -12,7 +12,7 @@ import * as messages from "./messages.js";
 import { activeBranches, branchName, epicKey } from "./naming.js";
 import { planEpic } from "./plan-epic.js";
 import { PLAN_FAILED_MARKER } from "./plan-epic.js";
-import { readCommands } from "./read-commands.js";
+import { readCommands, type CommandsRead } from "./read-commands.js";
 import type { EpicRef, ReconcileDeps, ReconcileResult } from "./reconcile-deps.js";
 import type { AgentView, Intent, PullRequestView, Snapshot, TaskObservation } from "./snapshot.js";
 import { ACTIVE_STATES, type Plan } from "./types.js";
@@ -69,7 +69,10 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
   // With a plan, commands come from the comments after the block's cursor; webhooks only carry
   // what has no comment (a label, agents to stop). Without one, the webhook's commands are all.
   const commands = parsed.plan ? await readCommands(ref.issueNumber, parsed.plan, observed, intents, deps) : undefined;
-  if (commands) intents = [...intents.filter((intent) => intent.kind === "plan" || intent.kind === "stop-agents"), ...commands.intents];
+  if (commands) {
+    deferPlanBehindEarlierCommands(commands);
+    intents = [...intents.filter((intent) => intent.kind === "plan" || intent.kind === "stop-agents"), ...commands.intents];
+  }
   const planIntents = intents.filter(
     (intent) => intent.kind === "plan" || (intent.kind === "command" && intent.command.name === "plan"),
   );
@@ -84,7 +87,9 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
       await gateway.createComment(intent.target ?? ref.issueNumber, reply);
     }
   } else if (planIntents.length > 0 && issue.state === "open") {
-    const cursor = commands?.cursor ?? Math.max(0, ...observed.comments.map((comment) => comment.id));
+    // Up to the plan's own comment: commands after it are read by the next reconcile, not lost.
+    const planComment = planIntents.find((intent) => intent.kind === "command")?.commentId;
+    const cursor = planComment ?? commands?.cursor ?? Math.max(0, ...observed.comments.map((comment) => comment.id));
     const planned = await planEpic(ref, deps, config, parsed.plan, planIntents, issue, cursor, log);
     if (planned) return { wakeAfterMs: 0 };
   }
@@ -186,6 +191,21 @@ async function labelledByWriter(ref: EpicRef, label: string, deps: ReconcileDeps
   // A failed plan is retried by a person (`/orchestra plan`), never by the resync: no LLM loop.
   if (await deps.gateway.findComment(ref.issueNumber, PLAN_FAILED_MARKER)) return undefined;
   return login;
+}
+
+/**
+ * Planning returns at once (the next reconcile works on the new plan), so commands posted before
+ * a `/orchestra plan` run first: the plan, and everything after it, waits for the next pass.
+ */
+function deferPlanBehindEarlierCommands(commands: CommandsRead): void {
+  const plan = commands.intents.find((intent) => intent.kind === "command" && intent.command.name === "plan");
+  const planAt = plan?.kind === "command" ? plan.commentId : undefined;
+  if (planAt === undefined) return;
+  const earlier = commands.intents.some((intent) => intent.kind === "command" && intent.commentId !== undefined && intent.commentId < planAt);
+  if (!earlier) return;
+  commands.intents = commands.intents.filter((intent) => intent.kind !== "command" || (intent.commentId ?? 0) < planAt);
+  commands.cursor = planAt - 1;
+  commands.mustRecord = true;
 }
 
 // --- observe --------------------------------------------------------------------------------
