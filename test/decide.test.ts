@@ -771,3 +771,14 @@ describe("an agent Cursor reports live", () => {
     expect(decision.steps.filter((step) => step.effect.kind === "launch")).toEqual([]);
   });
 });
+
+describe("mergeability GitHub keeps calling unknown", () => {
+  it("is asked about less and less often, never faster than every 3 s nor slower than every minute", () => {
+    const plan = makePlan([makeTask("t1", { state: "pr_open", attempt: 1, agent: "bc-1", pr: 12 })]);
+    const wake = (ageMs: number) =>
+      run(plan, { observations: { t1: observation("t1", 1, { pr: makePr("t1", 1, { mergeable: null, headCommittedAt: new Date(NOW - ageMs).toISOString() }), agent: makeAgent("bc-1", "FINISHED") }) } }).wakeAfterMs;
+    expect(wake(1_000)).toBe(3_000);
+    expect(wake(5 * 60_000)).toBe(30_000);
+    expect(wake(3 * 3_600_000)).toBe(60_000);
+  });
+});

@@ -230,7 +230,10 @@ function followPullRequest(p: DecisionDraft, task: Task, pr: PullRequestView): v
   // which; the review or check that unblocks it arrives as an event, so nothing is polled.
   if (pr.mergeState === "BLOCKED" || pr.mergeState === "DRAFT" || pr.isDraft) return;
   if (pr.mergeable === null || pr.mergeState === "UNKNOWN") {
-    p.decision.wakeAfterMs = minWake(p.decision.wakeAfterMs, 3_000);
+    // GitHub computes it within seconds of a push; if it keeps saying "unknown", ask less and less
+    // often (a tenth of the head's age, 3 s to a minute), never in a tight loop.
+    const age = pr.headCommittedAt ? p.snapshot.now - Date.parse(pr.headCommittedAt) : 0;
+    p.decision.wakeAfterMs = minWake(p.decision.wakeAfterMs, Math.min(60_000, Math.max(3_000, Number.isFinite(age) ? age / 10 : 3_000)));
     return;
   }
   if (pr.checksSha !== pr.headSha) return;
