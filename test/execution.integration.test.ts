@@ -98,10 +98,10 @@ describe("running an epic", () => {
         "DELETE branch orchestra/1-t3-a1",
         "GET issue",
         "PATCH issue body",
-        "PATCH issue state=closed",
         "POST comment on #1: ✅ t3 merged in #1007.",
         "POST comment on #1: 🎉 **Epic completed**: 3 of 3 tasks merged.",
         "PATCH status comment",
+        "PATCH issue state=closed",
       ]
     `);
     const posted = world.comments.map((c) => c.body.split("\n").find((line) => line && !line.startsWith("<!--")));

@@ -96,11 +96,9 @@ export async function act(
   notify.push(...decision.notify, ...(allDone && !announced ? decision.final : []));
   if (keyRejected) notify.push({ kind: "comment", key: "cursor-key-rejected", body: messages.cursorKeyRejected(String((keyRejected as Error).message)), once: true });
 
-  // Closed before it is announced: an announcement without the close would read, at the retry, as
-  // an epic a person reopened, and stay open.
-  if (decision.closeIssue && allDone && !announced && plan.status === "completed") await deps.gateway.closeIssue(ref.issueNumber);
   for (const item of notify) await sendNotification(ref, snapshot, decision, plan, item, deps);
   if (!(await refreshStatusComment(ref, snapshot, decision, plan, config, deps))) wakeAfterMs = Math.min(wakeAfterMs ?? STATUS_RETRY_MS, STATUS_RETRY_MS);
+  if (decision.closeIssue && allDone && !announced && plan.status === "completed") await deps.gateway.closeIssue(ref.issueNumber);
   return { plan, error, ...(wakeAfterMs !== undefined ? { wakeAfterMs } : {}) };
 }
 
