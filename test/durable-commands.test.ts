@@ -152,6 +152,24 @@ describe("durable commands", () => {
     expect(world.agents.map((a) => a.branch)).toEqual(["orchestra/1-t1-a1", "orchestra/1-t2-a1"]);
   });
 
+  it("leaves a maintainer's own PR from a deleted task's branch open, and the branch with it", async () => {
+    const world = new NockWorld(epic(`status=running runs=1 comment=${STATUS_COMMENT_ID} cmd=10 live=t1.1`, item("Add the model", "id=t1 state=running attempt=1 agent=bc-1")));
+    seedStatusComment(world);
+    const agent = seedAgent(world, "bc-1", "orchestra/1-t1-a1");
+    const agents = world.openPull(agent, "PENDING");
+    const theirs = { ...agents, number: 3001, reviews: [] };
+    world.pulls.push(theirs);
+    app = await createTestApp();
+    world.editBody(world.body.replace(/- \[ \] Add the model .*\n/, ""), PERSON.login);
+
+    await reconcileNow();
+
+    expect(app.failures()).toEqual([]);
+    expect(agents.state).toBe("CLOSED");
+    expect(theirs.state).toBe("OPEN");
+    expect(world.calls.filter((call) => call.startsWith("DELETE branch"))).toEqual([]);
+  });
+
   it("runs a command posted before an /orchestra plan first, and the plan after it, losing neither", async () => {
     const world = new NockWorld(epic(`status=running runs=1 comment=${STATUS_COMMENT_ID} cmd=10`, item("Add the model", "id=t1 state=running attempt=1 agent=bc-1")));
     seedStatusComment(world);

@@ -214,16 +214,21 @@ async function runStep(
       await deps.gateway.closePull(effect.pr);
       return done;
     case "close-out": {
+      let agentsPull: number | undefined;
       if (deps.cursor) {
         const agent = await deps.cursor.findAgentByBranch(`${deps.webUrl}/${ref.owner}/${ref.repo}`, effect.branch, 1);
         if (agent && isLive(agent.status)) await deps.cursor.stop(agent.id);
+        agentsPull = Number(/\/pull\/(\d+)/.exec(agent?.target.prUrl ?? "")?.[1]) || undefined;
       }
       if (effect.closePull) {
-        for (const pr of await deps.gateway.openPullsForBranch(effect.branch)) {
+        // Only the agent's PR is closed, and the branch deleted only when no one else's PR uses it:
+        // a maintainer who took the work over in a PR of their own keeps it.
+        const open = await deps.gateway.openPullsForBranch(effect.branch);
+        for (const pr of open.filter((number) => number === agentsPull)) {
           await deps.gateway.createComment(pr, messages.pullOfRemovedTask(effect.taskId, ref.issueNumber));
           await deps.gateway.closePull(pr);
         }
-        await deps.gateway.deleteBranch(effect.branch);
+        if (open.every((number) => number === agentsPull)) await deps.gateway.deleteBranch(effect.branch);
       }
       log.info({ task: effect.taskId, attempt: effect.attempt, closedPull: effect.closePull }, "attempt of a removed task closed out");
       return { closedOut: [`${effect.taskId}.${effect.attempt}`] };

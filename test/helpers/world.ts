@@ -396,11 +396,17 @@ export class World {
   }
 
   cursorView(agent: WorldAgent): CursorAgent {
+    // Cursor reports the PR its agent opened.
+    const pr = this.prs.find((candidate) => candidate.branch === agent.branch);
     return {
       id: agent.id,
       status: agent.status,
       source: { repository: agent.repository, ref: REPO.defaultBranch },
-      target: { branchName: agent.branch, autoCreatePr: true },
+      target: {
+        branchName: agent.branch,
+        autoCreatePr: true,
+        ...(pr ? { prUrl: `https://github.com/${REPO.owner}/${REPO.name}/pull/${pr.number}` } : {}),
+      },
       createdAt: new Date(NOW).toISOString(),
     };
   }
