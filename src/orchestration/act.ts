@@ -4,7 +4,7 @@ import { commentOnce } from "./comment-once.js";
 import type { OrchestraConfig } from "./config.js";
 import { statusTablePlaceholder, type Decision, type Notification, type Step } from "./decide.js";
 import * as messages from "./messages.js";
-import { activeBranches, epicKey } from "./naming.js";
+import { activeBranches, epicKey, pullNumberOf } from "./naming.js";
 import type { EpicRef, ReconcileDeps } from "./reconcile-deps.js";
 import type { Snapshot } from "./snapshot.js";
 import { renderStatusTable } from "./status-comment.js";
@@ -218,7 +218,7 @@ async function runStep(
       if (deps.cursor) {
         const agent = await deps.cursor.findAgentByBranch(`${deps.webUrl}/${ref.owner}/${ref.repo}`, effect.branch, 1);
         if (agent && isLive(agent.status)) await deps.cursor.stop(agent.id);
-        agentsPull = Number(/\/pull\/(\d+)/.exec(agent?.target.prUrl ?? "")?.[1]) || undefined;
+        agentsPull = pullNumberOf(agent?.target.prUrl);
       }
       if (effect.closePull) {
         // Only the agent's PR is closed, and the branch deleted only when no one else's PR uses it:

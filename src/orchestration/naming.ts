@@ -18,6 +18,12 @@ export function parseBranchName(
   return { issueNumber: Number(match[1]), taskId: match[2]!, attempt: Number(match[3]) };
 }
 
+/** The number of the pull request a URL names (`…/pull/14`, `…/pull/14/files`), or undefined. */
+export function pullNumberOf(url: string | undefined): number | undefined {
+  const number = url ? /\/pull\/(\d+)(?:[/?#]|$)/.exec(url)?.[1] : undefined;
+  return number === undefined ? undefined : Number(number);
+}
+
 /** Key of the scheduler's queue: one writer per epic. */
 export function epicKey(owner: string, repo: string, issueNumber: number): string {
   return `${owner}/${repo}#${issueNumber}`.toLowerCase();

@@ -9,7 +9,7 @@ import { adoptUnsignedBlock, holdUnlabelled } from "./epic-guards.js";
 import { createStateSigner } from "./trust/state-mac.js";
 import { decide, type Decision } from "./decide.js";
 import * as messages from "./messages.js";
-import { activeBranches, branchName, epicKey } from "./naming.js";
+import { activeBranches, branchName, epicKey, pullNumberOf } from "./naming.js";
 import { planEpic } from "./plan-epic.js";
 import { PLAN_FAILED_MARKER } from "./plan-epic.js";
 import { readCommands, type CommandsRead } from "./read-commands.js";
@@ -222,9 +222,9 @@ export function agentsPull(candidates: PullRequestView[], agent: AgentView | nul
 }
 
 function samePull(url: string, reported: string): boolean {
-  const number = (text: string) => /\/pull\/(\d+)/.exec(text)?.[1];
   const path = (text: string) => text.replace(/^[a-z]+:\/\/[^/]+/i, "").replace(/\/pull\/.*$/, "").toLowerCase();
-  return number(url) !== undefined && number(url) === number(reported) && path(url) === path(reported);
+  const number = pullNumberOf(url);
+  return number !== undefined && number === pullNumberOf(reported) && path(url) === path(reported);
 }
 
 async function readState(ref: EpicRef, deps: ReconcileDeps) {
@@ -272,7 +272,7 @@ async function observe(
     if (observed.crowdedBranches.has(branch)) {
       // Others' PRs of that branch name fill the window: read the one the agent reported by number.
       observation.crowded = true;
-      const reported = Number(/\/pull\/(\d+)/.exec(observation.agent?.prUrl ?? "")?.[1]);
+      const reported = pullNumberOf(observation.agent?.prUrl);
       const byNumber = !pr && reported ? await deps.gateway.pullByNumber(reported) : null;
       if (byNumber && byNumber.sameRepo && byNumber.headRef === branch) {
         pr = byNumber;

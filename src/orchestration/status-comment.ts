@@ -1,3 +1,4 @@
+import { pullNumberOf } from "./naming.js";
 import type { EpicStatus, Plan, Task, TaskState } from "./types.js";
 
 /**
@@ -128,8 +129,8 @@ function prCell(task: Task, prUrl: string | undefined): string {
   // GitHub links `#14` to the pull request of this repository, which is where task PRs live.
   if (task.pr !== undefined) return `#${task.pr}`;
   if (!prUrl) return "";
-  const number = /\/pull\/(\d+)(?:[/?#]|$)/.exec(prUrl)?.[1];
-  if (number) return `#${number}`;
+  const number = pullNumberOf(prUrl);
+  if (number !== undefined) return `#${number}`;
   return /^https:\/\/[^\s()<>|]+$/.test(prUrl) ? `[PR](${prUrl})` : "";
 }
 
