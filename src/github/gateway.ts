@@ -245,13 +245,7 @@ export class GitHubGateway {
    * REST: it is one request either way, and it leaves the REST budget to writes.
    */
   async getIssue(issueNumber: number): Promise<IssueRead> {
-    const data = await this.octokit.graphql<GqlIssue>(ISSUE_QUERY, {
-      owner: this.repo.owner,
-      repo: this.repo.repo,
-      issue: issueNumber,
-    });
-    const issue = data.repository?.issue;
-    if (!issue) throw new Error(`issue #${issueNumber} of ${this.fullName} is not readable`);
+    const issue = await this.readIssue<GqlIssue>(ISSUE_QUERY, issueNumber);
     return {
       id: issue.id,
       number: issue.number,
@@ -263,18 +257,23 @@ export class GitHubGateway {
     };
   }
 
+  /** `repository.issue` of a query about one issue; an error when GitHub does not show it. */
+  private async readIssue<T extends { repository: { issue: unknown } | null }>(
+    query: string,
+    issueNumber: number,
+  ): Promise<NonNullable<NonNullable<T["repository"]>["issue"]>> {
+    const data = await this.octokit.graphql<T>(query, { owner: this.repo.owner, repo: this.repo.repo, issue: issueNumber });
+    const issue = data.repository?.issue;
+    if (!issue) throw new Error(`issue #${issueNumber} of ${this.fullName} is not readable`);
+    return issue as NonNullable<NonNullable<T["repository"]>["issue"]>;
+  }
+
   /**
    * Who edited the issue's body and title, newest first: the edits GitHub returns from both ends
    * of its history (at most 2 × EDIT_WINDOW of each), with the totals.
    */
   async readEditHistory(issueNumber: number): Promise<EditHistory> {
-    const data = await this.octokit.graphql<GqlEditHistory>(EDIT_HISTORY_QUERY, {
-      owner: this.repo.owner,
-      repo: this.repo.repo,
-      issue: issueNumber,
-    });
-    const issue = data.repository?.issue;
-    if (!issue) throw new Error(`issue #${issueNumber} of ${this.fullName} is not readable`);
+    const issue = await this.readIssue<GqlEditHistory>(EDIT_HISTORY_QUERY, issueNumber);
     const actor = (value: GqlActor | null | undefined) =>
       value ? { login: value.login, bot: value.__typename === "Bot" } : null;
     const newestFirst = (items: Array<ContentEdit & { id: string }>): ContentEdit[] => {
