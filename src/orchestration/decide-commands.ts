@@ -44,7 +44,11 @@ export function applyIntent(p: DecisionDraft, intent: Intent): void {
     case "skip":
       return skipTask(p, command.arg, intent.prTaskId, reply, done);
     case "plan":
-      // Planning needs the LLM: the reconciler runs it before deciding.
+      // Planning needs the LLM: the reconciler runs it before deciding, unless the epic's text
+      // is not accepted, when the planner (and then agents) would read what no writer approved.
+      if (p.snapshot.trust && !p.snapshot.trust.accepted) {
+        return reply("the epic's text changed without the approval of someone with write access. Comment `/orchestra resume` to accept it first.");
+      }
       return;
     case "help":
     case "unknown":

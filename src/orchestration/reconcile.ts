@@ -79,14 +79,10 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
   // Whether the text agents read is accepted, before anything reads it: the planner included.
   const trust = parsed.plan ? await checkContent(issue, parsed, parsed.plan, deps) : undefined;
   if (trust && !trust.accepted) log.warn({ editors: trust.editors, changed: trust.changed, reason: trust.reason }, "the epic's text changed without a writer's approval");
-  if (planIntents.length > 0 && issue.state === "open" && trust && !trust.accepted) {
-    // Re-planning would hand the planner (and then agents) text nobody with write access accepted.
-    for (const intent of planIntents) {
-      if (intent.kind !== "command") continue;
-      const reply = messages.commandReply(intent.command.line, "the epic's text changed without the approval of someone with write access. Comment `/orchestra resume` to accept it first.");
-      await gateway.createComment(intent.target ?? ref.issueNumber, reply);
-    }
-  } else if (planIntents.length > 0 && issue.state === "open") {
+  // Re-planning would hand the planner (and then agents) text nobody with write access accepted:
+  // decide() refuses such a `/orchestra plan`, its reply going out with the cursor's write.
+  const planRefused = planIntents.length > 0 && issue.state === "open" && trust !== undefined && !trust.accepted;
+  if (planIntents.length > 0 && issue.state === "open" && !planRefused) {
     // Up to the plan's own comment: commands after it are read by the next reconcile, not lost.
     const planComment = planIntents.find((intent) => intent.kind === "command")?.commentId;
     const cursor = planComment ?? commands?.cursor ?? Math.max(0, ...observed.comments.map((comment) => comment.id));
@@ -134,7 +130,7 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
     parsed,
     ...(trust ? { trust } : {}),
     observations,
-    intents: intents.filter((intent) => !planIntents.includes(intent)),
+    intents: intents.filter((intent) => !planIntents.includes(intent) || (planRefused && intent.kind === "command")),
   };
   const decision = decide(snapshot, config);
   log.debug({ decision }, "decided");
