@@ -38,7 +38,12 @@ export async function planEpic(
 ): Promise<boolean> {
   const { title } = issue;
   const userText = userTextOf(issue.body);
-  const command = intents.find((intent) => intent.kind === "command");
+  const command = intents.find((intent) => intent.kind === "command" && intent.command.name === "plan");
+  // `/orchestra plan` and `/orchestra start` in one comment: plan, then run. The cursor moves past
+  // that comment with the plan, so its start is carried out here or never.
+  const startsToo = command?.kind === "command" && intents.some(
+    (intent) => intent.kind === "command" && intent.commentId === command.commentId && (intent.command.name === "start" || intent.command.name === "resume"),
+  );
   if (existing && !command) return false; // labelled again, or a duplicate event: already planned
   const instructions = command?.kind === "command" && command.command.name === "plan" ? command.command.arg : "";
   const reply = async (text: string) => {
@@ -92,7 +97,7 @@ export async function planEpic(
   const trust = writeTrust(fresh, deps, { acceptAll: !existing && fresh.body === issue.body && fresh.title === issue.title });
   const planned = applyPatch(
     fresh.body,
-    { replacePending: tasks, commandCursor, ...(existing ? {} : { status: config.autoStart ? "running" : "planned" }) },
+    { replacePending: tasks, commandCursor, ...(startsToo && existing?.status !== "running" ? { status: "running" as const } : existing ? {} : { status: config.autoStart ? "running" : "planned" }) },
     { ...(adopt ? { adoptChecklistAt: { start: adopt.start, end: adopt.end } } : {}), trust },
   );
   if (!planned.ok) {

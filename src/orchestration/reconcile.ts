@@ -86,8 +86,16 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
     // Up to the plan's own comment: commands after it are read by the next reconcile, not lost.
     const planComment = planIntents.find((intent) => intent.kind === "command")?.commentId;
     const cursor = planComment ?? commands?.cursor ?? Math.max(0, ...observed.comments.map((comment) => comment.id));
-    const planned = await planEpic(ref, deps, config, parsed.plan, planIntents, issue, cursor, log);
-    if (planned) return { wakeAfterMs: 0 };
+    // The other commands of the plan's own comment: the cursor moves past them with the plan.
+    const alongside = intents.filter((intent) => intent.kind === "command" && planComment !== undefined && intent.commentId === planComment && !planIntents.includes(intent));
+    const planned = await planEpic(ref, deps, config, parsed.plan, [...planIntents, ...alongside], issue, cursor, log);
+    if (planned) {
+      for (const intent of alongside) {
+        if (intent.kind !== "command" || intent.command.name === "start" || intent.command.name === "resume") continue;
+        await gateway.createComment(intent.target ?? ref.issueNumber, messages.commandReply(intent.command.line, "not carried out: it came in the same comment as `/orchestra plan`. Post it again now that the plan is written."));
+      }
+      return { wakeAfterMs: 0 };
+    }
   }
   if (!parsed.plan) {
     for (const intent of intents) {
