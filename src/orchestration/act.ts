@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { announceWrite } from "./announce.js";
 import { writeBody } from "./body-writer.js";
 import { commentOnce } from "./comment-once.js";
 import type { OrchestraConfig } from "./config.js";
@@ -18,6 +19,8 @@ import { isKeyRejected } from "../cursor/errors.js";
  * Carries out a decision: its steps in order (a hard failure stops the rest), then one write of
  * the body with what succeeded, then the comments, the status comment and closing the issue.
  */
+
+const CURSOR_KEY_REJECTED = { reason: "Cursor rejected the API key Orchestra runs with", key: "cursor-key-rejected" };
 
 /** A status comment GitHub would not take is drawn again this long after. */
 const STATUS_RETRY_MS = 30_000;
@@ -99,6 +102,8 @@ export async function act(
   for (const item of notify) await sendNotification(ref, snapshot, decision, plan, item, deps);
   if (!(await refreshStatusComment(ref, snapshot, decision, plan, config, deps))) wakeAfterMs = Math.min(wakeAfterMs ?? STATUS_RETRY_MS, STATUS_RETRY_MS);
   if (decision.closeIssue && allDone && !announced && plan.status === "completed") await deps.gateway.closeIssue(ref.issueNumber);
+  const announcedCompletion = allDone && !announced && decision.final.some((item) => item.kind === "comment" && item.key === "completed");
+  announceWrite(ref, snapshot, decision, plan, { announcedCompletion, ...(keyRejected ? { cause: CURSOR_KEY_REJECTED } : {}) }, config, deps, log);
   return { plan, error, ...(wakeAfterMs !== undefined ? { wakeAfterMs } : {}) };
 }
 
