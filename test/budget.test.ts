@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { applyPatch, parseBody, renderBody } from "../src/orchestration/checklist.js";
 import { DEFAULT_CONFIG, parseConfigText, type OrchestraConfig } from "../src/orchestration/config.js";
@@ -106,6 +107,32 @@ describe("budget.llmTokens", () => {
     const started = decide(makeSnapshot(planned, { intents: [commandIntent("start")] }), config({ llmTokens: 100 }));
     expect(started.patch.status).toBe("paused");
     expect(started.steps).toEqual([]);
+  });
+
+  it("drives the real decide(): at the budget nothing starts, is followed up or merges, below it the budget says nothing (property)", () => {
+    const taskArb = (id: string) =>
+      fc.constantFrom("pending", "merged", "skipped", "failed").map((state) => makeTask(id, state === "pending" ? {} : { state: state as Plan["tasks"][number]["state"], attempt: 1 }));
+    fc.assert(
+      fc.property(
+        fc.tuple(taskArb("t1"), taskArb("t2"), taskArb("t3")),
+        fc.constantFrom<Plan["status"]>("running", "planned", "paused"),
+        fc.integer({ min: 0, max: 3000 }),
+        fc.integer({ min: 1, max: 2000 }),
+        (tasks, status, spent, limit) => {
+          const decision = decide(makeSnapshot(makePlan(tasks, { status, llmTokens: spent })), config({ llmTokens: limit }));
+          const budgetComments = comments(decision).filter((comment) => comment.key.startsWith("paused-tokens-"));
+          if (spent >= limit && status === "running") {
+            expect(decision.steps.filter((step) => ["launch", "merge", "followup", "update-branch"].includes(step.effect.kind))).toEqual([]);
+            expect(decision.patch.status).toBe("paused");
+            expect(budgetComments).toHaveLength(1);
+            expect(budgetComments[0]!.body).toContain(`spent ${spent.toLocaleString("en-US")} LLM tokens`);
+          } else {
+            expect(budgetComments).toEqual([]);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it("the status comment shows the tokens spent next to the agent runs, and the limit when set", () => {

@@ -103,7 +103,8 @@ describe("Slack's format", () => {
     fc.assert(
       fc.property(fc.string({ unit: fc.constantFrom("<", ">", "&", "|", "!", "@", "channel", "here", "U1", "https", "://", "www.", "x", " ", "`", "*") }), (title) => {
         const message = slackMessage(plannedEvent({ ...subject, title }, plan({ status: "planned" }), false));
-        const text = message.blocks[0]!.type === "section" ? message.blocks[0].text.text : "";
+        const section = message.blocks[0]!;
+        const text = section.type === "section" ? section.text.text : "";
         // Only Orchestra's own link opens with "<": the issue's.
         const opened = [...text.matchAll(/</g)].length;
         expect(opened).toBe(1);
