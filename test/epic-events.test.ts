@@ -9,8 +9,16 @@ describe("events from the transitions a write makes", () => {
   it("running -> paused: one paused event, named by the pause's cause", () => {
     const events = transitionEvents(subject, makePlan([makeTask("t1")]), makePlan([makeTask("t1")], { status: "paused" }), cause);
     expect(events.map((event) => [event.kind, event.key, event.reason, event.command])).toEqual([
-      ["paused", "acme/widgets#7:paused:merge-refused-t1", "GitHub refused to merge #12", "/orchestra resume"],
+      ["paused", "acme/widgets#7:paused:merge-refused-t1:c0", "GitHub refused to merge #12", "/orchestra resume"],
     ]);
+  });
+
+  it("the same cause pausing the epic again after a resume is a new event", () => {
+    const running = makePlan([makeTask("t1")], { commandCursor: 41 });
+    const first = transitionEvents(subject, running, { ...running, status: "paused" }, cause)[0]!;
+    const resumed = { ...running, commandCursor: 57 };
+    const second = transitionEvents(subject, resumed, { ...resumed, status: "paused" }, cause)[0]!;
+    expect([first.key, second.key]).toEqual(["acme/widgets#7:paused:merge-refused-t1:c41", "acme/widgets#7:paused:merge-refused-t1:c57"]);
   });
 
   it("nothing when the epic was already paused, or did not pause", () => {

@@ -105,7 +105,7 @@ describe("notifications and the token budget, through Probot", () => {
     expect(sent).toHaveBeenCalledTimes(1);
     expect(sent.mock.calls[0]![0]).toMatchObject({
       event: "paused",
-      id: "codertocat/hello-world#1:paused:paused-tokens-5200",
+      id: expect.stringMatching(/^codertocat\/hello-world#1:paused:paused-tokens-5200:c\d+$/),
       repository: "Codertocat/Hello-World",
       issue: { number: 1, title: "Epic", url: "https://github.com/Codertocat/Hello-World/issues/1" },
       reason: expect.stringContaining("5,200 LLM tokens"),

@@ -82,9 +82,12 @@ export function transitionEvents(subject: EventSubject, before: Plan, after: Pla
     }));
   }
   if (after.status !== "paused" || before.status === "paused") return [];
+  // A paused epic runs again only after a command (resume, start, retry), which moves the block's
+  // command cursor: with it in the key, the same cause pausing the epic again is a new event.
+  const which = `${cause?.key ?? `at-${subject.now}`}:c${after.commandCursor ?? 0}`;
   return [
     {
-      ...base(subject, after, "paused", `paused:${cause?.key ?? `at-${subject.now}`}`),
+      ...base(subject, after, "paused", `paused:${which}`),
       reason: oneLine(cause?.reason ?? "the epic was paused"),
       command: "/orchestra resume",
     },
