@@ -126,9 +126,8 @@ export async function planEpic(
     if (withComment.ok) body = withComment.body;
   }
   if (body !== fresh.body) await deps.gateway.updateIssueBody(ref.issueNumber, body);
-  if (!existing) {
-    const written = parsePlan(body);
-    announce(deps, config, [plannedEvent(eventSubject(ref, fresh.title, deps), written, config.autoStart)], log);
+  if (!existing && deps.notify) {
+    announce(deps, config, [plannedEvent(eventSubject(ref, fresh.title, deps), parsePlan(body), config.autoStart)], log);
   }
   if (command?.kind === "command" && command.commentId) {
     await deps.gateway.reactToComment(command.commentId, "rocket");
