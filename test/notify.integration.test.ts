@@ -2,7 +2,7 @@ import nock from "nock";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import labeledEvent from "../fixtures/events/issues.labeled.json" with { type: "json" };
 import { createTestApp, OPENAI_URL, withInstallation, type TestApp } from "./helpers/app.js";
-import { epic, item, seedStatusComment, STATUS_COMMENT_ID } from "./helpers/epic-events.js";
+import { epic, issueComment, item, seedStatusComment, STATUS_COMMENT_ID } from "./helpers/epic-events.js";
 import { NockWorld } from "./helpers/nock-world.js";
 import { withoutMacs } from "./helpers/signing.js";
 
@@ -115,6 +115,23 @@ describe("notifications and the token budget, through Probot", () => {
     expect(JSON.stringify(app.logs)).not.toContain("s3cret-path");
     expect(app.failures()).toEqual([]);
     expect(receiver.isDone()).toBe(true);
+  });
+
+  it("an epic at its token budget is not planned again: /orchestra plan gets a reply, and no LLM is asked", async () => {
+    const world = new NockWorld(epic(`status=paused runs=1 comment=${STATUS_COMMENT_ID} tokens=5200`, item("Add the API", "id=t2")));
+    seedStatusComment(world);
+    world.configText = "budget:\n  llmTokens: 5000\n";
+    // An LLM request would meet no mock (net connect is off) and fail the test's last assertion.
+    app = await createTestApp({ processEnv: { OPENAI_API_KEY: "sk-test-secret", OPENAI_BASE_URL: `${OPENAI_URL}/v1` } });
+    await app.receive("issue_comment", issueComment(world, "/orchestra plan add tests"));
+    await app.settle();
+    const replies = world.comments.filter((comment) => comment.byApp && comment.body.includes("/orchestra plan add tests"));
+    expect(replies.map((comment) => comment.body)).toEqual([
+      expect.stringContaining("nothing was planned: the epic has spent 5,200 LLM tokens (planning and audits), and its budget is 5,000."),
+    ]);
+    expect(world.plainBody).toContain("tokens=5200");
+    expect(app.logs.some((line) => String(line.msg).startsWith("planner"))).toBe(false);
+    expect(app.failures()).toEqual([]);
   });
 
   it("without ORCHESTRA_NOTIFY_URL nothing is queued", async () => {

@@ -53,6 +53,12 @@ export async function planEpic(
     await reply(`the epic is ${existing.status}; nothing to re-plan.`);
     return false;
   }
+  const tokenLimit = config.budget.llmTokens;
+  if (existing && tokenLimit !== undefined && (existing.llmTokens ?? 0) >= tokenLimit) {
+    // The cost ceiling holds for planning too: a re-plan would spend more.
+    await reply(`nothing was planned: ${messages.llmTokenBudgetExhausted(existing.llmTokens ?? 0, tokenLimit)}`);
+    return false;
+  }
 
   const checklist = existing ? null : findChecklist(userText);
   let tasks: PlannedTask[];
