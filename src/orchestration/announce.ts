@@ -28,23 +28,24 @@ export function eventSubject(ref: EpicRef, title: string, deps: Pick<ReconcileDe
 }
 
 /**
- * The events of one reconcile's write: tasks that failed in it, the epic paused by it, and the
- * completion when it is announced (which is also when a completion written by a process that
- * died before announcing it is announced).
+ * The events of one reconcile's write of the body, queued as soon as it is written: the tasks
+ * that failed in it, or the epic it paused.
  */
-export function announceWrite(
+export function announceTransitions(
   ref: EpicRef,
   snapshot: Snapshot,
-  decision: Decision,
   written: Plan,
-  outcome: { announcedCompletion: boolean; cause?: Decision["pause"] },
+  cause: Decision["pause"],
   config: OrchestraConfig,
   deps: ReconcileDeps,
   log: Logger,
 ): void {
   if (!deps.notify) return;
-  const subject = eventSubject(ref, snapshot.issue.title, deps);
-  const events = transitionEvents(subject, snapshot.parsed.plan!, written, decision.pause ?? outcome.cause);
-  if (outcome.announcedCompletion && written.status === "completed") events.push(completedEvent(subject, written));
-  announce(deps, config, events, log);
+  announce(deps, config, transitionEvents(eventSubject(ref, snapshot.issue.title, deps), snapshot.parsed.plan!, written, cause), log);
+}
+
+/** The completion, once announced on the issue (also when a process died between writing and announcing it). */
+export function announceCompletion(ref: EpicRef, snapshot: Snapshot, written: Plan, config: OrchestraConfig, deps: ReconcileDeps, log: Logger): void {
+  if (!deps.notify || written.status !== "completed") return;
+  announce(deps, config, [completedEvent(eventSubject(ref, snapshot.issue.title, deps), written)], log);
 }
