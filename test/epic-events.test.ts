@@ -1,5 +1,9 @@
+import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { completedEvent, plannedEvent, transitionEvents, type EventSubject } from "../src/orchestration/epic-events.js";
+import { announce } from "../src/orchestration/announce.js";
+import { DEFAULT_CONFIG } from "../src/orchestration/config.js";
+import { completedEvent, plannedEvent, transitionEvents, type EpicEvent, type EventSubject } from "../src/orchestration/epic-events.js";
+import type { ReconcileDeps } from "../src/orchestration/reconcile-deps.js";
 import { makePlan, makeTask } from "./helpers/world.js";
 
 const subject: EventSubject = { owner: "Acme", repo: "Widgets", issueNumber: 7, title: "The shop", webUrl: "https://github.com", now: 0 };
@@ -54,5 +58,26 @@ describe("events from the transitions a write makes", () => {
         { text: "#3 (t1)", url: "https://github.com/Acme/Widgets/pull/3" },
       ],
     });
+  });
+});
+
+describe("handing events to the notifier", () => {
+  const event = plannedEvent(subject, makePlan([makeTask("t1")], { status: "planned" }), false);
+  const log = pino({ level: "silent" });
+  const deps = (notify?: (event: EpicEvent) => void) => ({ ...(notify ? { notify } : {}) }) as unknown as ReconcileDeps;
+
+  it("passes on what the repository's notify.events wants, and nothing without a notifier", () => {
+    const sent: string[] = [];
+    announce(deps((e) => sent.push(e.kind)), DEFAULT_CONFIG, [event], log);
+    announce(deps((e) => sent.push(e.kind)), { ...DEFAULT_CONFIG, notify: { events: ["paused"] } }, [event], log);
+    expect(sent).toEqual(["planned"]);
+    expect(() => announce(deps(), DEFAULT_CONFIG, [event], log)).not.toThrow();
+  });
+
+  it("never throws into the reconcile, whatever the notifier does", () => {
+    const broken = deps(() => {
+      throw new Error("queue broken");
+    });
+    expect(() => announce(broken, DEFAULT_CONFIG, [event], log)).not.toThrow();
   });
 });
