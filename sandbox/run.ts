@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { epicBody, freePort, openEpic, PERSON, ROOT, seedRepository, startApp, waitFor, waitForApp } from "./harness.js";
 import { SCENARIOS, startSandbox } from "./index.js";
 import type { Sandbox, TranscriptEvent } from "./index.js";
+import { NotifyReceiver } from "./notify/receiver.js";
 import { startWebView, type WebView } from "./ui/server.js";
 
 interface Options {
@@ -83,6 +84,7 @@ const COLORS: Record<string, string> = {
   review: "\x1b[34m",
   plan: "\x1b[36m",
   branch: "\x1b[90m",
+  notify: "\x1b[95m",
   info: "\x1b[37m",
   app: "\x1b[2m",
 };
@@ -136,16 +138,21 @@ async function main(): Promise<number> {
   const view = options.ui ? await startWebView(sandbox, { port: options.uiPort }) : undefined;
   if (view) print("info", `web view (read-only, updates live): ${view.url}/`);
 
+  // Where the app sends its notifications (planned, paused, failed, completed): printed as they come.
+  const receiver = new NotifyReceiver({ transcript: sandbox.transcript });
+  await receiver.start();
+
   const port = await freePort();
   const appUrl = `http://127.0.0.1:${port}`;
   sandbox.setAppUrl(appUrl);
   const child = startApp(sandbox, port, {
-    env: { LOG_LEVEL: options.verbose ? "debug" : (sandbox.env.LOG_LEVEL ?? "warn") },
+    env: { LOG_LEVEL: options.verbose ? "debug" : (sandbox.env.LOG_LEVEL ?? "warn"), ORCHESTRA_NOTIFY_URL: receiver.url },
     onLine: (line) => print("app", line),
   });
   const stopAll = async () => {
     if (child.exitCode === null) child.kill("SIGTERM");
     await sandbox.stop();
+    await receiver.stop();
   };
   const interrupted = () => {
     void Promise.all([stopAll(), view?.close()]).then(() => process.exit(130));
@@ -155,6 +162,9 @@ async function main(): Promise<number> {
   let code: number;
   try {
     code = await runEpic(sandbox, child, appUrl, options, view);
+    // Notifications are sent off the reconciles' path: give the last one a moment to arrive.
+    await waitFor(() => receiver.received.some((notification) => notification.body.event === "completed"), Date.now() + 3_000, child);
+    print("info", `notifications received: ${receiver.received.map((notification) => String(notification.body.event)).join(", ") || "none"}`);
   } finally {
     process.off("SIGINT", interrupted);
     await stopAll();

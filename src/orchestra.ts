@@ -1,7 +1,8 @@
 import type { Logger } from "pino";
 import type { Probot } from "probot";
 import { CursorClient } from "./cursor/client.js";
-import type { OrchestraEnv } from "./env.js";
+import { isHttpUrl, type OrchestraEnv } from "./env.js";
+import { Notifier } from "./notify/notifier.js";
 import { GitHubGateway, type Octokit, type RepoRef } from "./github/gateway.js";
 import { collectRepoContext } from "./github/repo-context.js";
 import { planTasks } from "./llm/planner.js";
@@ -11,6 +12,7 @@ import { epicKey } from "./orchestration/naming.js";
 import { reconcile, type EpicRef, type ReconcileResult } from "./orchestration/reconcile.js";
 import { deriveStateKeys } from "./orchestration/trust/state-mac.js";
 import type { Intent } from "./orchestration/snapshot.js";
+import type { EpicEvent } from "./orchestration/epic-events.js";
 import { Metrics } from "./metrics.js";
 import { createEpicQueue } from "./runtime/create-queue.js";
 import type { EpicQueue, Fence } from "./runtime/epic-queue.js";
@@ -67,6 +69,8 @@ export class Orchestra {
   private readonly epicStates: EpicStates;
   /** The daily cap on agent launches per installation, when ORCHESTRA_INSTALLATION_DAILY_AGENT_RUNS is set. */
   private readonly launches?: DailyLaunches;
+  /** Sends epic events to ORCHESTRA_NOTIFY_URL, off the reconcile's path; absent without one. */
+  readonly notifier?: Notifier;
   /** Run when shutdown starts (the periodic resync registers its stop here). */
   private readonly shutdownHooks: Array<() => void> = [];
 
@@ -103,6 +107,16 @@ export class Orchestra {
     this.refusals = cache("refusal", REFUSAL_REPLY_INTERVAL_MS);
     this.cursorDeliveries = cache("cursor-delivery", DAY_MS, 1_000);
     if (ping) this.redisPing = ping;
+    if (env.notifyUrl && isHttpUrl(env.notifyUrl)) {
+      // A month: longer than any retry or redelivery of the transition that made the event.
+      const sent = cache("notified", 30 * DAY_MS, 10_000);
+      this.notifier = new Notifier({
+        url: env.notifyUrl,
+        claim: (key) => sent.claim(key),
+        log: log.child({ name: "notify" }),
+        onOutcome: (outcome) => this.metrics.notifications.inc({ outcome }),
+      });
+    }
     this.metrics.observeQueue(() => this.scheduler.stats());
     this.epicStates = epicStates;
     this.metrics.observeEpics(() => epicStates.all(Date.now()));
@@ -121,7 +135,11 @@ export class Orchestra {
   async shutdown(timeoutMs: number): Promise<boolean> {
     this.shuttingDown = true;
     for (const hook of this.shutdownHooks.splice(0)) hook();
-    return this.scheduler.drain(timeoutMs);
+    const started = Date.now();
+    const drained = await this.scheduler.drain(timeoutMs);
+    // What the last reconciles queued is sent too, within what is left of the time.
+    const sent = this.notifier ? await this.notifier.drain(Math.max(0, timeoutMs - (Date.now() - started))) : true;
+    return drained && sent;
   }
 
   schedule(ref: EpicRef, intents: Intent[] = []): void {
@@ -227,6 +245,7 @@ export class Orchestra {
       log: this.log,
       now: this.now,
       onAgent: (agentId: string) => this.agentEpics.set(agentId, ref),
+      ...(this.notifier ? { notify: (event: EpicEvent) => this.notifier!.notify(event) } : {}),
       onPlan: (plan) =>
         void this.epicStates.record(epicKey(ref.owner, ref.repo, ref.issueNumber), plan, Date.now()).catch((error: unknown) => this.log.debug({ err: error }, "could not record the epic's state for metrics")),
       ...(this.launches ? { launches: this.launchAllowance(this.launches, ref.installationId) } : {}),

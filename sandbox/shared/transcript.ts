@@ -16,6 +16,7 @@ export type TranscriptKind =
   | "review"
   | "plan"
   | "branch"
+  | "notify"
   | "info";
 
 export interface TranscriptEvent {

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { announceCompletion, announceTransitions } from "./announce.js";
 import { writeBody } from "./body-writer.js";
 import { commentOnce } from "./comment-once.js";
 import type { OrchestraConfig } from "./config.js";
@@ -18,6 +19,8 @@ import { isKeyRejected } from "../cursor/errors.js";
  * Carries out a decision: its steps in order (a hard failure stops the rest), then one write of
  * the body with what succeeded, then the comments, the status comment and closing the issue.
  */
+
+const CURSOR_KEY_REJECTED = { reason: "Cursor rejected the API key Orchestra runs with", key: "cursor-key-rejected" };
 
 /** A status comment GitHub would not take is drawn again this long after. */
 const STATUS_RETRY_MS = 30_000;
@@ -89,6 +92,7 @@ export async function act(
   if (!allDone && decision.patch.status === "completed") delete patch.status;
   if (keyRejected && (patch.status ?? snapshot.parsed.plan!.status) === "running") patch.status = "paused";
   const plan = await writeBody(ref, patch, deps, log, snapshot.parsed.plan!);
+  announceTransitions(ref, snapshot, plan, decision.pause ?? (keyRejected ? CURSOR_KEY_REJECTED : undefined), config, deps, log);
   deps.branchCache.set(epicKey(ref.owner, ref.repo, ref.issueNumber), activeBranches(ref.issueNumber, plan));
   // A completion written but never announced (the process died in between) is announced now; one
   // that was announced and then reopened by a person is left open.
@@ -99,6 +103,7 @@ export async function act(
   for (const item of notify) await sendNotification(ref, snapshot, decision, plan, item, deps);
   if (!(await refreshStatusComment(ref, snapshot, decision, plan, config, deps))) wakeAfterMs = Math.min(wakeAfterMs ?? STATUS_RETRY_MS, STATUS_RETRY_MS);
   if (decision.closeIssue && allDone && !announced && plan.status === "completed") await deps.gateway.closeIssue(ref.issueNumber);
+  if (allDone && !announced && decision.final.some((item) => item.kind === "comment" && item.key === "completed")) announceCompletion(ref, snapshot, plan, config, deps, log);
   return { plan, error, ...(wakeAfterMs !== undefined ? { wakeAfterMs } : {}) };
 }
 

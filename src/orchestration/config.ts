@@ -1,5 +1,6 @@
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { NOTIFY_EVENTS } from "./epic-events.js";
 
 /**
  * `.github/orchestra.yml`. Every field has a default, so a repository needs no file at all.
@@ -95,9 +96,24 @@ export const configSchema = z
           .max(1000)
           .default(50)
           .describe("Agent runs one epic may launch, retries included; the epic pauses when they are used up."),
+        llmTokens: z
+          .number()
+          .int()
+          .min(1)
+          .optional()
+          .describe("LLM tokens (input and output, planning and audits) one epic may spend; the epic pauses once they reach it. No limit when absent."),
       })
       .prefault({})
       .describe("Limits per epic."),
+    notify: z
+      .object({
+        events: z
+          .array(z.enum(NOTIFY_EVENTS))
+          .default([...NOTIFY_EVENTS])
+          .describe("Which epic events of this repository are sent to the deployment's ORCHESTRA_NOTIFY_URL (`[]`: none)."),
+      })
+      .prefault({})
+      .describe("Notifications outside GitHub, when whoever runs Orchestra set ORCHESTRA_NOTIFY_URL."),
   })
   .strict();
 

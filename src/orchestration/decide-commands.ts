@@ -30,6 +30,7 @@ export function applyIntent(p: DecisionDraft, intent: Intent): void {
     case "pause":
       if (p.status !== "running") return reply(`the epic is ${p.status}, not running.`);
       p.status = "paused";
+      p.decision.pause ??= { reason: "someone with write access paused it with `/orchestra pause`", key: `command-${commentId ?? "none"}` };
       return done();
     case "stop":
       if (p.status === "stopped" || p.status === "completed") return reply(`the epic is already ${p.status}.`);
@@ -119,7 +120,10 @@ export function holdForUntrustedText(p: DecisionDraft): void {
     if (trust.byWriters || !trust.accepted) p.decision.patch.acceptDigest = trust.digest;
     return;
   }
-  if (p.status === "running") p.status = "paused";
+  if (p.status === "running") {
+    p.status = "paused";
+    p.decision.pause ??= { reason: "the epic's text changed without the approval of someone with write access", key: `untrusted-text-${trust.digest}` };
+  }
   // Said once per hold: further edits while it holds change the text to accept, not the news.
   const held = p.snapshot.parsed.plan?.held;
   if (held !== trust.digest) {

@@ -57,6 +57,8 @@ export interface Decision {
   waitingFor: string;
   /** Reconcile again after this long even if no event arrives (mergeability being computed…). */
   wakeAfterMs?: number;
+  /** Why the epic pauses in this pass (the first cause) and a key naming that pause: for notifications. */
+  pause?: { reason: string; key: string };
 }
 
 /** Unknown statuses count as live, so an agent we do not understand is never doubled. */
@@ -122,6 +124,7 @@ export class DecisionDraft {
     if (this.status === "running") this.status = "paused";
     if (this.pausedReason === undefined) {
       this.pausedReason = reason;
+      this.decision.pause ??= { reason, key };
       if (comment) this.comment(key, messages.epicPaused(reason));
     }
   }

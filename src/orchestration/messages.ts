@@ -261,6 +261,11 @@ export function budgetExhausted(used: number, limit: number): string {
   return `the epic has used ${used} of its ${limit} agent runs. Raise \`budget.agentRuns\` in \`.github/orchestra.yml\` to allow more.`;
 }
 
+/** The reason given to {@link epicPaused} when the epic's LLM tokens reach `budget.llmTokens`. */
+export function llmTokenBudgetExhausted(spent: number, limit: number): string {
+  return `the epic has spent ${spent.toLocaleString("en-US")} LLM tokens (planning and audits), and its budget is ${limit.toLocaleString("en-US")}. Raise \`budget.llmTokens\` in \`.github/orchestra.yml\` to allow more.`;
+}
+
 export function epicStopped(agentsStopped: number): string {
   const agents = agentsStopped === 0 ? "" : ` and stopped ${agentsStopped} running agent${agentsStopped === 1 ? "" : "s"}`;
   return `⏹️ **The epic is stopped**${agents}. Open pull requests stay open; nothing more will be started on this issue.`;

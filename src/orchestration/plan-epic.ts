@@ -9,7 +9,10 @@ import type { Intent, Snapshot } from "./snapshot.js";
 import { renderStatusComment, STATUS_MARKER } from "./status-comment.js";
 import { statusView } from "./status-comment-writer.js";
 import type { Plan, PlannedTask } from "./types.js";
-import { writeTrust } from "./body-writer.js";
+import { parsePlan, writeTrust } from "./body-writer.js";
+import { announce, eventSubject } from "./announce.js";
+import { plannedEvent } from "./epic-events.js";
+import { addLlmUsage, type LlmUsage } from "./llm-usage.js";
 import type { IssueRead } from "../github/gateway.js";
 
 /** The start of every notice of a failed plan (`plan-failed-<kind>`), as a comment marker. */
@@ -55,9 +58,16 @@ export async function planEpic(
     await reply(`the epic is ${existing.status}; nothing to re-plan.`);
     return false;
   }
+  const tokenLimit = config.budget.llmTokens;
+  if (existing && tokenLimit !== undefined && (existing.llmTokens ?? 0) >= tokenLimit) {
+    // The cost ceiling holds for planning too: a re-plan would spend more.
+    await reply(`nothing was planned: ${messages.llmTokenBudgetExhausted(existing.llmTokens ?? 0, tokenLimit)}`);
+    return false;
+  }
 
   const checklist = existing ? null : findChecklist(userText);
   let tasks: PlannedTask[];
+  let usage: Array<LlmUsage | undefined> | undefined;
   if (checklist && checklist.tasks.length > 0) {
     tasks = checklist.tasks;
     log.info({ tasks: tasks.length }, "adopting the issue's checklist as the plan");
@@ -86,6 +96,7 @@ export async function planEpic(
       return false;
     }
     tasks = result.tasks;
+    usage = result.usage;
     log.info({ tasks: tasks.length, provider: result.provider, model: result.model }, "planned");
   }
 
@@ -97,7 +108,7 @@ export async function planEpic(
   const trust = writeTrust(fresh, deps, { acceptAll: !existing && fresh.body === issue.body && fresh.title === issue.title });
   const planned = applyPatch(
     fresh.body,
-    { replacePending: tasks, commandCursor, ...(startsToo && existing?.status !== "running" ? { status: "running" as const } : existing ? {} : { status: config.autoStart ? "running" : "planned" }) },
+    addLlmUsage({ replacePending: tasks, commandCursor, ...(startsToo && existing?.status !== "running" ? { status: "running" as const } : existing ? {} : { status: config.autoStart ? "running" : "planned" }) }, usage),
     { ...(adopt ? { adoptChecklistAt: { start: adopt.start, end: adopt.end } } : {}), trust },
   );
   if (!planned.ok) {
@@ -118,7 +129,7 @@ export async function planEpic(
       intents: [],
     };
     // Rendered exactly as later reconciles will render it, so the first of them has nothing to edit.
-    const view = statusView(ref, snapshot, decide(snapshot, config), parsed.parsed.plan!, deps, config.budget.agentRuns);
+    const view = statusView(ref, snapshot, decide(snapshot, config), parsed.parsed.plan!, deps, config.budget.agentRuns, config.budget.llmTokens);
     const statusBody = renderStatusComment(view);
     const id = (await deps.gateway.findComment(ref.issueNumber, STATUS_MARKER)) ?? (await deps.gateway.createComment(ref.issueNumber, statusBody));
     deps.statusCache.set(id, statusBody);
@@ -126,6 +137,9 @@ export async function planEpic(
     if (withComment.ok) body = withComment.body;
   }
   if (body !== fresh.body) await deps.gateway.updateIssueBody(ref.issueNumber, body);
+  if (!existing && deps.notify) {
+    announce(deps, config, [plannedEvent(eventSubject(ref, fresh.title, deps), parsePlan(body), config.autoStart)], log);
+  }
   if (command?.kind === "command" && command.commentId) {
     await deps.gateway.reactToComment(command.commentId, "rocket");
   }

@@ -5,6 +5,7 @@ import type { CursorClient } from "../cursor/client.js";
 import type { GitHubGateway } from "../github/gateway.js";
 import type { RepoContext } from "../github/repo-context.js";
 import type { PlanInput, PlanResult } from "../llm/types.js";
+import type { EpicEvent } from "./epic-events.js";
 import type { Plan } from "./types.js";
 
 /** What a reconcile of one epic works with: the edges, the caches, and where it runs. */
@@ -73,6 +74,8 @@ export interface ReconcileDeps {
   onPlan?: (plan: Plan) => void;
   /** Told of every agent working for this epic, so Cursor webhooks find their epic. */
   onAgent?: (agentId: string) => void;
+  /** Queues a notification outside GitHub (ORCHESTRA_NOTIFY_URL); absent when none is set. Never blocks. */
+  notify?: (event: EpicEvent) => void;
 }
 
 export interface ReconcileResult {

@@ -1,5 +1,7 @@
 import type { Logger } from "pino";
 import { act } from "./act.js";
+import { announce, eventSubject } from "./announce.js";
+import { transitionEvents } from "./epic-events.js";
 import { parseBody } from "./checklist.js";
 import { commentOnce } from "./comment-once.js";
 import { writeBody } from "./body-writer.js";
@@ -115,7 +117,10 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
   } catch (error) {
     if (!isKeyRejected(error)) throw error;
     // Cursor refuses the key: nothing can be followed or launched. Pause once, say so, no spin.
-    if (parsed.plan.status === "running") await writeBody(ref, { status: "paused" }, deps, log, parsed.plan);
+    if (parsed.plan.status === "running") {
+      const written = await writeBody(ref, { status: "paused" }, deps, log, parsed.plan);
+      announce(deps, config, transitionEvents(eventSubject(ref, issue.title, deps), parsed.plan, written, { reason: "Cursor rejected the API key Orchestra runs with", key: "cursor-key-rejected" }), log);
+    }
     await commentOnce(deps, ref.issueNumber, "cursor-key-rejected", messages.cursorKeyRejected((error as Error).message));
     log.warn({ err: error }, "Cursor rejected the API key; epic paused");
     return {};
@@ -152,6 +157,7 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
     await commentOnce(deps, ref.issueNumber, "missing-cursor-key", messages.missingCursorKey());
     decision.steps = decision.steps.filter((step) => step.effect.kind !== "launch");
     decision.patch.status = "paused";
+    decision.pause ??= { reason: "CURSOR_API_KEY is not set where Orchestra runs", key: "missing-cursor-key" };
   }
   const capWakeMs = await holdLaunchesOverCap(ref, decision, deps, log);
   const outcome = await act(ref, snapshot, decision, config, deps, log);

@@ -44,6 +44,8 @@ export async function startE2E(
     start?: boolean;
     /** Who opens the epic (with read access), before alice labels it; alice by default. */
     author?: string;
+    /** More of the app's environment (ORCHESTRA_NOTIFY_URL…). */
+    appEnv?: Record<string, string>;
   } = {},
 ): Promise<E2E> {
   const sandbox = await startSandbox({ ciDelayMs: 20, agentDelayMs: 20, logLevel: "warn", ...options });
@@ -55,7 +57,7 @@ export async function startE2E(
   const launch = async () => {
     child = startApp(sandbox, port, {
       command: UNTHROTTLED_APP,
-      env: { ORCHESTRA_DEBOUNCE_MS: "20", ORCHESTRA_RESYNC_INTERVAL_MS: "2000" },
+      env: { ORCHESTRA_DEBOUNCE_MS: "20", ORCHESTRA_RESYNC_INTERVAL_MS: "2000", ...options.appEnv },
       onLine: (line) => logs.push(line),
     });
     await waitForApp(appUrl, child, 20_000);
