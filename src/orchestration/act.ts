@@ -13,6 +13,8 @@ import type { Plan, PlanPatch, TaskPatch } from "./types.js";
 import type { CursorClient } from "../cursor/client.js";
 import { isLive } from "../cursor/agent.js";
 import { isKeyRejected } from "../cursor/errors.js";
+import type { TokenUsage } from "../llm/audit-types.js";
+import { runAuditStep } from "../runtime/audit-step.js";
 
 /**
  * Carries out a decision: its steps in order (a hard failure stops the rest), then one write of
@@ -26,6 +28,8 @@ export interface ActOutcome {
   plan: Plan;
   error?: unknown;
   wakeAfterMs?: number;
+  /** Tokens the audits of this pass cost (for the epic's LLM budget). */
+  auditTokens?: TokenUsage;
 }
 
 export async function act(
@@ -45,11 +49,20 @@ export async function act(
   let allDone = true;
   let keyRejected: unknown;
   const closedOut: string[] = [];
+  let pauseNotice: Notification | undefined;
+  let auditTokens: TokenUsage | undefined;
 
   for (const step of decision.steps) {
     try {
       const result = await runStep(ref, snapshot, step, config, deps, log);
       if (result.patch) succeeded.push(...result.patch);
+      if (result.llmTokens) auditTokens = addTokens(auditTokens, result.llmTokens);
+      if (result.pause) {
+        // The audit gave no verdict: nothing is merged unaudited, and the epic waits for a writer.
+        pauseNotice = { kind: "comment", ...result.pause };
+        allDone = false;
+        break;
+      }
       if (result.halt) {
         // A refused merge: what follows rested on it. The next pass (at once, for what else was
         // decided) sees the refusal recorded and does not send the same merge again.
@@ -87,7 +100,8 @@ export async function act(
     ...(closedOut.length ? { closedOut } : {}),
   };
   if (!allDone && decision.patch.status === "completed") delete patch.status;
-  if (keyRejected && (patch.status ?? snapshot.parsed.plan!.status) === "running") patch.status = "paused";
+  if ((keyRejected || pauseNotice) && (patch.status ?? snapshot.parsed.plan!.status) === "running") patch.status = "paused";
+  if (pauseNotice) notify.push(pauseNotice);
   const plan = await writeBody(ref, patch, deps, log, snapshot.parsed.plan!);
   deps.branchCache.set(epicKey(ref.owner, ref.repo, ref.issueNumber), activeBranches(ref.issueNumber, plan));
   // A completion written but never announced (the process died in between) is announced now; one
@@ -99,7 +113,12 @@ export async function act(
   for (const item of notify) await sendNotification(ref, snapshot, decision, plan, item, deps);
   if (!(await refreshStatusComment(ref, snapshot, decision, plan, config, deps))) wakeAfterMs = Math.min(wakeAfterMs ?? STATUS_RETRY_MS, STATUS_RETRY_MS);
   if (decision.closeIssue && allDone && !announced && plan.status === "completed") await deps.gateway.closeIssue(ref.issueNumber);
-  return { plan, error, ...(wakeAfterMs !== undefined ? { wakeAfterMs } : {}) };
+  if (auditTokens) log.info({ auditTokens }, "tokens spent on audits");
+  return { plan, error, ...(wakeAfterMs !== undefined ? { wakeAfterMs } : {}), ...(auditTokens ? { auditTokens } : {}) };
+}
+
+function addTokens(sum: TokenUsage | undefined, more: TokenUsage): TokenUsage {
+  return { inputTokens: (sum?.inputTokens ?? 0) + more.inputTokens, outputTokens: (sum?.outputTokens ?? 0) + more.outputTokens };
 }
 
 function mergeTaskPatches(patches: TaskPatch[]): TaskPatch[] {
@@ -109,7 +128,17 @@ function mergeTaskPatches(patches: TaskPatch[]): TaskPatch[] {
 }
 
 /** `halt`: the step was refused (not failed): its patch is kept and the steps after it are not run. */
-type StepResult = { patch?: TaskPatch[]; runs?: number; notify?: Notification[]; halt?: boolean; closedOut?: string[]; waitMs?: number };
+type StepResult = {
+  patch?: TaskPatch[];
+  runs?: number;
+  notify?: Notification[];
+  halt?: boolean;
+  closedOut?: string[];
+  waitMs?: number;
+  /** The epic pauses with this comment and no later step runs. */
+  pause?: { key: string; body: string };
+  llmTokens?: TokenUsage;
+};
 
 async function runStep(
   ref: EpicRef,
@@ -207,6 +236,11 @@ async function runStep(
     case "update-branch":
       await deps.gateway.updateBranch(effect.pr, effect.sha);
       return done;
+    case "audit": {
+      const outcome = await runAuditStep(ref, effect, config, deps, log);
+      const tokens = outcome.usage ? { llmTokens: outcome.usage } : {};
+      return "pause" in outcome ? { pause: outcome.pause, ...tokens } : { waitMs: outcome.waitMs, ...tokens };
+    }
     case "delete-branch":
       await deps.gateway.deleteBranch(effect.branch);
       return done;

@@ -4,6 +4,7 @@ import type { OrchestraConfig } from "./config.js";
 import type { CursorClient } from "../cursor/client.js";
 import type { GitHubGateway } from "../github/gateway.js";
 import type { RepoContext } from "../github/repo-context.js";
+import type { AuditInput, AuditResult } from "../llm/audit-types.js";
 import type { PlanInput, PlanResult } from "../llm/types.js";
 import type { Plan } from "./types.js";
 
@@ -73,6 +74,10 @@ export interface ReconcileDeps {
   onPlan?: (plan: Plan) => void;
   /** Told of every agent working for this epic, so Cursor webhooks find their epic. */
   onAgent?: (agentId: string) => void;
+  /** The auditor (`audit.enabled`): the model's verdict on one PR, with the tokens it cost. */
+  audit?: (input: AuditInput, config: OrchestraConfig) => Promise<AuditResult>;
+  /** This App's id: its own check runs are told from others' of the same name by it. Asked only with the audit on. */
+  appId?: () => Promise<number>;
 }
 
 export interface ReconcileResult {
