@@ -476,7 +476,7 @@ export class GitHubGateway {
   /** What the auditor reads of a PR besides its diff: its description and how many files it changes. */
   async pullDescription(pullNumber: number): Promise<{ body: string; changedFiles: number }> {
     const { data } = await this.octokit.rest.pulls.get({ ...this.repo, pull_number: pullNumber });
-    return { body: data.body ?? "", changedFiles: data.changed_files };
+    return { body: data.body ?? "", changedFiles: data.changed_files ?? 0 };
   }
 
   /**
