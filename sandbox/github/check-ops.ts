@@ -50,6 +50,7 @@ export function createCheckRun(world: World, repo: Repo, appId: number, input: C
     conclusion: input.conclusion ?? null,
     createdAt: now,
     updatedAt: now,
+    appId,
   });
   const id = world.state.newId();
   const run: CheckRun = {

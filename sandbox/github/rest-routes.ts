@@ -467,7 +467,7 @@ export const ROUTES: Record<OperationKey, RouteHandler> = {
     const suites = repo.checkSuites.filter((suite) => suite.headSha === sha);
     return {
       status: 200,
-      items: suites.map((suite) => shapes.checkSuite(world.ctx, repo, suite, world.ciApp)),
+      items: suites.map((suite) => shapes.checkSuite(world.ctx, repo, suite, world.appOf(suite))),
       wrap: (page, total) => ({ total_count: total, check_suites: page }),
     };
   },

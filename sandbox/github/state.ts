@@ -175,6 +175,8 @@ export interface CheckSuite {
   conclusion: CheckConclusion | null;
   createdAt: string;
   updatedAt: string;
+  /** The App the suite belongs to; absent: the CI app. */
+  appId?: number;
 }
 
 export interface CommitStatus {
