@@ -185,8 +185,9 @@ async function runEpic(sandbox: Sandbox, child: ChildProcess, appUrl: string, op
   const deadline = Date.now() + options.timeoutMs;
   const github = sandbox.github;
   // A short retry backoff keeps the agent-error and expire scenarios quick to watch.
-  const repo = seedRepository(sandbox, { config: "retryBackoffSeconds: 2\n" });
-  const epic = openEpic(sandbox, repo, epicBody(options.tasks));
+  const audit = options.scenario === "audit";
+  const repo = seedRepository(sandbox, { config: `retryBackoffSeconds: 2\n${audit ? AUDIT_CONFIG : ""}` });
+  const epic = openEpic(sandbox, repo, audit ? auditedEpicBody(options.tasks) : epicBody(options.tasks));
   if (view) print("info", `the epic in the web view: ${view.url}/${repo}/issues/${epic}`);
 
   const planned = await waitFor(() => github.issue(repo, epic).body.includes("<!-- orchestra:plan"), deadline, child);
@@ -208,6 +209,13 @@ async function runEpic(sandbox: Sandbox, child: ChildProcess, appUrl: string, op
   }
   print("info", "✓ the epic is done and closed");
   return 0;
+}
+
+/** The audit scenario turns the audit gate on; the fake auditor sends back the task marked `[audit:changes]` once. */
+const AUDIT_CONFIG = "audit:\n  enabled: true\n";
+
+function auditedEpicBody(tasks: number): string {
+  return epicBody(tasks).replace(/^- (.*)$/m, "- $1 [audit:changes]");
 }
 
 main().then(

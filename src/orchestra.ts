@@ -5,6 +5,7 @@ import { isHttpUrl, type OrchestraEnv } from "./env.js";
 import { Notifier } from "./notify/notifier.js";
 import { GitHubGateway, type Octokit, type RepoRef } from "./github/gateway.js";
 import { collectRepoContext } from "./github/repo-context.js";
+import { auditPull } from "./llm/auditor.js";
 import { planTasks } from "./llm/planner.js";
 import { AgentCache } from "./orchestration/agent-cache.js";
 import { parseConfigText, type ConfigResult } from "./orchestration/config.js";
@@ -57,7 +58,7 @@ export class Orchestra {
   /** Cursor webhook delivery ids already handled (a day), so a redelivery to any process is dropped. */
   readonly cursorDeliveries: FleetCache;
   readonly stateKeys: Buffer[];
-  private slug?: Promise<string>;
+  private slug?: Promise<{ slug: string; id: number }>;
   private readonly now: () => number;
   /** True once shutdown began: `/ready` answers 503 so that load balancers send work elsewhere. */
   shuttingDown = false;
@@ -175,11 +176,16 @@ export class Orchestra {
 
   /** The App's slug, asked once per process: its bot's name in GitHub's edit history. */
   appSlug(): Promise<string> {
+    return this.appIdentity().then((app) => app.slug);
+  }
+
+  /** The App's slug and id, asked once per process (the id tells its own check runs from others'). */
+  private appIdentity(): Promise<{ slug: string; id: number }> {
     this.slug ??= (async () => {
       const octokit = await this.app.auth();
       const { data } = await octokit.rest.apps.getAuthenticated();
       if (!data?.slug) throw new Error("GitHub did not name this App's slug");
-      return data.slug;
+      return { slug: data.slug, id: data.id };
     })();
     // A failure is not remembered: the next reconcile asks again.
     this.slug.catch(() => (this.slug = undefined));
@@ -231,6 +237,9 @@ export class Orchestra {
       loadConfig: () => this.config(gateway),
       plan: (input, config) =>
         planTasks(input, { env: this.env.llm, planner: config.planner, log: this.log.child({ name: "planner" }), observe: (call) => this.metrics.llmCall(call) }),
+      audit: (input, config) =>
+        auditPull(input, { env: this.env.llm, planner: config.planner, audit: config.audit, log: this.log.child({ name: "auditor" }), observe: (call) => this.metrics.llmCall(call) }),
+      appId: () => this.appIdentity().then((app) => app.id),
       repoContext: () => collectRepoContext(octokit, { owner: ref.owner, repo: ref.repo }),
       agents: this.agents,
       statusCache: this.statusCache,

@@ -4,6 +4,7 @@
  * handlers read typed input and answer with GitHub's statuses and shapes.
  */
 import type { AppAuth, Caller } from "./auth.js";
+import * as checkOps from "./check-ops.js";
 import { ApiError, notFound } from "./errors.js";
 import * as issueOps from "./issue-ops.js";
 import type { OperationKey } from "./openapi.js";
@@ -432,9 +433,31 @@ export const ROUTES: Record<OperationKey, RouteHandler> = {
     if (typeof request.query.status === "string") runs = runs.filter((run) => run.status === request.query.status);
     return {
       status: 200,
-      items: runs.map((run) => shapes.checkRun(world.ctx, repo, run, world.ciApp)),
+      items: runs.map((run) => shapes.checkRun(world.ctx, repo, run, world.appOf(run))),
       wrap: (page, total) => ({ total_count: total, check_runs: page }),
     };
+  },
+
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/files": (world, request) => {
+    const repo = repoOf(world, request);
+    const pull = pullOps.getPull(repo, number(request.params.pull_number));
+    const base = { api: world.ctx.api, web: world.ctx.web, fullName: `${repo.owner.login}/${repo.name}`, headSha: pull.headSha };
+    return { status: 200, items: checkOps.pullChanges(world, repo, pull).map((change) => checkOps.diffEntry(base, change)) };
+  },
+
+  "POST /repos/{owner}/{repo}/check-runs": (world, request) => {
+    const repo = repoOf(world, request);
+    // Only an App creates check runs: an installation token is the App's.
+    if (request.caller.kind !== "installation") throw new ApiError(403, "You must authenticate via a GitHub App.");
+    const run = checkOps.createCheckRun(world, repo, world.state.app.id, request.body as checkOps.CheckRunInput);
+    return { status: 201, body: shapes.checkRun(world.ctx, repo, run, world.appOf(run)) };
+  },
+
+  "PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}": (world, request) => {
+    const repo = repoOf(world, request);
+    if (request.caller.kind !== "installation") throw new ApiError(403, "You must authenticate via a GitHub App.");
+    const run = checkOps.updateCheckRun(world, repo, world.state.app.id, number(request.params.check_run_id), (request.body ?? {}) as Partial<checkOps.CheckRunInput>);
+    return { status: 200, body: shapes.checkRun(world.ctx, repo, run, world.appOf(run)) };
   },
 
   "GET /repos/{owner}/{repo}/commits/{ref}/check-suites": (world, request) => {
@@ -444,7 +467,7 @@ export const ROUTES: Record<OperationKey, RouteHandler> = {
     const suites = repo.checkSuites.filter((suite) => suite.headSha === sha);
     return {
       status: 200,
-      items: suites.map((suite) => shapes.checkSuite(world.ctx, repo, suite, world.ciApp)),
+      items: suites.map((suite) => shapes.checkSuite(world.ctx, repo, suite, world.appOf(suite))),
       wrap: (page, total) => ({ total_count: total, check_suites: page }),
     };
   },

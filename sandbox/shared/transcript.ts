@@ -15,6 +15,7 @@ export type TranscriptKind =
   | "check"
   | "review"
   | "plan"
+  | "audit"
   | "branch"
   | "notify"
   | "info";

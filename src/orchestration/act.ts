@@ -14,6 +14,9 @@ import type { Plan, PlanPatch, TaskPatch } from "./types.js";
 import type { CursorClient } from "../cursor/client.js";
 import { isLive } from "../cursor/agent.js";
 import { isKeyRejected } from "../cursor/errors.js";
+import type { TokenUsage } from "../llm/audit-types.js";
+import { addLlmUsage } from "./llm-usage.js";
+import { runAuditStep } from "../runtime/audit-step.js";
 
 /**
  * Carries out a decision: its steps in order (a hard failure stops the rest), then one write of
@@ -48,11 +51,21 @@ export async function act(
   let allDone = true;
   let keyRejected: unknown;
   const closedOut: string[] = [];
+  let auditPause: { key: string; body: string } | undefined;
+  // What the audits of this pass cost, counted in the same write against `budget.llmTokens`.
+  const auditUsage: TokenUsage[] = [];
 
   for (const step of decision.steps) {
     try {
       const result = await runStep(ref, snapshot, step, config, deps, log);
       if (result.patch) succeeded.push(...result.patch);
+      if (result.llmTokens) auditUsage.push(result.llmTokens);
+      if (result.pause) {
+        // The audit gave no verdict: nothing is merged unaudited, and the epic waits for a writer.
+        auditPause = result.pause;
+        allDone = false;
+        break;
+      }
       if (result.halt) {
         // A refused merge: what follows rested on it. The next pass (at once, for what else was
         // decided) sees the refusal recorded and does not send the same merge again.
@@ -83,16 +96,21 @@ export async function act(
     }
   }
 
-  const patch: PlanPatch = {
-    ...decision.patch,
-    tasks: mergeTaskPatches([...(decision.patch.tasks ?? []), ...succeeded]),
-    ...(runsDelta ? { runsDelta } : {}),
-    ...(closedOut.length ? { closedOut } : {}),
-  };
+  const patch: PlanPatch = addLlmUsage(
+    {
+      ...decision.patch,
+      tasks: mergeTaskPatches([...(decision.patch.tasks ?? []), ...succeeded]),
+      ...(runsDelta ? { runsDelta } : {}),
+      ...(closedOut.length ? { closedOut } : {}),
+    },
+    auditUsage,
+  );
   if (!allDone && decision.patch.status === "completed") delete patch.status;
-  if (keyRejected && (patch.status ?? snapshot.parsed.plan!.status) === "running") patch.status = "paused";
+  if ((keyRejected || auditPause) && (patch.status ?? snapshot.parsed.plan!.status) === "running") patch.status = "paused";
+  if (auditPause) notify.push({ kind: "comment", ...auditPause });
   const plan = await writeBody(ref, patch, deps, log, snapshot.parsed.plan!);
-  announceTransitions(ref, snapshot, plan, decision.pause ?? (keyRejected ? CURSOR_KEY_REJECTED : undefined), config, deps, log);
+  const cause = decision.pause ?? (keyRejected ? CURSOR_KEY_REJECTED : auditPause ? { reason: "the audit of a task's PR gave no verdict", key: auditPause.key } : undefined);
+  announceTransitions(ref, snapshot, plan, cause, config, deps, log);
   deps.branchCache.set(epicKey(ref.owner, ref.repo, ref.issueNumber), activeBranches(ref.issueNumber, plan));
   // A completion written but never announced (the process died in between) is announced now; one
   // that was announced and then reopened by a person is left open.
@@ -114,7 +132,17 @@ function mergeTaskPatches(patches: TaskPatch[]): TaskPatch[] {
 }
 
 /** `halt`: the step was refused (not failed): its patch is kept and the steps after it are not run. */
-type StepResult = { patch?: TaskPatch[]; runs?: number; notify?: Notification[]; halt?: boolean; closedOut?: string[]; waitMs?: number };
+type StepResult = {
+  patch?: TaskPatch[];
+  runs?: number;
+  notify?: Notification[];
+  halt?: boolean;
+  closedOut?: string[];
+  waitMs?: number;
+  /** The epic pauses with this comment and no later step runs. */
+  pause?: { key: string; body: string };
+  llmTokens?: TokenUsage;
+};
 
 async function runStep(
   ref: EpicRef,
@@ -212,6 +240,11 @@ async function runStep(
     case "update-branch":
       await deps.gateway.updateBranch(effect.pr, effect.sha);
       return done;
+    case "audit": {
+      const outcome = await runAuditStep(ref, effect, config, deps, log);
+      const tokens = outcome.usage ? { llmTokens: outcome.usage } : {};
+      return "pause" in outcome ? { pause: outcome.pause, ...tokens } : { waitMs: outcome.waitMs, ...tokens };
+    }
     case "delete-branch":
       await deps.gateway.deleteBranch(effect.branch);
       return done;

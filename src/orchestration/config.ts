@@ -87,6 +87,27 @@ export const configSchema = z
       .describe("How long a task may wait for something that should happen by itself before Orchestra says so."),
     deleteBranch: z.boolean().default(true).describe("Delete a task's branch once its PR is merged."),
     closeOnComplete: z.boolean().default(true).describe("Close the epic issue when every task is merged or skipped."),
+    audit: z
+      .object({
+        enabled: z
+          .boolean()
+          .default(false)
+          .describe("Before merging a task PR that is otherwise ready, an LLM audits it against its task; the verdict is the check run `Orchestra audit`."),
+        model: z
+          .string()
+          .min(1)
+          .optional()
+          .describe("Model of the audit; `planner.model` (or the provider's default) when absent. Same providers and fallback as the planner."),
+        maxDiffBytes: z
+          .number()
+          .int()
+          .min(1_000)
+          .max(1_000_000)
+          .default(60_000)
+          .describe("Bytes of the PR's diff the auditor reads; past this the diff is cut and the auditor is told so."),
+      })
+      .prefault({})
+      .describe("The audit gate before each merge."),
     budget: z
       .object({
         agentRuns: z

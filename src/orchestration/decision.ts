@@ -1,7 +1,7 @@
 import { isLive } from "../cursor/agent.js";
 import type { OrchestraConfig } from "./config.js";
 import * as messages from "./messages.js";
-import type { AgentView, Snapshot } from "./snapshot.js";
+import type { AgentView, CheckResult, Snapshot } from "./snapshot.js";
 import { ACTIVE_STATES, type EpicStatus, type PlanPatch, type Task, type TaskPatch } from "./types.js";
 
 /** What decide() returns, and the working state it builds it in. */
@@ -26,6 +26,16 @@ export type Effect =
       refusals?: number;
     }
   | { kind: "update-branch"; taskId: string; pr: number; sha: string }
+  /** The auditor judges the PR at `sha` and publishes its verdict as a check run (audit-gate.ts). */
+  | {
+      kind: "audit";
+      taskId: string;
+      pr: number;
+      sha: string;
+      task: { title: string; details: string };
+      epic: { number: number; title: string; text: string };
+      checks: CheckResult[];
+    }
   | { kind: "delete-branch"; branch: string }
   | { kind: "close-pr"; pr: number }
   /** An attempt whose task a person deleted (or ticked: then only its agent is stopped). */

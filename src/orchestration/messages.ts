@@ -382,3 +382,23 @@ function andList(items: string[]): string {
   if (items.length <= 1) return items.join("");
   return `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
 }
+
+/** The auditor gave no verdict (`audit.enabled`): the PR is not merged unaudited, and a writer's resume audits it again. */
+export function auditFailed(taskId: string, pr: number, error: string): string {
+  return [
+    `⏸️ **The epic is paused**: the audit of #${pr} (${flatten(taskId)}) gave no verdict, so it was not merged.`,
+    "",
+    neutralizeCommands(neutralizeHtml(redactSecrets(error.trim()))),
+    "",
+    "Comment `/orchestra resume` to audit it again.",
+  ].join("\n");
+}
+
+/** GitHub refused the audit's check run: the App lacks `checks: write`, or the repository forbids it. */
+export function auditNotPublished(taskId: string, pr: number, status: number, message: string): string {
+  return [
+    `⏸️ **The epic is paused**: GitHub refused the \`Orchestra audit\` check run of #${pr} (${flatten(taskId)}) with ${status}: ${flatten(message)}`,
+    "",
+    "The App needs the `checks: write` permission to publish its audit (accept the new permission in the installation's settings). Then comment `/orchestra resume`.",
+  ].join("\n");
+}

@@ -4,6 +4,7 @@ import type { OrchestraConfig } from "./config.js";
 import type { CursorClient } from "../cursor/client.js";
 import type { GitHubGateway } from "../github/gateway.js";
 import type { RepoContext } from "../github/repo-context.js";
+import type { AuditInput, AuditResult } from "../llm/audit-types.js";
 import type { PlanInput, PlanResult } from "../llm/types.js";
 import type { EpicEvent } from "./epic-events.js";
 import type { Plan } from "./types.js";
@@ -76,6 +77,10 @@ export interface ReconcileDeps {
   onAgent?: (agentId: string) => void;
   /** Queues a notification outside GitHub (ORCHESTRA_NOTIFY_URL); absent when none is set. Never blocks. */
   notify?: (event: EpicEvent) => void;
+  /** The auditor (`audit.enabled`): the model's verdict on one PR, with the tokens it cost. */
+  audit?: (input: AuditInput, config: OrchestraConfig) => Promise<AuditResult>;
+  /** This App's id: its own check runs are told from others' of the same name by it. Asked only with the audit on. */
+  appId?: () => Promise<number>;
 }
 
 export interface ReconcileResult {

@@ -42,7 +42,9 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
   }
   const config = configResult.config;
 
-  const read = await readState(ref, deps);
+  // Orchestra's own audit check runs are told apart by the App's id: asked only with the audit on.
+  const ownAppId = config.audit.enabled && deps.appId ? await deps.appId() : undefined;
+  const read = await readState(ref, deps, ownAppId);
   if (!read) return {};
   const { observed, parsedResult } = read;
   const issue = observed.issue!;
@@ -113,7 +115,7 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
 
   let observations: Record<string, TaskObservation>;
   try {
-    observations = await observe(ref, parsed.plan, observed, deps, log);
+    observations = await observe(ref, parsed.plan, observed, deps, log, ownAppId);
   } catch (error) {
     if (!isKeyRejected(error)) throw error;
     // Cursor refuses the key: nothing can be followed or launched. Pause once, say so, no spin.
@@ -237,10 +239,10 @@ function samePull(url: string, reported: string): boolean {
   return number !== undefined && number === pullNumberOf(reported) && path(url) === path(reported);
 }
 
-async function readState(ref: EpicRef, deps: ReconcileDeps) {
+async function readState(ref: EpicRef, deps: ReconcileDeps, ownAppId?: number) {
   const key = epicKey(ref.owner, ref.repo, ref.issueNumber);
   let branches = deps.branchCache.get(key) ?? [];
-  let observed: SnapshotRead = await deps.gateway.readSnapshot(ref.issueNumber, branches);
+  let observed: SnapshotRead = await deps.gateway.readSnapshot(ref.issueNumber, branches, ownAppId);
   if (!observed.issue) return null;
   // Only what Orchestra signed for this very issue is believed as state.
   const verified = (issue: IssueRead) => parseBody(issue.body, { verifier: createStateSigner(deps.stateKeys, issue.id) });
@@ -249,7 +251,7 @@ async function readState(ref: EpicRef, deps: ReconcileDeps) {
   if (needed.some((branch) => !branches.includes(branch))) {
     // The plan moved on since the last read (or the process restarted): read again with its branches.
     branches = needed;
-    observed = await deps.gateway.readSnapshot(ref.issueNumber, branches);
+    observed = await deps.gateway.readSnapshot(ref.issueNumber, branches, ownAppId);
     if (!observed.issue) return null;
     parsedResult = verified(observed.issue);
   }
@@ -263,6 +265,7 @@ async function observe(
   observed: SnapshotRead,
   deps: ReconcileDeps,
   log: Logger,
+  ownAppId?: number,
 ): Promise<Record<string, TaskObservation>> {
   const observations: Record<string, TaskObservation> = {};
   const now = (deps.now ?? Date.now)();
@@ -283,7 +286,7 @@ async function observe(
       // Others' PRs of that branch name fill the window: read the one the agent reported by number.
       observation.crowded = true;
       const reported = pullNumberOf(observation.agent?.prUrl);
-      const byNumber = !pr && reported ? await deps.gateway.pullByNumber(reported) : null;
+      const byNumber = !pr && reported ? await deps.gateway.pullByNumber(reported, ownAppId) : null;
       if (byNumber && byNumber.sameRepo && byNumber.headRef === branch) {
         pr = byNumber;
         others = others.filter((other) => other.number !== byNumber.number);

@@ -6,6 +6,7 @@
 import { GraphQLError } from "graphql";
 import type { World } from "../world.js";
 import type { Account, CheckRun, Commit, CommitStatus, Issue, Pull, Repo, Review, ReviewComment } from "../state.js";
+import { nodeId } from "../state.js";
 
 const MAX_PAGE = 100;
 
@@ -165,6 +166,17 @@ function checkRunNode(world: World, repo: Repo, run: CheckRun) {
     startedAt: run.startedAt,
     completedAt: run.completedAt,
     url: `${world.ctx.web}/${repo.owner.login}/${repo.name}/runs/${run.id}`,
+    checkSuite: () => {
+      const suite = repo.checkSuites.find((candidate) => candidate.id === run.suiteId);
+      const app = world.appOf(run);
+      return {
+        id: suite?.nodeId ?? nodeId("CheckSuite", run.suiteId),
+        databaseId: run.suiteId,
+        status: (suite?.status ?? run.status).toUpperCase(),
+        conclusion: suite?.conclusion ? suite.conclusion.toUpperCase() : null,
+        app: { id: app.nodeId, databaseId: app.id, name: app.name, slug: app.slug },
+      };
+    },
   };
 }
 
