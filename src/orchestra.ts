@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Probot } from "probot";
 import { CursorClient } from "./cursor/client.js";
+import { lookBeforeEveryLaunch, ProcessLaunchLedger, type LaunchLedger } from "./cursor/launch-ledger.js";
 import type { OrchestraEnv } from "./env.js";
 import { GitHubGateway, type Octokit, type RepoRef } from "./github/gateway.js";
 import { collectRepoContext } from "./github/repo-context.js";
@@ -67,6 +68,8 @@ export class Orchestra {
   private readonly epicStates: EpicStates;
   /** The daily cap on agent launches per installation, when ORCHESTRA_INSTALLATION_DAILY_AGENT_RUNS is set. */
   private readonly launches?: DailyLaunches;
+  /** When a launch asks Cursor for the attempt's agent first: only after a possible crash, in one process. */
+  private readonly launchLedger: LaunchLedger;
   /** Run when shutdown starts (the periodic resync registers its stop here). */
   private readonly shutdownHooks: Array<() => void> = [];
 
@@ -95,6 +98,8 @@ export class Orchestra {
       log,
     });
     this.scheduler = queue;
+    // With Redis an epic moves between processes, any of which may die mid-launch: look every time.
+    this.launchLedger = env.redisUrl ? lookBeforeEveryLaunch : new ProcessLaunchLedger();
     this.agents = agents;
     this.statusCache = statusCache;
     if (launches) this.launches = launches;
@@ -227,6 +232,7 @@ export class Orchestra {
       log: this.log,
       now: this.now,
       onAgent: (agentId: string) => this.agentEpics.set(agentId, ref),
+      launchLedger: this.launchLedger,
       onPlan: (plan) =>
         void this.epicStates.record(epicKey(ref.owner, ref.repo, ref.issueNumber), plan, Date.now()).catch((error: unknown) => this.log.debug({ err: error }, "could not record the epic's state for metrics")),
       ...(this.launches ? { launches: this.launchAllowance(this.launches, ref.installationId) } : {}),
