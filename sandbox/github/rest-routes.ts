@@ -197,7 +197,7 @@ export const ROUTES: Record<OperationKey, RouteHandler> = {
     return {
       status: 200,
       items: sorted.map(({ repo, issue }) => ({ ...shapes.issue(world.ctx, repo, issue), score: 1 })),
-      wrap: (page, total) => ({ total_count: total, incomplete_results: false, items: page }),
+      wrap: (page, total) => ({ total_count: total, incomplete_results: false, items: page, search_type: "lexical" }),
     };
   },
 
