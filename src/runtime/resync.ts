@@ -8,8 +8,8 @@ import type { EpicRef } from "../orchestration/reconcile.js";
 import type { EpicIndex } from "./epic-index.js";
 import { rateLimitResetAt, type InstallationPauses } from "./rate-limit.js";
 
-/** Every this many resyncs (hourly at the default 5 minutes), one reads every repository's configuration and reconciles every open epic. */
-export const FULL_SWEEP_EVERY = 12;
+/** This often (and at the first resync), one reads every repository's configuration and reconciles every open epic. */
+export const FULL_SWEEP_MS = 60 * 60_000;
 const DEFAULT_LABEL = "epic";
 
 export interface ResyncHost {
@@ -33,13 +33,13 @@ interface Installation {
  * the epics, not the repositories: one issue search per installation (per 256 characters of
  * labels), the repository list (answered 304 while unchanged), and a reconcile only for an epic
  * that is not quiet (see EpicIndex). A repository's label comes from its `.github/orchestra.yml`,
- * remembered from the last read; the first resync and every FULL_SWEEP_EVERY-th read them all
+ * remembered from the last read; the first resync and one an hour (FULL_SWEEP_MS) read them all
  * again and reconcile every epic. When the search cannot answer (an error, its own rate limit,
  * incomplete results, more than 1,000), the installation's repositories are listed one by one as
  * before.
  */
 export class Resync {
-  private round = 0;
+  private lastFullSweep = Number.NEGATIVE_INFINITY;
   /** Each repository's epic label, as its configuration last said. */
   private readonly labels = new LRUCache<string, string>({ max: 50_000 });
 
@@ -51,7 +51,8 @@ export class Resync {
   }
 
   async run(): Promise<number> {
-    const full = this.round++ % FULL_SWEEP_EVERY === 0;
+    const full = Date.now() - this.lastFullSweep >= FULL_SWEEP_MS;
+    if (full) this.lastFullSweep = Date.now();
     let scheduled = 0;
     const appOctokit = await this.host.appOctokit();
     const installations: Installation[] = await appOctokit.paginate(appOctokit.rest.apps.listInstallations, { per_page: 100 });
