@@ -555,6 +555,14 @@ describe("fidelity", () => {
     expect((await octokit.rest.issues.get({ ...base, issue_number: epic })).data).toMatchObject({ number: epic });
     const listed = await octokit.rest.issues.listForRepo({ ...base, labels: "epic", state: "open", per_page: 5 });
     expect(listed.data.map((issue) => issue.number)).toEqual([epic]);
+    // The resync's search: an OR of labels within the installation's account, and 304 when nothing changed.
+    const q = `is:issue is:open org:${OWNER} label:"epic","feature"`;
+    const found = await octokit.rest.search.issuesAndPullRequests({ q, sort: "created", order: "asc", per_page: 100 });
+    expect(found.data).toMatchObject({ total_count: 1, incomplete_results: false, items: [{ number: epic }] });
+    const again = await octokit.rest.search
+      .issuesAndPullRequests({ q, sort: "created", order: "asc", per_page: 100, headers: { "if-none-match": found.headers.etag } })
+      .catch((caught: { status: number }) => caught);
+    expect(again).toMatchObject({ status: 304 });
     const [comment] = (await octokit.rest.issues.listComments({ ...base, issue_number: epic })).data;
     expect((await octokit.rest.issues.updateComment({ ...base, comment_id: comment!.id, body: "Planned." })).data.body).toBe("Planned.");
     expect((await octokit.rest.reactions.createForIssueComment({ ...base, comment_id: comment!.id, content: "eyes" })).status).toBe(201);

@@ -52,6 +52,7 @@ export const SERVED_OPERATIONS = [
   "POST /app/installations/{installation_id}/access_tokens",
   "GET /app/installations",
   "GET /installation/repositories",
+  "GET /search/issues",
   "GET /repos/{owner}/{repo}",
   "GET /repos/{owner}/{repo}/contents/{path}",
   "GET /repos/{owner}/{repo}/readme",

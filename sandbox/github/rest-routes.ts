@@ -101,6 +101,27 @@ const PERMISSION_REPORT: Record<Permission, { permission: string; role: string }
   none: { permission: "none", role: "none" },
 };
 
+/**
+ * The qualifiers of an issue search the fake understands: `is:issue|pr|open|closed`,
+ * `label:a` or `label:"a","b"` (an OR), `repo:`, `user:`, `org:`. Free text is not searched.
+ */
+function parseSearchQuery(q: string): { type?: "issue" | "pr"; state?: "open" | "closed"; labels: string[][]; owner?: string; repo?: string } {
+  const result: ReturnType<typeof parseSearchQuery> = { labels: [] };
+  for (const token of q.match(/(?:[^\s"]+|"[^"]*")+/g) ?? []) {
+    const colon = token.indexOf(":");
+    if (colon < 0) continue;
+    const name = token.slice(0, colon).toLowerCase();
+    const value = token.slice(colon + 1);
+    const values = (value.match(/"[^"]*"|[^,]+/g) ?? []).map((part) => part.replace(/^"|"$/g, "").toLowerCase()).filter(Boolean);
+    if (name === "is" && (value === "issue" || value === "pr")) result.type = value;
+    else if (name === "is" && (value === "open" || value === "closed")) result.state = value;
+    else if (name === "label") result.labels.push(values);
+    else if (name === "user" || name === "org") result.owner = values[0];
+    else if (name === "repo") result.repo = values[0];
+  }
+  return result;
+}
+
 function sortItems<T>(items: T[], key: (item: T) => string | number, direction: unknown, fallback: "asc" | "desc"): T[] {
   const dir = direction === "asc" || direction === "desc" ? direction : fallback;
   const sorted = [...items].sort((a, b) => {
@@ -150,6 +171,34 @@ export const ROUTES: Record<OperationKey, RouteHandler> = {
       status: 200,
       items: repos.map((repo) => shapes.repository(world.ctx, repo)),
       wrap: (page, total) => ({ total_count: total, repository_selection: "all", repositories: page }),
+    };
+  },
+
+  "GET /search/issues": (world, request) => {
+    const caller = request.caller;
+    if (caller.kind === "app") throw new ApiError(403, "Resource not accessible by integration");
+    const query = parseSearchQuery(String(request.query.q ?? ""));
+    const account = caller.kind === "installation" ? world.state.installations.get(caller.installationId)?.account.login.toLowerCase() : undefined;
+    const found: Array<{ repo: Repo; issue: ReturnType<typeof issueOps.getIssue> }> = [];
+    for (const repo of world.state.repos.values()) {
+      // An installation token finds its own account's repositories, and everyone's public ones.
+      if (repo.private && repo.owner.login.toLowerCase() !== account) continue;
+      if (query.owner && repo.owner.login.toLowerCase() !== query.owner) continue;
+      if (query.repo && `${repo.owner.login}/${repo.name}`.toLowerCase() !== query.repo) continue;
+      for (const issue of repo.issues.values()) {
+        if (query.type && (query.type === "pr") !== issue.isPull) continue;
+        if (query.state && issue.state !== query.state) continue;
+        // Each `label:` qualifier must hold; within one, a comma is an OR.
+        if (!query.labels.every((any) => any.some((name) => issue.labels.some((label) => label.toLowerCase() === name)))) continue;
+        found.push({ repo, issue });
+      }
+    }
+    const sort = request.query.sort === "updated" ? "updated" : request.query.sort === "created" ? "created" : undefined;
+    const sorted = sortItems(found, (entry) => (sort === "updated" ? entry.issue.updatedAt : sort === "created" ? entry.issue.createdAt : entry.issue.number), request.query.order, "desc");
+    return {
+      status: 200,
+      items: sorted.map(({ repo, issue }) => ({ ...shapes.issue(world.ctx, repo, issue), score: 1 })),
+      wrap: (page, total) => ({ total_count: total, incomplete_results: false, items: page, search_type: "lexical" }),
     };
   },
 

@@ -514,13 +514,14 @@ export class GitHubGateway {
     await this.octokit.rest.checks.update({ ...this.repo, check_run_id: checkRunId, output: { ...output, annotations } });
   }
 
-  async listOpenEpics(label: string): Promise<number[]> {
+  /** The open issues carrying `label`, with when each last changed (the resync's way when the search cannot answer). */
+  async listOpenEpics(label: string): Promise<Array<{ number: number; updatedAt: string }>> {
     const issues = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, {
       ...this.repo,
       labels: label,
       state: "open",
       per_page: 100,
     });
-    return issues.filter((issue) => !issue.pull_request).map((issue) => issue.number);
+    return issues.filter((issue) => !issue.pull_request).map((issue) => ({ number: issue.number, updatedAt: issue.updated_at }));
   }
 }

@@ -5,7 +5,7 @@ import { commentOnce } from "./comment-once.js";
 import type { OrchestraConfig } from "./config.js";
 import { statusTablePlaceholder, type Decision, type Notification, type Step } from "./decide.js";
 import * as messages from "./messages.js";
-import { activeBranches, epicKey, pullNumberOf } from "./naming.js";
+import { activeBranches, branchName, epicKey, pullNumberOf } from "./naming.js";
 import type { EpicRef, ReconcileDeps } from "./reconcile-deps.js";
 import type { Snapshot } from "./snapshot.js";
 import { renderStatusTable } from "./status-comment.js";
@@ -17,6 +17,7 @@ import { isKeyRejected } from "../cursor/errors.js";
 import type { TokenUsage } from "../llm/audit-types.js";
 import { addLlmUsage } from "./llm-usage.js";
 import { runAuditStep } from "../runtime/audit-step.js";
+import { lookBeforeEveryLaunch } from "../cursor/launch-ledger.js";
 
 /**
  * Carries out a decision: its steps in order (a hard failure stops the rest), then one write of
@@ -111,6 +112,7 @@ export async function act(
   const plan = await writeBody(ref, patch, deps, log, snapshot.parsed.plan!);
   const cause = decision.pause ?? (keyRejected ? CURSOR_KEY_REJECTED : auditPause ? { reason: "the audit of a task's PR gave no verdict", key: auditPause.key } : undefined);
   announceTransitions(ref, snapshot, plan, cause, config, deps, log);
+  deps.launchLedger?.recorded(`${deps.webUrl}/${ref.owner}/${ref.repo}`, recordedBranches(ref.issueNumber, plan));
   deps.branchCache.set(epicKey(ref.owner, ref.repo, ref.issueNumber), activeBranches(ref.issueNumber, plan));
   // A completion written but never announced (the process died in between) is announced now; one
   // that was announced and then reopened by a person is left open.
@@ -123,6 +125,11 @@ export async function act(
   if (decision.closeIssue && allDone && !announced && plan.status === "completed") await deps.gateway.closeIssue(ref.issueNumber);
   if (allDone && !announced && decision.final.some((item) => item.kind === "comment" && item.key === "completed")) announceCompletion(ref, snapshot, plan, config, deps, log);
   return { plan, error, ...(wakeAfterMs !== undefined ? { wakeAfterMs } : {}) };
+}
+
+/** The attempts whose agent the body records: none of them is launched again. */
+function recordedBranches(issueNumber: number, plan: Plan): string[] {
+  return plan.tasks.filter((task) => task.agent && task.attempt > 0).map((task) => branchName(issueNumber, task.id, task.attempt));
 }
 
 function mergeTaskPatches(patches: TaskPatch[]): TaskPatch[] {
@@ -160,7 +167,8 @@ async function runStep(
       const repository = `${deps.webUrl}/${ref.owner}/${ref.repo}`;
       // Deterministic branch: an agent created by a run that died before recording it is found,
       // not doubled. Such an agent is among the newest, so the first page of the list suffices.
-      const existing = await cursor.findAgentByBranch(repository, effect.branch, 1);
+      const ledger = deps.launchLedger ?? lookBeforeEveryLaunch;
+      const existing = await ledger.existing(cursor, repository, effect.branch);
       // Counted against the installation's daily cap; over it, the task waits (reconcile wakes the epic then).
       if (!existing && deps.launches && !(await deps.launches.take())) {
         log.info({ task: effect.taskId, cap: deps.launches.cap }, "daily cap on agent launches reached; the task waits");
@@ -168,7 +176,7 @@ async function runStep(
       }
       const agent =
         existing ??
-        (await cursor.createAgent({
+        (await ledger.create(cursor, {
           prompt: effect.prompt,
           repository,
           ref: snapshot.repo.defaultBranch,

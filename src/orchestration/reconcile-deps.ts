@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { AgentCache } from "./agent-cache.js";
 import type { OrchestraConfig } from "./config.js";
 import type { CursorClient } from "../cursor/client.js";
+import type { LaunchLedger } from "../cursor/launch-ledger.js";
 import type { GitHubGateway } from "../github/gateway.js";
 import type { RepoContext } from "../github/repo-context.js";
 import type { AuditInput, AuditResult } from "../llm/audit-types.js";
@@ -73,6 +74,8 @@ export interface ReconcileDeps {
   launches?: LaunchAllowance;
   /** Told of the plan each reconcile wrote (the epic and task gauges). */
   onPlan?: (plan: Plan) => void;
+  /** When Cursor is asked for an attempt's agent before a launch; absent: before every launch. */
+  launchLedger?: LaunchLedger;
   /** Told of every agent working for this epic, so Cursor webhooks find their epic. */
   onAgent?: (agentId: string) => void;
   /** Queues a notification outside GitHub (ORCHESTRA_NOTIFY_URL); absent when none is set. Never blocks. */
