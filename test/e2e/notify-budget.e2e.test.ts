@@ -8,7 +8,7 @@ import { type E2E, E2E_OPTIONS, isDone, startE2E } from "./harness.js";
  * environment, sends its notifications to the sandbox's receiver. One epic runs to completion;
  * another, in a repository with `budget.llmTokens: 1`, reaches its budget with its plan.
  */
-describe("notifications and the token budget, end to end", E2E_OPTIONS, () => {
+describe("notifications and the token budget, end to end", { ...E2E_OPTIONS, timeout: 60_000 }, () => {
   let e2e: E2E | undefined;
   let receiver: NotifyReceiver | undefined;
   afterEach(async () => {
