@@ -41,10 +41,11 @@ const CONCURRENCY = Number(values.concurrency);
 const TASK_COUNT = EPICS * TASKS;
 /** A thousand epics through one installation's one-second spacing would take hours. */
 const THROTTLED = !values.unthrottled && EPICS < 1000;
-// Throttled, CI and agents take long enough for the app's writes of one state to be under way
-// when the next arrives, as they would be; unthrottled (counts and memory), as fast as can be.
-const CI_MS = Number(values["ci-ms"] ?? (THROTTLED ? 2000 : 50));
-const AGENT_MS = Number(values["agent-ms"] ?? (THROTTLED ? 500 : 50));
+// Throttled: an agent takes 2 s and CI 5 s (real ones take minutes; `--ci-ms 2000 --agent-ms 500`
+// is the stress case, where each state arrives while the writes of the last are under way).
+// Unthrottled (counts and memory): as fast as can be.
+const CI_MS = Number(values["ci-ms"] ?? (THROTTLED ? 5000 : 50));
+const AGENT_MS = Number(values["agent-ms"] ?? (THROTTLED ? 1000 : 50));
 
 function memoryMb(pid: number, field: "VmHWM" | "VmRSS"): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");

@@ -18,6 +18,7 @@ import { fenceCursor, fenceOctokit } from "./runtime/fence.js";
 import { untilNextUtcDay, type DailyLaunches } from "./runtime/daily-launches.js";
 import type { EpicStates } from "./runtime/epic-states.js";
 import type { FleetCache } from "./runtime/fleet-cache.js";
+import { EpicWriteQueue, epicWrites, type EpicWrites } from "./runtime/epic-write-queue.js";
 import { instrumentOctokit } from "./runtime/instrument.js";
 import { InstallationPausedError, InstallationPauses, rateLimitResetAt } from "./runtime/rate-limit.js";
 import { TtlCache } from "./ttl-cache.js";
@@ -67,6 +68,8 @@ export class Orchestra {
   private readonly epicStates: EpicStates;
   /** The daily cap on agent launches per installation, when ORCHESTRA_INSTALLATION_DAILY_AGENT_RUNS is set. */
   private readonly launches?: DailyLaunches;
+  /** Each epic's writes, merges first; cosmetic ones wait until the epic is quiet (in-process only). */
+  readonly writes = new EpicWriteQueue();
   /** Run when shutdown starts (the periodic resync registers its stop here). */
   private readonly shutdownHooks: Array<() => void> = [];
 
@@ -121,10 +124,17 @@ export class Orchestra {
   async shutdown(timeoutMs: number): Promise<boolean> {
     this.shuttingDown = true;
     for (const hook of this.shutdownHooks.splice(0)) hook();
-    return this.scheduler.drain(timeoutMs);
+    const started = Date.now();
+    const drained = await this.scheduler.drain(timeoutMs);
+    // The status edits still deferred are sent now rather than lost with the process.
+    const left = Math.max(0, timeoutMs - (Date.now() - started));
+    const flushed = await Promise.race([this.writes.drain().then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, left, false).unref())]);
+    return drained && flushed;
   }
 
   schedule(ref: EpicRef, intents: Intent[] = []): void {
+    // A reconcile is coming: the epic's deferred cosmetic writes wait for it.
+    this.writes.touch(epicKey(ref.owner, ref.repo, ref.issueNumber));
     this.scheduler.schedule(ref, intents);
   }
 
@@ -207,6 +217,24 @@ export class Orchestra {
     if (fence) fenceOctokit(octokit, fence);
     const cursor = fence && this.cursor ? fenceCursor(this.cursor, fence) : this.cursor;
     const gateway = this.gateway(octokit, { owner: ref.owner, repo: ref.repo });
+    const key = epicKey(ref.owner, ref.repo, ref.issueNumber);
+    // Under a lease (Redis) every write happens inside the reconcile that holds it: nothing deferred.
+    const ended = fence ? undefined : this.writes.begin(key);
+    try {
+      return await this.reconcileWith(ref, intents, gateway, octokit, cursor, fence ? undefined : epicWrites(this.writes, key));
+    } finally {
+      ended?.();
+    }
+  }
+
+  private async reconcileWith(
+    ref: EpicRef,
+    intents: Intent[],
+    gateway: GitHubGateway,
+    octokit: Octokit,
+    cursor: CursorClient | null,
+    writes: EpicWrites | undefined,
+  ): Promise<ReconcileResult> {
     const result = await reconcile(ref, intents, {
       gateway,
       cursor,
@@ -230,6 +258,7 @@ export class Orchestra {
       onPlan: (plan) =>
         void this.epicStates.record(epicKey(ref.owner, ref.repo, ref.issueNumber), plan, Date.now()).catch((error: unknown) => this.log.debug({ err: error }, "could not record the epic's state for metrics")),
       ...(this.launches ? { launches: this.launchAllowance(this.launches, ref.installationId) } : {}),
+      ...(writes ? { writes } : {}),
     });
     return result;
   }

@@ -242,6 +242,8 @@ describe("a person editing a running epic", () => {
         .patch(`${REPO_PATH}/issues/1`, (request: { body?: string }) => request.body !== undefined)
         .reply(500, { message: "Server Error" });
       const { world, pull } = await greenPullEpic(`status=running runs=1 comment=${STATUS_COMMENT_ID}`, true);
+      // With a comment per merge, so that "no comment twice" is tested on one.
+      world.configText = "comments: all\n";
 
       await app.receive("pull_request", pullOpened(pull.branch, pull.number));
       await settleRetries();
@@ -263,17 +265,16 @@ describe("a person editing a running epic", () => {
           "graphql OrchestraSnapshot",
           "cursor get bc-1",
           "merge #1000 squash",
-          "DELETE branch orchestra/1-t1-a1",
           "cursor list",
           "cursor create orchestra/1-t2-a1",
           "GET issue",
           "graphql OrchestraSnapshot",
-          "DELETE branch orchestra/1-t1-a1",
           "cursor list",
           "GET issue",
           "PATCH issue body",
           "POST comment on #1: ✅ t1 merged in #1000, starting t2.",
           "PATCH status comment",
+          "DELETE branch orchestra/1-t1-a1",
         ]
       `);
     });

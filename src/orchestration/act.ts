@@ -8,6 +8,7 @@ import { activeBranches, epicKey, pullNumberOf } from "./naming.js";
 import type { EpicRef, ReconcileDeps } from "./reconcile-deps.js";
 import type { Snapshot } from "./snapshot.js";
 import { renderStatusTable } from "./status-comment.js";
+import { ordered } from "./ordered-write.js";
 import { refreshStatusComment, statusView } from "./status-comment-writer.js";
 import type { Plan, PlanPatch, TaskPatch } from "./types.js";
 import type { CursorClient } from "../cursor/client.js";
@@ -46,7 +47,15 @@ export async function act(
   let keyRejected: unknown;
   const closedOut: string[] = [];
 
+  // Deleting a merged branch is cleanup: it runs after the launches (so the next agent starts a
+  // write sooner), and only when it was reached, as if in its place: everything before it succeeded.
+  // Nothing rests on it; a branch left behind by a crash is harmless (the PR is merged).
+  const postponed: Step[] = [];
   for (const step of decision.steps) {
+    if (isCleanup(step)) {
+      postponed.push(step);
+      continue;
+    }
     try {
       const result = await runStep(ref, snapshot, step, config, deps, log);
       if (result.patch) succeeded.push(...result.patch);
@@ -80,6 +89,14 @@ export async function act(
     }
   }
 
+  for (const step of postponed) {
+    const cleanUp = () => runStep(ref, snapshot, step, config, deps, log);
+    const failed = (caught: unknown) => log.warn({ err: caught, effect: step.effect.kind }, "step failed; going on");
+    // With a write queue, once the epic is quiet: the next check's merge does not wait for it.
+    if (deps.writes) deps.writes.defer(`cleanup-${JSON.stringify(step.effect)}`, "cleanup", cleanUp, failed);
+    else await cleanUp().catch(failed);
+  }
+
   const patch: PlanPatch = {
     ...decision.patch,
     tasks: mergeTaskPatches([...(decision.patch.tasks ?? []), ...succeeded]),
@@ -100,6 +117,11 @@ export async function act(
   if (!(await refreshStatusComment(ref, snapshot, decision, plan, config, deps))) wakeAfterMs = Math.min(wakeAfterMs ?? STATUS_RETRY_MS, STATUS_RETRY_MS);
   if (decision.closeIssue && allDone && !announced && plan.status === "completed") await deps.gateway.closeIssue(ref.issueNumber);
   return { plan, error, ...(wakeAfterMs !== undefined ? { wakeAfterMs } : {}) };
+}
+
+/** A soft step nothing else rests on and that records nothing: deleting a merged branch. */
+function isCleanup(step: Step): boolean {
+  return step.effect.kind === "delete-branch" && step.soft === true && !step.onSuccess && !step.onFailure && !step.notify;
 }
 
 function mergeTaskPatches(patches: TaskPatch[]): TaskPatch[] {
@@ -182,7 +204,7 @@ async function runStep(
       log.info({ task: effect.taskId, agent: effect.agentId }, "follow-up sent");
       return done;
     case "merge": {
-      const outcome = await deps.gateway.merge(effect.pr, effect.sha, effect.method);
+      const outcome = await ordered(deps, "merge", () => deps.gateway.merge(effect.pr, effect.sha, effect.method));
       if (outcome.merged) {
         log.info({ task: effect.taskId, pr: effect.pr, sha: effect.sha }, "merged");
         return done;
@@ -250,7 +272,10 @@ async function sendNotification(
   deps: ReconcileDeps,
 ): Promise<void> {
   if (item.kind === "react") {
-    await deps.gateway.reactToComment(item.commentId, item.content);
+    // "Seen and done" on a command: cosmetic, sent once the epic is quiet when there is a queue.
+    const react = () => deps.gateway.reactToComment(item.commentId, item.content);
+    if (deps.writes) deps.writes.defer(`react-${item.commentId}-${item.content}`, "notification", react, (error) => deps.log.warn({ err: error }, "reaction not added"));
+    else await react();
     return;
   }
   if (item.once) {
@@ -263,5 +288,5 @@ async function sendNotification(
   const body = item.body.includes(statusTablePlaceholder)
     ? item.body.replace(statusTablePlaceholder, renderStatusTable(statusView(ref, snapshot, decision, plan, deps)))
     : item.body;
-  await deps.gateway.createComment(item.target ?? ref.issueNumber, messages.withMarker(item.key, body));
+  await ordered(deps, "notification", () => deps.gateway.createComment(item.target ?? ref.issueNumber, messages.withMarker(item.key, body)));
 }

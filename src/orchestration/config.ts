@@ -86,6 +86,12 @@ export const configSchema = z
       .describe("How long a task may wait for something that should happen by itself before Orchestra says so."),
     deleteBranch: z.boolean().default(true).describe("Delete a task's branch once its PR is merged."),
     closeOnComplete: z.boolean().default(true).describe("Close the epic issue when every task is merged or skipped."),
+    comments: z
+      .enum(["quiet", "all"])
+      .default("quiet")
+      .describe(
+        "Which news gets a new comment (each one e-mails every subscriber). `quiet`: only what a person should act on or wants to know (the plan, a pause or failure with the command that continues, the completion summary); each merge shows in the status comment. `all`: also a comment for each merged task.",
+      ),
     budget: z
       .object({
         agentRuns: z

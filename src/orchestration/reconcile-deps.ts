@@ -6,6 +6,7 @@ import type { GitHubGateway } from "../github/gateway.js";
 import type { RepoContext } from "../github/repo-context.js";
 import type { PlanInput, PlanResult } from "../llm/types.js";
 import type { Plan } from "./types.js";
+import type { EpicWrites } from "../runtime/epic-write-queue.js";
 
 /** What a reconcile of one epic works with: the edges, the caches, and where it runs. */
 
@@ -73,6 +74,12 @@ export interface ReconcileDeps {
   onPlan?: (plan: Plan) => void;
   /** Told of every agent working for this epic, so Cursor webhooks find their epic. */
   onAgent?: (agentId: string) => void;
+  /**
+   * The epic's write queue (in-process): cosmetic writes (status edits, reactions) are deferred
+   * until the epic is quiet, so merges and launches never wait behind them. Absent (with Redis,
+   * where every write must happen under the epic's lease, and in tests): written at once.
+   */
+  writes?: EpicWrites;
 }
 
 export interface ReconcileResult {
