@@ -9,6 +9,9 @@ describe("configuration", () => {
     { input: "concurrency: 2\nmergeMethod: rebase\n", valid: true },
     { input: "planner:\n  provider: anthropic\n  maxTasks: 5\n", valid: true },
     { input: "budget:\n  agentRuns: 10\n", valid: true },
+    { input: "comments: all\n", valid: true },
+    { input: "comments: quiet\n", valid: true },
+    { input: "comments: loud\n", valid: false, errorContains: "→ at comments" },
     { input: "concurrency: two\n", valid: false, errorContains: "→ at concurrency" },
     { input: "concurrency: 0\n", valid: false, errorContains: "Too small" },
     { input: "planner:\n  maxTasks: 100\n", valid: false, errorContains: "→ at planner.maxTasks" },
@@ -34,6 +37,7 @@ describe("configuration", () => {
       requireApproval: false,
       deleteBranch: true,
       closeOnComplete: true,
+      comments: "quiet",
       planner: { provider: "auto", maxTasks: 10 },
       budget: { agentRuns: 50 },
     });

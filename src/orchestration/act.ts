@@ -272,10 +272,8 @@ async function sendNotification(
   deps: ReconcileDeps,
 ): Promise<void> {
   if (item.kind === "react") {
-    // "Seen and done" on a command: cosmetic, sent once the epic is quiet when there is a queue.
-    const react = () => deps.gateway.reactToComment(item.commentId, item.content);
-    if (deps.writes) deps.writes.defer(`react-${item.commentId}-${item.content}`, "notification", react, (error) => deps.log.warn({ err: error }, "reaction not added"));
-    else await react();
+    // "Done" on a person's command: they wait for it, and commands are rare: sent at once.
+    await ordered(deps, "notification", () => deps.gateway.reactToComment(item.commentId, item.content));
     return;
   }
   if (item.once) {

@@ -67,7 +67,9 @@ export async function refreshStatusComment(
       deps.writes?.cancel(STATUS_WRITE);
       return true;
     }
-    if (id && id === plan.statusComment && deps.writes) {
+    // Deferred only when this process last wrote it (so it exists): otherwise the edit is made now,
+    // and a deleted comment is posted again and recorded within this reconcile.
+    if (id && id === plan.statusComment && deps.writes && deps.statusCache.get(id)) {
       deferStatusEdit(deps, deps.writes, id, body);
       return true;
     }

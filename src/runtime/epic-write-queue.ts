@@ -50,7 +50,7 @@ export class EpicWriteQueue {
   private seq = 0;
 
   constructor(options: EpicWriteQueueOptions = {}) {
-    this.settleMs = options.settleMs ?? 1_500;
+    this.settleMs = options.settleMs ?? 500;
     this.maxDelayMs = options.maxDelayMs ?? 15_000;
     this.now = options.now ?? Date.now;
   }
