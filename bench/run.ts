@@ -6,7 +6,7 @@
  *
  *   npm run bench                                   # 1 epic × 5 tasks, throttled: the table's figures
  *   npm run bench -- --epics 100 --tasks 10 --unthrottled --out bench/results-100x10.json
- *   npm run bench -- --epics 1000 --out bench/results-1000x10.json   # unthrottled, always
+ *   npm run bench -- --epics 1000 --tasks 1 --out bench/results-1000.json   # unthrottled, always
  *
  * `--unthrottled` runs the same app function from source without Octokit's spacing
  * (sandbox/app-unthrottled.ts): one installation's spacing would make a thousand epics take hours,
@@ -98,6 +98,53 @@ function timings(sandbox: Sandbox, repo: string, epics: number[], startedAt: Map
   return { greenToMerge: greenToMerge.sort((a, b) => a - b), ownTime: own.sort((a, b) => a - b) };
 }
 
+/** Which epic a webhook concerns: the issue it is about, or the epic a task branch names. */
+function epicOfDelivery(payload: Record<string, unknown>): number | undefined {
+  const issue = payload.issue as { number?: number } | undefined;
+  if (issue?.number) return issue.number;
+  const pull = payload.pull_request as { head?: { ref?: string } } | undefined;
+  const suite = (payload.check_suite ?? (payload.check_run as { check_suite?: unknown })?.check_suite) as { head_branch?: string } | undefined;
+  const branch = pull?.head?.ref ?? suite?.head_branch;
+  return branch ? parseBranchName(branch)?.issueNumber : undefined;
+}
+
+/**
+ * For each webhook the app acts on (not those about Orchestra's own writes), the time from the
+ * delivery leaving the fake to the app's first request about the same epic.
+ */
+function webhookLatencies(sandbox: Sandbox, since: number): number[] {
+  const log = sandbox.github.requestLog;
+  const samples: number[] = [];
+  const firstRequestAfter = (epic: number, at: number) => log.find((entry) => entry.at >= at && entry.issue === epic);
+  for (const delivery of sandbox.github.deliveries) {
+    const sender = (delivery.payload as { sender?: { type?: string } }).sender;
+    if (sender?.type === "Bot" || delivery.sentAt === undefined || delivery.sentAt < since) continue;
+    const epic = epicOfDelivery(delivery.payload as Record<string, unknown>);
+    const request = epic === undefined ? undefined : firstRequestAfter(epic, delivery.sentAt);
+    if (request) samples.push(request.at - delivery.sentAt);
+  }
+  for (const delivery of sandbox.cursor.webhookDeliveries) {
+    if (delivery.at < since) continue;
+    const agent = sandbox.cursor.agents.find((candidate) => candidate.id === delivery.agentId);
+    const epic = agent?.target.branchName ? parseBranchName(agent.target.branchName)?.issueNumber : undefined;
+    const request = epic === undefined ? undefined : firstRequestAfter(epic, delivery.at);
+    if (request) samples.push(request.at - delivery.at);
+  }
+  return samples.sort((a, b) => a - b);
+}
+
+/** The app's own measure (GET /metrics): an event to the start of its reconcile, by what it waited for. */
+async function appLatency(appUrl: string): Promise<Record<string, { count: number; p50: number; p99: number }>> {
+  const text = await (await fetch(`${appUrl}/metrics`)).text();
+  const result: Record<string, { count: number; p50: number; p99: number }> = {};
+  for (const wait of ["idle", "behind_run", "slot"]) {
+    const read = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? Number.NaN);
+    const quantile = (q: string) => round(read(new RegExp(`orchestra_event_to_reconcile_seconds\\{quantile="${q}",wait="${wait}"\\} ([\\d.e+-]+)`)) * 1000, 1);
+    result[wait] = { count: read(new RegExp(`orchestra_event_to_reconcile_seconds_count\\{wait="${wait}"\\} (\\d+)`)), p50: quantile("0.5"), p99: quantile("0.99") };
+  }
+  return result;
+}
+
 /** Where the time goes: every GitHub request and every sandbox event, relative to the start command. */
 function writeTimeline(sandbox: Sandbox, started: number, path: string): void {
   const lines = [
@@ -161,8 +208,11 @@ async function main(): Promise<void> {
     const wallMs = Date.now() - started;
     clearInterval(progress);
     if (!done) throw new Error(`not every epic completed in time\n${appLog.slice(-20).join("\n")}`);
-    // What the app still writes after closing (a last status edit) belongs to the run.
-    await new Promise((resolve) => setTimeout(resolve, THROTTLED ? 5_000 : 500));
+    // What the app still writes after closing (the last status edit, deferred branch deletes)
+    // belongs to the run: wait until it has sent nothing for a while.
+    const quietMs = THROTTLED ? 4_000 : 1_000;
+    const lastRequestAt = () => sandbox.github.requestLog.at(-1)?.at ?? 0;
+    await waitFor(() => Date.now() - lastRequestAt() > quietMs, Math.min(deadline, Date.now() + 60_000), child);
     await sandbox.github.idle();
 
     const github = classifyGitHub(diff(sandbox.github.requestCounts(), beforeGitHub));
@@ -189,6 +239,13 @@ async function main(): Promise<void> {
       cursor: { callsPerTask: round(cursorTotal / TASK_COUNT), byEndpointPerTask: perTask(cursor, TASK_COUNT) },
       // From the fake marking the last check of the merged head green to the merge request arriving.
       greenToMergeMs: { samples: greenToMerge.length, p50: percentile(greenToMerge, 50), p99: percentile(greenToMerge, 99), max: greenToMerge.at(-1) ?? null },
+      // A webhook leaving the fakes to the app's first request about its epic (debounce and any
+      // wait behind the epic's running reconcile included); and the app's own event → reconcile.
+      webhookToFirstRequestMs: (() => {
+        const samples = webhookLatencies(sandbox, started);
+        return { samples: samples.length, p50: percentile(samples, 50), p99: percentile(samples, 99) };
+      })(),
+      eventToReconcileMs: await appLatency(appUrl),
       // Start command to the issue closing, minus the time an agent worked or CI ran, per task (median, max over epics).
       ownTimePerTaskMs: { p50: round(percentile(ownTime, 50) ?? Number.NaN, 0), max: round(ownTime.at(-1) ?? Number.NaN, 0) },
       wallTimeSeconds: round(wallMs / 1000, 1),
