@@ -282,6 +282,27 @@ describe("the simulated world", () => {
     expect(world.violations).toEqual([`merge of #${pr.number} sent for ${pr.headSha} whose checks are pending`]);
   });
 
+  it("deletes a merged branch after the launches: only when its merge went through, even when a launch after it failed", async () => {
+    const world = new World(makePlan([makeTask("t1")]), {});
+    await reconcileOnce(world, DEFAULT_CONFIG);
+    world.events()[0]!.apply(); // a PR with pending checks
+    world.events()[0]!.apply(); // CI passes
+    const pr = world.prs[0]!;
+    const merge = (sha: string) => ({ effect: { kind: "merge" as const, taskId: "t1", pr: pr.number, sha, method: "squash" as const } });
+    const remove = { effect: { kind: "delete-branch" as const, branch: pr.branch }, soft: true };
+    const launch = { effect: { kind: "launch" as const, taskId: "t9", attempt: 1, branch: "orchestra/9-t9-a1", prompt: "" } };
+    const stale = "0".repeat(40);
+    world.checks.set(stale, "success");
+    // A refused merge: the deletion after it is never reached.
+    await world.execute(decisionOf([merge(stale), remove, launch]));
+    expect(world.deletedBranches).toEqual([]);
+    // A merge that went through, then a launch that fails: the deletion was reached, so it is made.
+    await world.execute(decisionOf([merge(pr.headSha), remove, launch]), { step: 2, when: "before" });
+    expect(world.merges).toHaveLength(1);
+    expect(world.agents.filter((agent) => agent.taskId === "t9")).toEqual([]);
+    expect(world.deletedBranches).toEqual([pr.branch]);
+  });
+
   it("merges a green PR and starts its dependant in one reconcile", async () => {
     const world = await greenWorld();
     expect(world.merges).toEqual([{ taskId: "t1", pr: 101, sha: world.prs[0]!.headSha }]);
