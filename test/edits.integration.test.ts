@@ -259,7 +259,11 @@ describe("a person editing a running epic", () => {
       const bodies = world.comments.map((c) => c.body);
       expect(new Set(bodies).size).toBe(bodies.length);
       expect(bodies.filter((body) => body.includes("t1 merged in #1000"))).toHaveLength(1);
-      expect(world.calls).toMatchInlineSnapshot(`
+      // Deleting the merged branch is deferred cleanup: sent once or, when the retry comes after it
+      // went out, twice (deleting a deleted branch is harmless); where it lands depends on timing.
+      const deletes = world.calls.filter((call) => call.startsWith("DELETE"));
+      expect(new Set(deletes)).toEqual(new Set([`DELETE branch ${pull.branch}`]));
+      expect(world.calls.filter((call) => !call.startsWith("DELETE"))).toMatchInlineSnapshot(`
         [
           "graphql OrchestraSnapshot",
           "graphql OrchestraSnapshot",
@@ -274,7 +278,6 @@ describe("a person editing a running epic", () => {
           "PATCH issue body",
           "POST comment on #1: ✅ t1 merged in #1000, starting t2.",
           "PATCH status comment",
-          "DELETE branch orchestra/1-t1-a1",
         ]
       `);
     });
