@@ -30,8 +30,15 @@ export async function runAuditStep(ref: EpicRef, effect: AuditEffect, config: Or
   // Never twice for one head: a verdict published a moment ago that GitHub's read does not show yet is waited for.
   if ((await deps.reported.get(key)) === "published") return { waitMs: PUBLISHED_LAG_MS };
   const { gateway } = deps;
-  const description = await gateway.pullDescription(effect.pr);
+  // The files are of whatever the head is when they are listed, not of `effect.sha`: read them
+  // first, then check the head is still the one judged, or a verdict on one head's diff would be
+  // published on (and merge) another. A head that moved is audited at its own sha next time.
   const files = await gateway.pullFiles(effect.pr, config.audit.maxDiffBytes);
+  const description = await gateway.pullDescription(effect.pr);
+  if (description.headSha !== effect.sha) {
+    log.info({ task: effect.taskId, pr: effect.pr, sha: effect.sha, head: description.headSha }, "audit skipped: the head moved since the snapshot");
+    return { waitMs: PUBLISHED_LAG_MS };
+  }
   const input = {
     task: effect.task,
     epic: effect.epic,
