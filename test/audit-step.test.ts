@@ -82,4 +82,46 @@ describe("runAuditStep", () => {
     expect(outcome).toEqual({ waitMs: expect.any(Number) });
     expect((outcome as { waitMs: number }).waitMs).toBeGreaterThan(0);
   });
+
+  it("counts the tokens of an audit whose check run GitHub failed to take, once, when the kept verdict is published on the retry", async () => {
+    const { deps, asked } = world();
+    nock(API)
+      .get(`${REPO_PATH}/pulls/5/files`)
+      .query(true)
+      .times(2)
+      .reply(200, [FILE])
+      .get(`${REPO_PATH}/pulls/5`)
+      .times(2)
+      .reply(200, pullAt(SHA))
+      .post(`${REPO_PATH}/check-runs`)
+      .reply(502, { message: "Server Error" })
+      .post(`${REPO_PATH}/check-runs`)
+      .reply(201, { id: 7001, name: "Orchestra audit", head_sha: SHA });
+    await expect(runAuditStep(REF, EFFECT, config, deps, log)).rejects.toMatchObject({ status: 502 });
+    const retried = await runAuditStep(REF, EFFECT, config, deps, log);
+    // The model was asked once; what it cost reaches the block with the publishing pass.
+    expect(asked).toHaveLength(1);
+    expect(retried).toEqual({ waitMs: 0, usage: USAGE });
+    // Published: nothing more is counted or asked for this head.
+    expect(await runAuditStep(REF, EFFECT, config, deps, log)).toEqual({ waitMs: expect.any(Number) });
+  });
+
+  it("counts the tokens of an audit GitHub refused (403) with the pause, and not again when a resume publishes the kept verdict", async () => {
+    const { deps, asked } = world();
+    nock(API)
+      .get(`${REPO_PATH}/pulls/5/files`)
+      .query(true)
+      .times(2)
+      .reply(200, [FILE])
+      .get(`${REPO_PATH}/pulls/5`)
+      .times(2)
+      .reply(200, pullAt(SHA))
+      .post(`${REPO_PATH}/check-runs`)
+      .reply(403, { message: "Resource not accessible by integration" })
+      .post(`${REPO_PATH}/check-runs`)
+      .reply(201, { id: 7001, name: "Orchestra audit", head_sha: SHA });
+    expect(await runAuditStep(REF, EFFECT, config, deps, log)).toMatchObject({ pause: { key: "audit-forbidden-t1" }, usage: USAGE });
+    expect(await runAuditStep(REF, EFFECT, config, deps, log)).toEqual({ waitMs: 0 });
+    expect(asked).toHaveLength(1);
+  });
 });

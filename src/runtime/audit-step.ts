@@ -48,21 +48,24 @@ export async function runAuditStep(ref: EpicRef, effect: AuditEffect, config: Or
     maxDiffBytes: config.audit.maxDiffBytes,
   };
   // A verdict GitHub did not take (an error, retried by the scheduler) is published again without asking the model again.
-  const kept = await deps.reported.get(`${key}:verdict`);
+  const keptText = await deps.reported.get(`${key}:verdict`);
+  // `uncounted`: the pass that asked the model failed before its tokens reached the block.
+  const kept = keptText ? (JSON.parse(keptText) as AuditResult & { uncounted?: boolean }) : undefined;
   let result: AuditResult;
   if (kept) {
-    result = JSON.parse(kept) as AuditResult;
+    result = kept;
   } else if (deps.audit) {
     result = await deps.audit(input, config);
   } else {
     result = { ok: false, error: "this deployment of Orchestra has no auditor", usage: { inputTokens: 0, outputTokens: 0 } };
   }
-  const usage = kept ? undefined : result.usage;
+  const usage = kept && !kept.uncounted ? undefined : result.usage;
   log.info({ task: effect.taskId, pr: effect.pr, sha: effect.sha, ok: result.ok, ...(result.ok ? { verdict: result.verdict } : {}), usage }, "audit done");
   if (!result.ok) {
     return { pause: { key: `audit-failed-${effect.taskId}-${effect.sha}`, body: messages.auditFailed(effect.taskId, effect.pr, result.error) }, ...(usage ? { usage } : {}) };
   }
-  if (!kept) await deps.reported.set(`${key}:verdict`, JSON.stringify(result));
+  // Kept as not yet counted: a publish that throws loses this pass's patch, so the retry counts them.
+  if (!kept) await deps.reported.set(`${key}:verdict`, JSON.stringify({ ...result, uncounted: true }));
   const verdict: AuditVerdict = { verdict: result.verdict, findings: result.findings };
   const report = renderAuditReport(verdict, { model: `${result.provider} \`${result.model}\``, files: files.map((file) => file.path), truncated: sentTruncated(input) });
   const [first = [], ...rest] = annotationBatches(report.annotations);
@@ -73,6 +76,8 @@ export async function runAuditStep(ref: EpicRef, effect: AuditEffect, config: Or
     const status = (error as { status?: number }).status;
     if (status !== 403) throw error;
     const message = (error as { response?: { data?: { message?: string } } }).response?.data?.message ?? "forbidden";
+    // The pause below carries the tokens to the block: a resume must not count them again.
+    if (usage) await deps.reported.set(`${key}:verdict`, JSON.stringify({ ...result, uncounted: false }));
     return { pause: { key: `audit-forbidden-${effect.taskId}`, body: messages.auditNotPublished(effect.taskId, effect.pr, status, message) }, ...(usage ? { usage } : {}) };
   }
   for (const batch of rest) await gateway.addCheckRunAnnotations(checkRunId, { title: report.title, summary: report.summary }, batch);
