@@ -15,7 +15,7 @@ import type { CursorClient } from "../cursor/client.js";
 import { isLive } from "../cursor/agent.js";
 import { isKeyRejected } from "../cursor/errors.js";
 import type { TokenUsage } from "../llm/audit-types.js";
-import { addLlmUsage } from "./llm-usage.js";
+import { addLlmUsage, tokenBudgetReached } from "./llm-usage.js";
 import { runAuditStep } from "../runtime/audit-step.js";
 
 /**
@@ -56,6 +56,12 @@ export async function act(
   const auditUsage: TokenUsage[] = [];
 
   for (const step of decision.steps) {
+    if (step.effect.kind === "audit" && tokenBudgetReached(snapshot.parsed.plan!, config, auditUsage)) {
+      // An audit of this pass spent what `budget.llmTokens` left: no further model call; the next pass pauses and says so.
+      allDone = false;
+      wakeAfterMs = 0;
+      continue;
+    }
     try {
       const result = await runStep(ref, snapshot, step, config, deps, log);
       if (result.patch) succeeded.push(...result.patch);
