@@ -65,6 +65,7 @@ describe("Slack's format", () => {
       *Why:* the epic has used 3 of its 3 agent runs.
       Comment \`/orchestra resume\` on the issue to continue.",
               "type": "mrkdwn",
+              "verbatim": true,
             },
             "type": "section",
           },
@@ -73,6 +74,7 @@ describe("Slack's format", () => {
               {
                 "text": "Spent: 3 agent runs, 1,234 LLM tokens",
                 "type": "mrkdwn",
+                "verbatim": true,
               },
             ],
             "type": "context",
@@ -115,6 +117,15 @@ describe("Slack's format", () => {
         }
       }),
     );
+  });
+});
+
+describe("Slack's automatic parsing", () => {
+  it("is off for every text object: a bare domain or a #channel in the title stays text (only Orchestra's <url|text> links)", () => {
+    const message = slackMessage(plannedEvent({ ...subject, title: "Reset it at evil.example/login, ask #general" }, plan({ status: "planned" }), false));
+    const objects = message.blocks.flatMap((block) => (block.type === "section" ? [block.text] : block.elements));
+    expect(objects.length).toBeGreaterThan(1);
+    for (const object of objects) expect(object).toMatchObject({ type: "mrkdwn", verbatim: true });
   });
 });
 

@@ -93,8 +93,8 @@ export function headline(event: EpicEvent): string {
 export interface SlackMessage {
   text: string;
   blocks: Array<
-    | { type: "section"; text: { type: "mrkdwn"; text: string } }
-    | { type: "context"; elements: Array<{ type: "mrkdwn"; text: string }> }
+    | { type: "section"; text: { type: "mrkdwn"; text: string; verbatim: true } }
+    | { type: "context"; elements: Array<{ type: "mrkdwn"; text: string; verbatim: true }> }
   >;
 }
 
@@ -124,8 +124,9 @@ export function slackMessage(event: EpicEvent): SlackMessage {
   return {
     text: `${slackText(headline(event))} ${title}`,
     blocks: [
-      { type: "section", text: { type: "mrkdwn", text: lines.join("\n").slice(0, SLACK_TEXT_MAX) } },
-      { type: "context", elements: context.map((text) => ({ type: "mrkdwn" as const, text })) },
+      // verbatim: Slack's own preprocessing would still link a bare `evil.example/login` or a `#channel` in the title.
+      { type: "section", text: { type: "mrkdwn", text: lines.join("\n").slice(0, SLACK_TEXT_MAX), verbatim: true } },
+      { type: "context", elements: context.map((text) => ({ type: "mrkdwn" as const, text, verbatim: true as const })) },
     ],
   };
 }
