@@ -124,4 +124,22 @@ describe("runAuditStep", () => {
     expect(await runAuditStep(REF, EFFECT, config, deps, log)).toEqual({ waitMs: 0 });
     expect(asked).toHaveLength(1);
   });
+
+  it("a rate-limited installation (GitHub's 403 with its rate-limit headers) is not taken for a missing permission: no pause, the error goes up", async () => {
+    const { deps, asked } = world();
+    nock(API)
+      .get(`${REPO_PATH}/pulls/5/files`)
+      .query(true)
+      .reply(200, [FILE])
+      .get(`${REPO_PATH}/pulls/5`)
+      .reply(200, pullAt(SHA))
+      .post(`${REPO_PATH}/check-runs`)
+      .reply(403, { message: "API rate limit exceeded for installation ID 1." }, { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(Math.floor(Date.now() / 1000) + 600) })
+      .post(`${REPO_PATH}/check-runs`)
+      .reply(403, { message: "You have exceeded a secondary rate limit." }, { "retry-after": "60" });
+    await expect(runAuditStep(REF, EFFECT, config, deps, log)).rejects.toMatchObject({ status: 403 });
+    nock(API).get(`${REPO_PATH}/pulls/5/files`).query(true).reply(200, [FILE]).get(`${REPO_PATH}/pulls/5`).reply(200, pullAt(SHA));
+    await expect(runAuditStep(REF, EFFECT, config, deps, log)).rejects.toMatchObject({ status: 403 });
+    expect(asked).toHaveLength(1);
+  });
 });

@@ -7,6 +7,7 @@ import type { Effect } from "../orchestration/decision.js";
 import * as messages from "../orchestration/messages.js";
 import { epicKey } from "../orchestration/naming.js";
 import type { EpicRef, ReconcileDeps } from "../orchestration/reconcile-deps.js";
+import { rateLimitResetAt } from "./rate-limit.js";
 
 /**
  * The audit of one PR head: read its description and diff, ask the auditor, publish the verdict
@@ -74,7 +75,9 @@ export async function runAuditStep(ref: EpicRef, effect: AuditEffect, config: Or
     checkRunId = await gateway.createCheckRun({ name: AUDIT_CHECK_NAME, headSha: effect.sha, conclusion: report.conclusion, title: report.title, summary: report.summary, annotations: first });
   } catch (error) {
     const status = (error as { status?: number }).status;
-    if (status !== 403) throw error;
+    // A rate limit is a 403 too: not a missing permission, and no reason to pause the epic for a
+    // writer; thrown, it makes the installation wait for its reset (orchestra.ts), then publishes.
+    if (status !== 403 || rateLimitResetAt(error, Date.now()) !== undefined) throw error;
     const message = (error as { response?: { data?: { message?: string } } }).response?.data?.message ?? "forbidden";
     // The pause below carries the tokens to the block: a resume must not count them again.
     if (usage) await deps.reported.set(`${key}:verdict`, JSON.stringify({ ...result, uncounted: false }));
