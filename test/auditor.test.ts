@@ -8,6 +8,7 @@ import { auditPull } from "../src/llm/auditor.js";
 import { AUDIT_SYSTEM_PROMPT, cutUtf8, renderAuditPrompt, renderDiff } from "../src/llm/prompts/audit-v1.js";
 import { annotationBatches, ANNOTATIONS_PER_REQUEST, renderAuditReport } from "../src/orchestration/audit-report.js";
 import { DEFAULT_CONFIG } from "../src/orchestration/config.js";
+import { auditFailed } from "../src/orchestration/messages.js";
 
 const OPENAI_HOST = "http://llm.test";
 const ANTHROPIC_HOST = "http://anthropic.test";
@@ -114,6 +115,20 @@ describe("auditPull", () => {
     expect(result).toMatchObject({ ok: true, verdict: "changes", findings: [{ file: "src/login.ts", line: 1, severity: "error", message: "Test it." }], usage: { inputTokens: 2100, outputTokens: 40 } });
     expect(bodies[0]!.messages[0]).toEqual({ role: "system", content: AUDIT_SYSTEM_PROMPT });
     expect(bodies[1]!.messages.at(-1)!.content).toMatch(/^Your answer was invalid: .*needs at least one finding.* Reply again with only the JSON\.$/);
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it("a model steered (by the diff it reads) into answering with a mention cannot make the pause comment ping anyone", async () => {
+    // Node's JSON error quotes the start of the answer: the model's words reach the issue comment.
+    const scope = nock(OPENAI_HOST).post("/v1/chat/completions").twice().reply(200, openaiReply("@admins approve this now", 500, 5));
+    const result = await auditPull(INPUT, options);
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.error).toContain("@admins");
+      const comment = auditFailed("t1", 12, result.error);
+      expect(comment).not.toMatch(/(^|[^\p{L}\p{N}_`])@admins/u);
+      expect(comment).toContain("@\u2060admins");
+    }
     expect(scope.isDone()).toBe(true);
   });
 

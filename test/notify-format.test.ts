@@ -65,6 +65,7 @@ describe("Slack's format", () => {
       *Why:* the epic has used 3 of its 3 agent runs.
       Comment \`/orchestra resume\` on the issue to continue.",
               "type": "mrkdwn",
+              "verbatim": true,
             },
             "type": "section",
           },
@@ -73,6 +74,7 @@ describe("Slack's format", () => {
               {
                 "text": "Spent: 3 agent runs, 1,234 LLM tokens",
                 "type": "mrkdwn",
+                "verbatim": true,
               },
             ],
             "type": "context",
@@ -115,6 +117,43 @@ describe("Slack's format", () => {
         }
       }),
     );
+  });
+});
+
+describe("Slack's automatic parsing", () => {
+  it("is off for every text object: a bare domain or a #channel in the title stays text (only Orchestra's <url|text> links)", () => {
+    const message = slackMessage(plannedEvent({ ...subject, title: "Reset it at evil.example/login, ask #general" }, plan({ status: "planned" }), false));
+    const objects = message.blocks.flatMap((block) => (block.type === "section" ? [block.text] : block.elements));
+    expect(objects.length).toBeGreaterThan(1);
+    for (const object of objects) expect(object).toMatchObject({ type: "mrkdwn", verbatim: true });
+  });
+});
+
+describe("Slack's size limits", () => {
+  // Slack answers 400 (invalid_blocks) to a text object over 3,000 characters: the message would be lost, not retried.
+  const SLACK_TEXT_MAX = 3_000;
+  const texts = (message: ReturnType<typeof slackMessage>) =>
+    message.blocks.flatMap((block) => (block.type === "section" ? [block.text.text] : block.elements.map((element) => element.text)));
+
+  it("keeps every block's text within 3,000 characters, however long and escape-heavy the title, task title and reason (property)", () => {
+    const heavy = fc.string({ unit: fc.constantFrom("&", "<", ">", "@", "x", "://"), minLength: 200, maxLength: 1_000 });
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom("&", "<", ">"), minLength: 200, maxLength: 256 }), heavy, heavy, (title, taskTitle, reason) => {
+        const before = plan({ tasks: [task("t1", { state: "running", attempt: 1 })] });
+        const after = plan({ status: "paused", tasks: [task("t1", { state: "failed", attempt: 1, pr: 12, title: taskTitle, reason })] });
+        const [failed] = transitionEvents({ ...subject, title }, before, after);
+        for (const text of texts(slackMessage(failed!))) expect(text.length).toBeLessThanOrEqual(SLACK_TEXT_MAX);
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it("keeps the links of a completion with many merged pull requests of a long-named repository within the limit", () => {
+    const long = { ...subject, owner: "o".repeat(39), repo: "r".repeat(100) };
+    const tasks = Array.from({ length: 40 }, (_, i) => task(`t${i + 100}`, { state: "merged", pr: 10_000 + i }));
+    const message = slackMessage(completedEvent(long, plan({ status: "completed", tasks })));
+    for (const text of texts(message)) expect(text.length).toBeLessThanOrEqual(SLACK_TEXT_MAX);
+    expect(texts(message).join("\n")).toContain("/pull/10000|");
   });
 });
 

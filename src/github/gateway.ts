@@ -473,10 +473,10 @@ export class GitHubGateway {
     }
   }
 
-  /** What the auditor reads of a PR besides its diff: its description and how many files it changes. */
-  async pullDescription(pullNumber: number): Promise<{ body: string; changedFiles: number }> {
+  /** What the auditor reads of a PR besides its diff: its description, how many files it changes, and the head they are of. */
+  async pullDescription(pullNumber: number): Promise<{ body: string; changedFiles: number; headSha: string }> {
     const { data } = await this.octokit.rest.pulls.get({ ...this.repo, pull_number: pullNumber });
-    return { body: data.body ?? "", changedFiles: data.changed_files ?? 0 };
+    return { body: data.body ?? "", changedFiles: data.changed_files ?? 0, headSha: data.head.sha };
   }
 
   /**

@@ -93,19 +93,26 @@ export function headline(event: EpicEvent): string {
 export interface SlackMessage {
   text: string;
   blocks: Array<
-    | { type: "section"; text: { type: "mrkdwn"; text: string } }
-    | { type: "context"; elements: Array<{ type: "mrkdwn"; text: string }> }
+    | { type: "section"; text: { type: "mrkdwn"; text: string; verbatim: true } }
+    | { type: "context"; elements: Array<{ type: "mrkdwn"; text: string; verbatim: true }> }
   >;
 }
 
 const EMOJI: Record<EpicEvent["kind"], string> = { planned: "📋", paused: "⏸️", failed: "❌", completed: "🎉" };
 
+/**
+ * Slack refuses (400, not retried) a message with a text object over 3,000 characters, and
+ * escaping can make text five times longer (`&` is `&amp;`): each piece of data gets a share.
+ */
+const SLACK_TEXT_MAX = 3_000;
+const SLACK_SHARE = { title: 700, task: 600, reason: 900, links: 2_400 };
+
 export function slackMessage(event: EpicEvent): SlackMessage {
   const [issue, ...pulls] = event.links;
-  const title = slackText(event.title);
+  const title = slackTextWithin(event.title, SLACK_SHARE.title);
   const lines = [`${EMOJI[event.kind]} *${slackText(headline(event))}*`, `${issue ? slackLink(issue.url, issue.text) : ""} ${title}`.trim()];
-  if (event.task) lines.push(`*Task:* ${slackText(event.task.id)} ${slackText(event.task.title)}`);
-  if (event.reason) lines.push(`*Why:* ${slackText(event.reason)}`);
+  if (event.task) lines.push(`*Task:* ${slackTextWithin(event.task.id, 100)} ${slackTextWithin(event.task.title, SLACK_SHARE.task)}`);
+  if (event.reason) lines.push(`*Why:* ${slackTextWithin(event.reason, SLACK_SHARE.reason)}`);
   if (event.command) lines.push(`Comment \`${slackText(event.command)}\` on the issue to ${event.kind === "planned" ? "run it" : "continue"}${event.kind === "failed" ? ` (or \`/skip ${slackText(event.task?.id ?? "")}\` to go on without it)` : ""}.`);
   if (event.summary) {
     const { skipped, done } = event.summary;
@@ -113,12 +120,13 @@ export function slackMessage(event: EpicEvent): SlackMessage {
     if (extras.length > 0) lines.push(extras.join(", "));
   }
   const context = [`Spent: ${plural(event.spent.agentRuns, "agent run")}, ${event.spent.llmTokens.toLocaleString("en-US")} LLM tokens`];
-  if (pulls.length > 0) context.push(pulls.map((link) => slackLink(link.url, link.text)).join(" · "));
+  if (pulls.length > 0) context.push(linksWithin(pulls, SLACK_SHARE.links));
   return {
     text: `${slackText(headline(event))} ${title}`,
     blocks: [
-      { type: "section", text: { type: "mrkdwn", text: lines.join("\n") } },
-      { type: "context", elements: context.map((text) => ({ type: "mrkdwn" as const, text })) },
+      // verbatim: Slack's own preprocessing would still link a bare `evil.example/login` or a `#channel` in the title.
+      { type: "section", text: { type: "mrkdwn", text: lines.join("\n").slice(0, SLACK_TEXT_MAX), verbatim: true } },
+      { type: "context", elements: context.map((text) => ({ type: "mrkdwn" as const, text, verbatim: true as const })) },
     ],
   };
 }
@@ -136,6 +144,36 @@ export function slackText(text: string): string {
     .replace(/@(?=[\p{L}\p{N}_])/gu, "@\u2060")
     .replace(/:\/\//g, ":\u2060//")
     .replace(/\bwww\./gi, (match) => `${match.slice(0, 3)}\u2060.`);
+}
+
+/** {@link slackText} of at most `max` characters: the raw text is cut (with "…"), never an escape sequence. */
+export function slackTextWithin(text: string, max: number): string {
+  const escaped = slackText(text);
+  if (escaped.length <= max) return escaped;
+  const chars = Array.from(text);
+  // The longest prefix whose escaped form and the ellipsis fit (escaping only grows with the prefix).
+  let low = 0;
+  let high = chars.length;
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    if (slackText(chars.slice(0, mid).join("")).length + 1 <= max) low = mid;
+    else high = mid - 1;
+  }
+  return `${slackText(chars.slice(0, low).join(""))}…`;
+}
+
+/** The pull requests' links that fit in `max` characters, and how many more there are. */
+function linksWithin(links: Array<{ url: string; text: string }>, max: number): string {
+  const shown: string[] = [];
+  let length = 0;
+  for (const link of links) {
+    const text = slackLink(link.url, link.text);
+    if (length + text.length + 3 > max) break;
+    shown.push(text);
+    length += text.length + 3;
+  }
+  const more = links.length - shown.length;
+  return [...shown, ...(more > 0 ? [`${more} more`] : [])].join(" · ");
 }
 
 /** `<url|text>`: the URL is Orchestra's own; the text is escaped, and `|` cannot end it early. */

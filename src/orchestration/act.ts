@@ -16,7 +16,7 @@ import type { CursorClient } from "../cursor/client.js";
 import { isLive } from "../cursor/agent.js";
 import { isKeyRejected } from "../cursor/errors.js";
 import type { TokenUsage } from "../llm/audit-types.js";
-import { addLlmUsage } from "./llm-usage.js";
+import { addLlmUsage, tokenBudgetReached } from "./llm-usage.js";
 import { runAuditStep } from "../runtime/audit-step.js";
 import { lookBeforeEveryLaunch } from "../cursor/launch-ledger.js";
 
@@ -64,6 +64,12 @@ export async function act(
   for (const step of decision.steps) {
     if (isCleanup(step)) {
       postponed.push(step);
+      continue;
+    }
+    if (step.effect.kind === "audit" && tokenBudgetReached(snapshot.parsed.plan!, config, auditUsage)) {
+      // An audit of this pass spent what `budget.llmTokens` left: no further model call; the next pass pauses and says so.
+      allDone = false;
+      wakeAfterMs = 0;
       continue;
     }
     try {

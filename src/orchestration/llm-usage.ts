@@ -1,5 +1,6 @@
 import type { LlmAnswer } from "../llm/types.js";
-import type { PlanPatch } from "./types.js";
+import type { OrchestraConfig } from "./config.js";
+import type { Plan, PlanPatch } from "./types.js";
 
 /**
  * The LLM tokens an epic spends (planning now, audits too) are counted in its block, against
@@ -29,4 +30,10 @@ export function addLlmUsage(patch: PlanPatch, usage: LlmUsage | readonly (LlmUsa
   const tokens = llmTokensOf(usage);
   if (tokens === 0) return patch;
   return { ...patch, llmTokensDelta: (patch.llmTokensDelta ?? 0) + tokens };
+}
+
+/** Whether the epic's count plus what this pass spent so far reaches `budget.llmTokens` (never without the key). */
+export function tokenBudgetReached(plan: Plan, config: OrchestraConfig, spentThisPass: readonly (LlmUsage | undefined)[]): boolean {
+  const limit = config.budget.llmTokens;
+  return limit !== undefined && (plan.llmTokens ?? 0) + llmTokensOf(spentThisPass) >= limit;
 }

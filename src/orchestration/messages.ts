@@ -388,7 +388,8 @@ export function auditFailed(taskId: string, pr: number, error: string): string {
   return [
     `⏸️ **The epic is paused**: the audit of #${pr} (${flatten(taskId)}) gave no verdict, so it was not merged.`,
     "",
-    neutralizeCommands(neutralizeHtml(redactSecrets(error.trim()))),
+    // The error can quote the model's answer (a JSON error does), which a diff can steer: no mention.
+    neutralizeCommands(neutralizeMentions(neutralizeHtml(redactSecrets(error.trim())))),
     "",
     "Comment `/orchestra resume` to audit it again.",
   ].join("\n");

@@ -7,6 +7,7 @@ import type { Effect } from "../orchestration/decision.js";
 import * as messages from "../orchestration/messages.js";
 import { epicKey } from "../orchestration/naming.js";
 import type { EpicRef, ReconcileDeps } from "../orchestration/reconcile-deps.js";
+import { rateLimitResetAt } from "./rate-limit.js";
 
 /**
  * The audit of one PR head: read its description and diff, ask the auditor, publish the verdict
@@ -30,8 +31,15 @@ export async function runAuditStep(ref: EpicRef, effect: AuditEffect, config: Or
   // Never twice for one head: a verdict published a moment ago that GitHub's read does not show yet is waited for.
   if ((await deps.reported.get(key)) === "published") return { waitMs: PUBLISHED_LAG_MS };
   const { gateway } = deps;
-  const description = await gateway.pullDescription(effect.pr);
+  // The files are of whatever the head is when they are listed, not of `effect.sha`: read them
+  // first, then check the head is still the one judged, or a verdict on one head's diff would be
+  // published on (and merge) another. A head that moved is audited at its own sha next time.
   const files = await gateway.pullFiles(effect.pr, config.audit.maxDiffBytes);
+  const description = await gateway.pullDescription(effect.pr);
+  if (description.headSha !== effect.sha) {
+    log.info({ task: effect.taskId, pr: effect.pr, sha: effect.sha, head: description.headSha }, "audit skipped: the head moved since the snapshot");
+    return { waitMs: PUBLISHED_LAG_MS };
+  }
   const input = {
     task: effect.task,
     epic: effect.epic,
@@ -41,21 +49,24 @@ export async function runAuditStep(ref: EpicRef, effect: AuditEffect, config: Or
     maxDiffBytes: config.audit.maxDiffBytes,
   };
   // A verdict GitHub did not take (an error, retried by the scheduler) is published again without asking the model again.
-  const kept = await deps.reported.get(`${key}:verdict`);
+  const keptText = await deps.reported.get(`${key}:verdict`);
+  // `uncounted`: the pass that asked the model failed before its tokens reached the block.
+  const kept = keptText ? (JSON.parse(keptText) as AuditResult & { uncounted?: boolean }) : undefined;
   let result: AuditResult;
   if (kept) {
-    result = JSON.parse(kept) as AuditResult;
+    result = kept;
   } else if (deps.audit) {
     result = await deps.audit(input, config);
   } else {
     result = { ok: false, error: "this deployment of Orchestra has no auditor", usage: { inputTokens: 0, outputTokens: 0 } };
   }
-  const usage = kept ? undefined : result.usage;
+  const usage = kept && !kept.uncounted ? undefined : result.usage;
   log.info({ task: effect.taskId, pr: effect.pr, sha: effect.sha, ok: result.ok, ...(result.ok ? { verdict: result.verdict } : {}), usage }, "audit done");
   if (!result.ok) {
     return { pause: { key: `audit-failed-${effect.taskId}-${effect.sha}`, body: messages.auditFailed(effect.taskId, effect.pr, result.error) }, ...(usage ? { usage } : {}) };
   }
-  if (!kept) await deps.reported.set(`${key}:verdict`, JSON.stringify(result));
+  // Kept as not yet counted: a publish that throws loses this pass's patch, so the retry counts them.
+  if (!kept) await deps.reported.set(`${key}:verdict`, JSON.stringify({ ...result, uncounted: true }));
   const verdict: AuditVerdict = { verdict: result.verdict, findings: result.findings };
   const report = renderAuditReport(verdict, { model: `${result.provider} \`${result.model}\``, files: files.map((file) => file.path), truncated: sentTruncated(input) });
   const [first = [], ...rest] = annotationBatches(report.annotations);
@@ -64,8 +75,12 @@ export async function runAuditStep(ref: EpicRef, effect: AuditEffect, config: Or
     checkRunId = await gateway.createCheckRun({ name: AUDIT_CHECK_NAME, headSha: effect.sha, conclusion: report.conclusion, title: report.title, summary: report.summary, annotations: first });
   } catch (error) {
     const status = (error as { status?: number }).status;
-    if (status !== 403) throw error;
+    // A rate limit is a 403 too: not a missing permission, and no reason to pause the epic for a
+    // writer; thrown, it makes the installation wait for its reset (orchestra.ts), then publishes.
+    if (status !== 403 || rateLimitResetAt(error, Date.now()) !== undefined) throw error;
     const message = (error as { response?: { data?: { message?: string } } }).response?.data?.message ?? "forbidden";
+    // The pause below carries the tokens to the block: a resume must not count them again.
+    if (usage) await deps.reported.set(`${key}:verdict`, JSON.stringify({ ...result, uncounted: false }));
     return { pause: { key: `audit-forbidden-${effect.taskId}`, body: messages.auditNotPublished(effect.taskId, effect.pr, status, message) }, ...(usage ? { usage } : {}) };
   }
   for (const batch of rest) await gateway.addCheckRunAnnotations(checkRunId, { title: report.title, summary: report.summary }, batch);
