@@ -21,6 +21,7 @@ import {
   type GqlSnapshot,
 } from "./snapshot-query.js";
 import type { PullRequestView } from "../orchestration/snapshot.js";
+import { toChildRead, type ChildRead } from "./sub-issues-query.js";
 import type { ContentEdit, EditHistory } from "../orchestration/trust/attribution.js";
 import type { EditCounts } from "../orchestration/types.js";
 
@@ -43,6 +44,8 @@ export interface IssueRead {
   labels?: string[];
   /** Read right before a write. */
   counts?: EditCounts;
+  /** The issue's sub-issues in priority order, read with the snapshot (absent: not read). */
+  children?: ChildRead[];
 }
 
 
@@ -179,6 +182,7 @@ export class GitHubGateway {
         ...(issue.userContentEdits && issue.timelineItems
           ? { counts: { edits: issue.userContentEdits.totalCount, renames: issue.timelineItems.totalCount } }
           : {}),
+        ...(issue.subIssues ? { children: issue.subIssues.nodes.map(toChildRead) } : {}),
       },
       pulls,
       foreignPulls,
@@ -443,6 +447,14 @@ export class GitHubGateway {
       // Already gone (GitHub's auto-delete, or a person): that is the outcome we wanted.
       if (!isStatus(error, 404, 422)) throw error;
     }
+  }
+
+  /** The numbers of the issues `issueNumber` is "blocked by" (REST only: GraphQL does not show dependencies). */
+  async blockedBy(issueNumber: number): Promise<number[]> {
+    const issues = await this.octokit.paginate(this.octokit.rest.issues.listDependenciesBlockedBy, { ...this.repo, issue_number: issueNumber, per_page: 100 });
+    // Blockers in other repositories have numbers of their own: only this repository's are tasks.
+    const here = `/repos/${this.fullName}`.toLowerCase();
+    return issues.filter((issue) => issue.repository_url.toLowerCase().endsWith(here)).map((issue) => issue.number);
   }
 
   async listOpenEpics(label: string): Promise<number[]> {

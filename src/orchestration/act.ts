@@ -213,6 +213,10 @@ async function runStep(
     case "close-pr":
       await deps.gateway.closePull(effect.pr);
       return done;
+    case "close-issue":
+      await deps.gateway.closeIssue(effect.issue);
+      log.info({ issue: effect.issue }, "sub-issue closed as completed");
+      return done;
     case "close-out": {
       let agentsPull: number | undefined;
       if (deps.cursor) {

@@ -11,6 +11,8 @@ import { statusView } from "./status-comment-writer.js";
 import type { Plan, PlannedTask } from "./types.js";
 import { writeTrust } from "./body-writer.js";
 import type { IssueRead } from "../github/gateway.js";
+import { childrenToAdopt } from "./children-read.js";
+import { plannedFromChildren } from "./sub-issues.js";
 
 /** The start of every notice of a failed plan (`plan-failed-<kind>`), as a comment marker. */
 export const PLAN_FAILED_MARKER = messages.commentMarker("plan-failed-").replace(/ -->$/, "");
@@ -51,9 +53,14 @@ export async function planEpic(
     return false;
   }
 
-  const checklist = existing ? null : findChecklist(userText);
+  // Sub-issues the epic already has are its plan, in their order: no LLM call.
+  const children = existing ? [] : await childrenToAdopt(issue, deps.gateway);
+  const checklist = existing || children.length > 0 ? null : findChecklist(userText);
   let tasks: PlannedTask[];
-  if (checklist && checklist.tasks.length > 0) {
+  if (children.length > 0) {
+    tasks = plannedFromChildren(children);
+    log.info({ tasks: tasks.length }, "adopting the issue's sub-issues as the plan");
+  } else if (checklist && checklist.tasks.length > 0) {
     tasks = checklist.tasks;
     log.info({ tasks: tasks.length }, "adopting the issue's checklist as the plan");
   } else {

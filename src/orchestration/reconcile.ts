@@ -11,6 +11,7 @@ import { decide, type Decision } from "./decide.js";
 import * as messages from "./messages.js";
 import { activeBranches, branchName, epicKey, pullNumberOf } from "./naming.js";
 import { planEpic } from "./plan-epic.js";
+import { observeChildren } from "./children-read.js";
 import { PLAN_FAILED_MARKER } from "./plan-epic.js";
 import { readCommands, type CommandsRead } from "./read-commands.js";
 import type { EpicRef, ReconcileDeps, ReconcileResult } from "./reconcile-deps.js";
@@ -116,6 +117,7 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
     log.warn({ err: error }, "Cursor rejected the API key; epic paused");
     return {};
   }
+  const children = await observeChildren(issue, parsed.plan, deps);
   const snapshot: Snapshot = {
     now: (deps.now ?? Date.now)(),
     repo: {
@@ -134,6 +136,7 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
     parsed,
     ...(trust ? { trust } : {}),
     observations,
+    ...(children ? { children } : {}),
     intents: intents.filter((intent) => !planIntents.includes(intent)),
   };
   const decision = decide(snapshot, config);

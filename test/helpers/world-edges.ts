@@ -67,6 +67,8 @@ export function faultFor(effect: Effect, when: "before" | "after"): Fault {
     case "update-branch":
     case "close-pr":
       return { kind: effect.kind, id: effect.pr, when };
+    case "close-issue":
+      return { kind: effect.kind, id: effect.issue, when };
   }
 }
 

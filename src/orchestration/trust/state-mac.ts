@@ -26,6 +26,8 @@ export const SIGNED_ATTRIBUTES: Readonly<Record<MarkerKind, readonly string[]>> 
     "id", "state", "attempt", "agent", "pr", "fixes", "followup", "asked", "reason", "after", "started", "finished", "launched",
     // Added later: in the payload only when present, so markers signed before still verify.
     "refused", "refusals", "refusedat", "stuck", "stuckat",
+    // The sub-issue a task is: which issue's text becomes an agent's instructions.
+    "issue", "accepted",
   ],
 };
 

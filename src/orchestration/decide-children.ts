@@ -1,0 +1,76 @@
+import { DecisionDraft, minWake, SATISFIED } from "./decision.js";
+import * as say from "./sub-issue-messages.js";
+import { closedAsNotPlanned, depsOfAddedChild, isSubIssueEpic, subIssueTitle, type ChildView } from "./sub-issues.js";
+import type { PlannedTask, Task } from "./types.js";
+
+/**
+ * People steer an epic made of sub-issues through the issues themselves (pure): a child added to
+ * the epic becomes a task, a child removed or closed as not planned is skipped (agent stopped, PR
+ * closed), a child closed as completed is done, a merged child left open is closed as completed
+ * (GitHub closes it from the PR's `Closes #…`; this makes sure), and a merged child reopened is
+ * not run again (said once). A child whose text is not accepted (child-trust.ts) holds the epic
+ * until a writer resumes it, which accepts the text as it is.
+ */
+export function followChildren(p: DecisionDraft): void {
+  const children = p.snapshot.children;
+  if (!children || !isSubIssueEpic(p.tasks)) return;
+  const byNumber = new Map(children.map((child) => [child.number, child]));
+  const resumed = p.snapshot.intents.some(
+    (intent) => intent.kind === "command" && (intent.command.name === "start" || intent.command.name === "resume"),
+  );
+  for (const task of p.tasks) {
+    if (task.issue === undefined) continue;
+    const child = byNumber.get(task.issue);
+    if (!child || closedAsNotPlanned(child)) {
+      dropTask(p, task, child ? "not-planned" : "removed");
+    } else if (child.state === "closed") {
+      // Closed as completed by a person: done, like an item ticked by hand (its agent is stopped).
+      if (!SATISFIED.has(task.state)) p.set(task, { state: "done", checked: true, finishedAt: p.snapshot.now });
+    } else if (task.state === "merged") {
+      if (child.stateReason === "reopened") p.reportOnce(`child-reopened-${task.id}`, say.mergedChildReopened(task.id, child.number, task.pr));
+      else p.decision.steps.push({ effect: { kind: "close-issue", issue: child.number } });
+    } else if (task.state === "pending") {
+      holdUnlessAccepted(p, task, child, resumed);
+    }
+  }
+  addNewChildren(p, children);
+}
+
+function dropTask(p: DecisionDraft, task: Task, why: "removed" | "not-planned"): void {
+  if (SATISFIED.has(task.state)) return;
+  p.stopAgent(task);
+  const pr = p.snapshot.observations[task.id]?.pr;
+  if (pr?.state === "open") p.decision.steps.push({ effect: { kind: "close-pr", pr: pr.number }, soft: true });
+  p.set(task, { state: "skipped", checked: true, finishedAt: p.snapshot.now });
+  p.comment(`child-dropped-${task.id}`, say.childDropped(task.id, task.issue!, why));
+}
+
+function holdUnlessAccepted(p: DecisionDraft, task: Task, child: ChildView, resumed: boolean): void {
+  if (child.byWriters || task.accepted === child.digest) return;
+  if (resumed) {
+    // A writer's start or resume takes the sub-issue's text as it is now.
+    p.set(task, { accepted: child.digest });
+    return;
+  }
+  p.held.add(task.id);
+  if (p.status === "running") p.status = "paused";
+  p.reportOnce(`untrusted-child-${child.number}-${child.digest}`, say.untrustedChild(child.number, child.untrustedBy ?? []));
+}
+
+/** Open children that are not tasks yet: appended, blocked by the tasks of their blockers. */
+function addNewChildren(p: DecisionDraft, children: readonly ChildView[]): void {
+  const known = new Set(p.tasks.map((task) => task.issue));
+  const fresh = children.filter((child) => child.state === "open" && !known.has(child.number));
+  if (fresh.length === 0) return;
+  const numbers = new Set(fresh.map((child) => child.number));
+  const added: PlannedTask[] = fresh.map((child) => ({
+    id: `c${child.number}`,
+    title: subIssueTitle(child.number),
+    details: "",
+    deps: depsOfAddedChild(child, p.tasks, numbers),
+    issue: child.number,
+  }));
+  p.decision.patch.addTasks = added;
+  // The new tasks are planned by this write; the next pass runs them.
+  p.decision.wakeAfterMs = minWake(p.decision.wakeAfterMs, 0);
+}

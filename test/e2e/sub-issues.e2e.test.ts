@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { agentLaunches, type E2E, E2E_OPTIONS, isDone, pullMerges, pullOpenings, startE2E, taskLines, taskMeta } from "./harness.js";
+
+/**
+ * An epic made of four existing sub-issues, the first blocked by the third: adopted as the plan
+ * without the LLM, run in dependency order, each agent's PR closing its sub-issue, the epic
+ * closed once every child is.
+ */
+const CHILDREN = [
+  { title: "Add a REST API", body: "Expose the todos over HTTP: GET and POST /todos." },
+  { title: "Add a README section", body: "Explain how to run the app." },
+  { title: "Add a Todo model", body: "A Todo has a title and a done flag." },
+  { title: "Add a CLI", body: "List todos from the command line." },
+];
+
+describe("end to end: an epic made of sub-issues", E2E_OPTIONS, () => {
+  let e2e: E2E | undefined;
+  let children: number[] = [];
+
+  beforeAll(async () => {
+    e2e = await startE2E({
+      body: "A small todo application; the work is in the sub-issues.\n",
+      beforeLabel: (sandbox, repo, epic) => {
+        children = CHILDREN.map((child) => sandbox.github.openIssue(repo, "alice", child));
+        for (const child of children) sandbox.github.addSubIssue(repo, epic, child, "alice");
+        // The REST API needs the model.
+        sandbox.github.addBlockedBy(repo, children[0]!, children[2]!, "alice");
+      },
+    });
+    await e2e.until(() => isDone(e2e!), "the epic to close", 30_000);
+  }, 60_000);
+  afterAll(async () => e2e?.stop());
+
+  it("adopts the children as the plan, in their order, with the blocked-by link, without the LLM", () => {
+    const body = e2e!.body();
+    expect(taskLines(body).map((line) => line.replace(/ <!--.*$/, ""))).toEqual(children.map((child) => `- [x] #${child}`));
+    expect(taskMeta(body, "t1")).toMatchObject({ issue: String(children[0]), deps: "t3" });
+    expect(e2e!.sandbox.openai.requests).toEqual([]);
+  });
+
+  it("runs them in dependency order to four merged PRs that each close their sub-issue", () => {
+    const { github } = e2e!.sandbox;
+    const openings = pullOpenings(e2e!);
+    const merges = pullMerges(e2e!);
+    expect(merges).toHaveLength(4);
+    const branchOf = (id: string) => `orchestra/${e2e!.epic}-${id}-a1`;
+    const mergedAt = (id: string) => merges.find((merge) => merge.pr === openings.find((opening) => opening.head === branchOf(id))?.pr)!.seq;
+    const launchedAt = (id: string) => agentLaunches(e2e!).find((launch) => launch.branch === branchOf(id))!.seq;
+    // t1 (the API) waited for t3 (the model); t2 did not wait for t1.
+    expect(launchedAt("t1")).toBeGreaterThan(mergedAt("t3"));
+    expect(launchedAt("t2")).toBeLessThan(launchedAt("t1"));
+
+    for (const [index, child] of children.entries()) {
+      expect(github.issue(e2e!.repo, child), `#${child}`).toMatchObject({ state: "closed", stateReason: "completed" });
+      const pull = github.pulls(e2e!.repo).find((candidate) => candidate.head === branchOf(`t${index + 1}`));
+      expect(pull?.merged).toBe(true);
+      expect(pull?.body).toContain(`Closes #${child}`);
+      expect(pull?.body).toContain(`Part of #${e2e!.epic}`);
+      expect(pull?.title).toBe(CHILDREN[index]!.title);
+    }
+    expect(github.issue(e2e!.repo, e2e!.epic).state).toBe("closed");
+    expect(github.validationErrors).toEqual([]);
+  });
+
+  it("gave each agent its sub-issue's text as the task", () => {
+    const prompts = e2e!.sandbox.cursor.agents.map((agent) => agent.prompt);
+    for (const child of CHILDREN) expect(prompts.some((prompt) => prompt.startsWith(`# ${child.title}\n\n${child.body}`))).toBe(true);
+  });
+});
