@@ -501,6 +501,11 @@ export class FakeGitHub {
     };
   }
 
+  /** Every issue and pull request of the repository, by number. */
+  issues(fullName: string): IssueView[] {
+    return [...this.repo(fullName).issues.keys()].sort((a, b) => a - b).map((number) => this.issue(fullName, number));
+  }
+
   comments(fullName: string, issueNumber: number): CommentView[] {
     return issueOps.getIssue(this.repo(fullName), issueNumber).comments.map((comment) => ({
       id: comment.id,

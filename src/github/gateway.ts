@@ -457,6 +457,36 @@ export class GitHubGateway {
     return issues.filter((issue) => issue.repository_url.toLowerCase().endsWith(here)).map((issue) => issue.number);
   }
 
+  /** Opens an issue; its REST database id is what the sub-issue and dependency APIs take. */
+  async createIssue(input: { title: string; body: string; labels: string[] }): Promise<{ number: number; id: number }> {
+    const { data } = await this.octokit.rest.issues.create({ ...this.repo, ...input });
+    return { number: data.number, id: data.id };
+  }
+
+  /** Issues (open or closed) that `creator` opened with `label`, newest first: at most `limit`. */
+  async issuesBy(creator: string, label: string, limit = 100): Promise<Array<{ number: number; id: number; body: string }>> {
+    const { data } = await this.octokit.rest.issues.listForRepo({ ...this.repo, creator, labels: label, state: "all", sort: "created", direction: "desc", per_page: limit });
+    return data.filter((issue) => !issue.pull_request).map((issue) => ({ number: issue.number, id: issue.id, body: issue.body ?? "" }));
+  }
+
+  /** Makes the issue with database id `subIssueId` a sub-issue of `parent`; already one is fine (422). */
+  async addSubIssue(parent: number, subIssueId: number): Promise<void> {
+    try {
+      await this.octokit.rest.issues.addSubIssue({ ...this.repo, issue_number: parent, sub_issue_id: subIssueId });
+    } catch (error) {
+      if (!isStatus(error, 422) || !/already exists/i.test(responseMessage(error) + JSON.stringify((error as { response?: { data?: unknown } }).response?.data ?? ""))) throw error;
+    }
+  }
+
+  /** Records that `issueNumber` is blocked by the issue with database id `blockerId`; an existing link is fine (422). */
+  async addBlockedBy(issueNumber: number, blockerId: number): Promise<void> {
+    try {
+      await this.octokit.rest.issues.addBlockedByDependency({ ...this.repo, issue_number: issueNumber, issue_id: blockerId });
+    } catch (error) {
+      if (!isStatus(error, 422)) throw error;
+    }
+  }
+
   async listOpenEpics(label: string): Promise<number[]> {
     const issues = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, {
       ...this.repo,

@@ -103,6 +103,11 @@ function apply(input: string, patch: PlanPatch, options: ApplyOptions): ApplyRes
   }
   if (patch.replacePending) replacePending(plan, patch.replacePending);
   if (patch.addTasks) addTasks(plan, patch.addTasks);
+  for (const created of patch.subIssuesCreated ?? []) {
+    const task = plan.tasks.find((candidate) => candidate.id === created.id);
+    if (!task || !isCount(created.issue) || task.issue !== undefined) continue;
+    Object.assign(task, { issue: created.issue, title: `#${created.issue}`, details: "" });
+  }
   for (const task of plan.tasks) task.checked = isTicked(task.state);
   trackLiveAttempts(plan, patch.closedOut ?? []);
 

@@ -12,6 +12,7 @@ import * as messages from "./messages.js";
 import { activeBranches, branchName, epicKey, pullNumberOf } from "./naming.js";
 import { planEpic } from "./plan-epic.js";
 import { observeChildren } from "./children-read.js";
+import { createPlannedSubIssues } from "./plan-sub-issues.js";
 import { PLAN_FAILED_MARKER } from "./plan-epic.js";
 import { readCommands, type CommandsRead } from "./read-commands.js";
 import type { EpicRef, ReconcileDeps, ReconcileResult } from "./reconcile-deps.js";
@@ -105,6 +106,9 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
     }
     return {};
   }
+  // `plan.as: sub-issues`: the plan's new tasks become sub-issues before anything runs.
+  const created = await createPlannedSubIssues(ref, parsed.plan, issue, config, trust, deps, log);
+  if (created) return created;
 
   let observations: Record<string, TaskObservation>;
   try {

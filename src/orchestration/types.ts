@@ -181,6 +181,11 @@ export interface PlanPatch {
    * already has is left out, so applying the same patch twice adds nothing.
    */
   addTasks?: PlannedTask[];
+  /**
+   * Tasks now written as sub-issues (`plan.as: sub-issues`): each becomes the item `#<issue>`,
+   * its title and details living in the sub-issue from now on.
+   */
+  subIssuesCreated?: Array<{ id: string; issue: number }>;
 }
 
 /** A task as the planner (or an adopted checklist) proposes it. */

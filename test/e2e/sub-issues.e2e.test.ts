@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TranscriptEvent } from "../../sandbox/index.js";
 import { agentLaunches, type E2E, E2E_OPTIONS, isDone, pullMerges, pullOpenings, startE2E, taskLines, taskMeta } from "./harness.js";
 
 /**
@@ -65,5 +66,54 @@ describe("end to end: an epic made of sub-issues", E2E_OPTIONS, () => {
   it("gave each agent its sub-issue's text as the task", () => {
     const prompts = e2e!.sandbox.cursor.agents.map((agent) => agent.prompt);
     for (const child of CHILDREN) expect(prompts.some((prompt) => prompt.startsWith(`# ${child.title}\n\n${child.body}`))).toBe(true);
+  });
+});
+
+/** Kills the app (SIGKILL) the moment the fakes record an event that `when` picks, once. */
+function killWhen(e2e: E2E, when: (event: TranscriptEvent) => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const listener = (event: TranscriptEvent) => {
+      if (!when(event)) return;
+      e2e.sandbox.off("event", listener);
+      void e2e.kill().then(() => resolve());
+    };
+    e2e.sandbox.on("event", listener);
+  });
+}
+
+describe("end to end: plan.as sub-issues, the app killed while it creates them", E2E_OPTIONS, () => {
+  let e2e: E2E | undefined;
+  beforeAll(async () => {
+    e2e = await startE2E({
+      config: "plan:\n  as: sub-issues\n",
+      bullets: ["Add a Todo model", "Add a store, after the model", "Add a README section"],
+      tasks: 3,
+      start: false,
+    });
+    // The plan is in the block; the first sub-issue is created, and the app dies at once.
+    const killed = killWhen(e2e, (event) => event.kind === "issue" && /^orchestra\[bot\] opened #/.test(event.text));
+    await killed;
+    await e2e.restart();
+    await e2e.until(() => taskLines(e2e!.body()).length === 3 && taskLines(e2e!.body()).every((line) => /^- \[ \] #\d+ /.test(line)), "the tasks as sub-issues");
+    e2e.comment("/orchestra start");
+    await e2e.until(() => isDone(e2e!), "the epic to close", 30_000);
+  }, 70_000);
+  afterAll(async () => e2e?.stop());
+
+  it("creates each task's sub-issue once, labelled, blocked by its dependency's, and runs them to closed children", () => {
+    const { github } = e2e!.sandbox;
+    const children = github.subIssues(e2e!.repo, e2e!.epic);
+    expect(children).toHaveLength(3);
+    const mine = github.issues(e2e!.repo).filter((issue) => issue.author === "orchestra[bot]" && !issue.isPull);
+    expect(mine.map((issue) => issue.number).sort()).toEqual([...children].sort());
+    expect(children.map((child) => github.issue(e2e!.repo, child).title)).toEqual(["Add a Todo model", "Add a store, after the model", "Add a README section"]);
+    for (const child of children) {
+      expect(github.issue(e2e!.repo, child)).toMatchObject({ state: "closed", stateReason: "completed", labels: ["orchestra"] });
+    }
+    expect(github.blockedBy(e2e!.repo, children[1]!)).toEqual([children[0]]);
+    expect(pullMerges(e2e!)).toHaveLength(3);
+    expect(taskLines(e2e!.body()).map((line) => line.replace(/ <!--.*$/, ""))).toEqual(children.map((child) => `- [x] #${child}`));
+    expect(github.issue(e2e!.repo, e2e!.epic).state).toBe("closed");
+    expect(github.validationErrors).toEqual([]);
   });
 });
