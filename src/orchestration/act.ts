@@ -169,6 +169,7 @@ async function runStep(
         ],
         // Launching means the body does not record this agent yet, found or created: count it now.
         runs: 1,
+        ...(step.notify ? { notify: step.notify } : {}),
       };
     }
     case "stop-agent":

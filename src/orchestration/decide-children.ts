@@ -74,3 +74,17 @@ function addNewChildren(p: DecisionDraft, children: readonly ChildView[]): void 
   // The new tasks are planned by this write; the next pass runs them.
   p.decision.wakeAfterMs = minWake(p.decision.wakeAfterMs, 0);
 }
+
+/**
+ * A sub-issue whose agent starts gets one comment pointing to the epic, where its progress is
+ * told (the status comment stays on the epic). Posted only if the launch succeeds, once per task.
+ */
+export function pointSubIssuesToTheEpic(p: DecisionDraft): void {
+  for (const step of p.decision.steps) {
+    if (step.effect.kind !== "launch") continue;
+    const task = p.task(step.effect.taskId);
+    if (task?.issue === undefined) continue;
+    const pointer = { kind: "comment" as const, key: `pointer-${task.id}`, body: say.agentPointer(task.id, p.issueNumber), target: task.issue, once: true };
+    step.notify = [...(step.notify ?? []), pointer];
+  }
+}

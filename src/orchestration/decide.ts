@@ -3,7 +3,7 @@ import type { OrchestraConfig } from "./config.js";
 import { applyIntent, holdForUntrustedText, stopEpic } from "./decide-commands.js";
 import { observeTask } from "./decide-tasks.js";
 import { describeWaiting } from "./decide-waiting.js";
-import { followChildren } from "./decide-children.js";
+import { followChildren, pointSubIssuesToTheEpic } from "./decide-children.js";
 import { DecisionDraft, isReady, minWake, SATISFIED, type Decision, type Notification } from "./decision.js";
 import * as messages from "./messages.js";
 import { branchName } from "./naming.js";
@@ -32,6 +32,7 @@ export function decide(snapshot: Snapshot, config: OrchestraConfig): Decision {
   } else if (p.status !== "stopped" && p.status !== "completed") {
     for (const task of p.tasks) observeTask(p, task);
     if (p.status === "running") launchReady(p);
+    pointSubIssuesToTheEpic(p);
     completeIfDone(p);
   } else if (p.status === "completed") {
     completeIfDone(p);

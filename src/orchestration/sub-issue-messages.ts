@@ -24,3 +24,7 @@ export function mergedChildReopened(taskId: string, issue: number, pr: number | 
   const where = pr ? ` in #${pr}` : "";
   return `ℹ️ The sub-issue #${issue} was reopened, but its task ${taskId} was already merged${where}: Orchestra does not run it again. To have more work done, open a new sub-issue of this epic.`;
 }
+
+export function agentPointer(taskId: string, epic: number): string {
+  return `🤖 Orchestra's agent works on this sub-issue as task ${taskId} of the epic #${epic}; its progress is in the epic's status comment. \`/retry\` and \`/skip\` here act on this task.`;
+}

@@ -117,3 +117,50 @@ describe("end to end: plan.as sub-issues, the app killed while it creates them",
     expect(github.validationErrors).toEqual([]);
   });
 });
+
+describe("end to end: people steer an epic of sub-issues through the issues", E2E_OPTIONS, () => {
+  let e2e: E2E | undefined;
+  let [a, b, c, d] = [0, 0, 0, 0];
+  beforeAll(async () => {
+    e2e = await startE2E({
+      body: "Steered through its sub-issues.\n",
+      start: false,
+      beforeLabel: (sandbox, repo, epic) => {
+        a = sandbox.github.openIssue(repo, "alice", { title: "Add a Todo model", body: "A Todo has a title." });
+        b = sandbox.github.openIssue(repo, "alice", { title: "Add a GraphQL API", body: "Not needed after all." });
+        for (const child of [a, b]) sandbox.github.addSubIssue(repo, epic, child, "alice");
+      },
+    });
+    const { github } = e2e.sandbox;
+    const repo = e2e.repo;
+    c = github.openIssue(repo, "alice", { title: "Add a store", body: "Keep todos in memory." });
+    d = github.openIssue(repo, "alice", { title: "Add a CLI", body: "Later." });
+    github.addSubIssue(repo, e2e.epic, c, "alice");
+    github.addSubIssue(repo, e2e.epic, d, "alice");
+    github.closeIssue(repo, b, "alice", "not_planned");
+    await e2e.until(() => taskLines(e2e!.body()).length === 4, "the added children as tasks");
+    github.comment(repo, d, "/skip", "alice");
+    await e2e.until(() => /- \[x\] #\d+ <!-- orchestra:task id=t4 state=skipped/.test(e2e!.body()), "the /skip in the sub-issue");
+    e2e.comment("/orchestra start");
+    await e2e.until(() => isDone(e2e!), "the epic to close", 30_000);
+  }, 70_000);
+  afterAll(async () => e2e?.stop());
+
+  it("runs the children added, skips the one closed as not planned and the one skipped in its sub-issue", () => {
+    const { github } = e2e!.sandbox;
+    const body = e2e!.body();
+    expect(taskMeta(body, "t1")).toMatchObject({ issue: String(a), state: "merged" });
+    expect(taskMeta(body, "t2")).toMatchObject({ issue: String(b), state: "skipped" });
+    expect(taskMeta(body, "t3")).toMatchObject({ issue: String(c), state: "merged" });
+    expect(taskMeta(body, "t4")).toMatchObject({ issue: String(d), state: "skipped" });
+    expect(pullMerges(e2e!)).toHaveLength(2);
+    expect(github.issue(e2e!.repo, c)).toMatchObject({ state: "closed", stateReason: "completed" });
+    // Each child whose agent worked got one pointer to the epic.
+    for (const child of [a, c]) {
+      expect(github.comments(e2e!.repo, child).filter((comment) => comment.author === "orchestra[bot]" && comment.body.includes(`epic #${e2e!.epic}`))).toHaveLength(1);
+    }
+    expect(github.issue(e2e!.repo, e2e!.epic).state).toBe("closed");
+    expect(e2e!.sandbox.openai.requests).toEqual([]);
+    expect(github.validationErrors).toEqual([]);
+  });
+});
