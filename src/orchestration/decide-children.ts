@@ -77,14 +77,15 @@ function addNewChildren(p: DecisionDraft, children: readonly ChildView[]): void 
 
 /**
  * A sub-issue whose agent starts gets one comment pointing to the epic, where its progress is
- * told (the status comment stays on the epic). Posted only if the launch succeeds, once per task.
+ * told (the status comment stays on the epic). Posted only if the first attempt's launch
+ * succeeds: once per task, without a lookup of the sub-issue's comments.
  */
 export function pointSubIssuesToTheEpic(p: DecisionDraft): void {
   for (const step of p.decision.steps) {
-    if (step.effect.kind !== "launch") continue;
+    if (step.effect.kind !== "launch" || step.effect.attempt !== 1) continue;
     const task = p.task(step.effect.taskId);
     if (task?.issue === undefined) continue;
-    const pointer = { kind: "comment" as const, key: `pointer-${task.id}`, body: say.agentPointer(task.id, p.issueNumber), target: task.issue, once: true };
+    const pointer = { kind: "comment" as const, key: `pointer-${task.id}`, body: say.agentPointer(task.id, p.issueNumber), target: task.issue };
     step.notify = [...(step.notify ?? []), pointer];
   }
 }
