@@ -119,6 +119,11 @@ describe("decide() with sub-issues", () => {
     const resumed = run(makePlan(running().tasks, { status: "paused" }), [untrusted, child(102)], { intents: [commandIntent("resume")] });
     expect(resumed.patch.tasks).toEqual([expect.objectContaining({ id: "t1", accepted: untrusted.digest })]);
     expect(resumed.steps.map((step) => step.effect)).toEqual([expect.objectContaining({ kind: "launch", taskId: "t1" })]);
+    // An edit made after the writer's resume is not what they accepted.
+    const editedLater = { ...untrusted, editedAt: "2026-01-02T00:00:00Z" };
+    const late = run(makePlan(running().tasks, { status: "paused" }), [editedLater, child(102)], { intents: [commandIntent("resume", "", { at: "2026-01-01T00:00:00Z" })] });
+    expect(late.steps).toEqual([]);
+    expect(late.patch.tasks).toBeUndefined();
     // Accepted: the same text runs; a changed one is held again.
     const accepted = running([subTask("t1", 101, { accepted: untrusted.digest }), subTask("t2", 102)]);
     expect(run(accepted, [untrusted, child(102)]).steps.map((step) => step.effect.kind)).toEqual(["launch"]);
@@ -206,5 +211,21 @@ describe("judging a child's text", () => {
     expect(byApp).toMatchObject({ byWriters: true });
     // One lookup per person, however many children and comments name them.
     expect(d.canWrite.mock.calls.map(([login]) => login).sort()).toEqual(["alice", "mallory"]);
+  });
+});
+
+describe("re-planning an epic made of sub-issues", () => {
+  it("is refused: its sub-issues are the plan", async () => {
+    const { planEpic } = await import("../src/orchestration/plan-epic.js");
+    const createComment = vi.fn(async () => 1);
+    const plan = vi.fn();
+    const deps = { gateway: { createComment }, plan } as never;
+    const existing = makePlan([subTask("t1", 101)], { status: "running" });
+    const issue = { id: "I_1", number: ISSUE, title: "Epic", body: "", state: "open" as const };
+    const intents = [commandIntent("plan")];
+    const log = { info: vi.fn(), warn: vi.fn() } as never;
+    expect(await planEpic({ installationId: 1, owner: "o", repo: "r", issueNumber: ISSUE }, deps, DEFAULT_CONFIG, existing, intents, issue, 0, log)).toBe(false);
+    expect(plan).not.toHaveBeenCalled();
+    expect(createComment).toHaveBeenCalledWith(ISSUE, expect.stringContaining("this epic runs its sub-issues"));
   });
 });

@@ -24,6 +24,7 @@ export const CHILD_ISSUE_FRAGMENT = `fragment ChildIssue on Issue {
   body
   state
   stateReason
+  lastEditedAt
   author { __typename login }
   userContentEdits(last: ${CHILD_EDIT_WINDOW}) { totalCount nodes { editor { __typename login } } }
   timelineItems(itemTypes: [RENAMED_TITLE_EVENT], last: ${CHILD_EDIT_WINDOW}) { totalCount nodes { ... on RenamedTitleEvent { actor { __typename login } } } }
@@ -43,6 +44,7 @@ export interface GqlChildIssue {
   body: string;
   state: "OPEN" | "CLOSED";
   stateReason: "COMPLETED" | "NOT_PLANNED" | "REOPENED" | "DUPLICATE" | null;
+  lastEditedAt?: string | null;
   author: GqlActorRef | null;
   userContentEdits: { totalCount: number; nodes: Array<{ editor: GqlActorRef | null }> } | null;
   timelineItems: { totalCount: number; nodes: Array<{ actor?: GqlActorRef | null }> };
@@ -70,6 +72,8 @@ export interface ChildRead {
   body: string;
   state: "open" | "closed";
   stateReason: "completed" | "not_planned" | "reopened" | null;
+  /** When its text was last edited (ISO 8601), if ever. */
+  editedAt?: string;
   author: ActorRead | null;
   /** Everyone who edited the body or renamed the title; `complete` is false when there were more than were read. */
   changedBy: Array<ActorRead | null>;
@@ -93,6 +97,7 @@ export function toChildRead(node: GqlChildIssue): ChildRead {
     body: node.body,
     state: node.state === "OPEN" ? "open" : "closed",
     stateReason: reason === null ? null : (reason.toLowerCase() as ChildRead["stateReason"]),
+    ...(node.lastEditedAt ? { editedAt: node.lastEditedAt } : {}),
     author: actor(node.author),
     changedBy: [...edits.nodes.map((edit) => actor(edit.editor)), ...renames.nodes.map((rename) => actor(rename.actor))],
     complete: edits.totalCount <= edits.nodes.length && renames.totalCount <= renames.nodes.length,

@@ -44,6 +44,7 @@ export async function judgeChildren(children: readonly ChildRead[], deps: Pick<R
       state: child.state,
       stateReason: child.stateReason,
       digest: childDigest(child.title, child.body),
+      ...(child.editedAt ? { editedAt: child.editedAt } : {}),
       byWriters: false,
       context: [],
     };

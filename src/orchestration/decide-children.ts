@@ -15,9 +15,11 @@ export function followChildren(p: DecisionDraft): void {
   const children = p.snapshot.children;
   if (!children || !isSubIssueEpic(p.tasks)) return;
   const byNumber = new Map(children.map((child) => [child.number, child]));
-  const resumed = p.snapshot.intents.some(
-    (intent) => intent.kind === "command" && (intent.command.name === "start" || intent.command.name === "resume"),
-  );
+  // When a writer resumed (the newest start or resume), if they did in this pass.
+  const resumedAt = p.snapshot.intents
+    .filter((intent) => intent.kind === "command" && (intent.command.name === "start" || intent.command.name === "resume"))
+    .map((intent) => (intent.kind === "command" && intent.at ? Date.parse(intent.at) : Number.POSITIVE_INFINITY))
+    .reduce<number | undefined>((latest, at) => Math.max(latest ?? at, at), undefined);
   for (const task of p.tasks) {
     if (task.issue === undefined) continue;
     const child = byNumber.get(task.issue);
@@ -30,7 +32,7 @@ export function followChildren(p: DecisionDraft): void {
       if (child.stateReason === "reopened") p.reportOnce(`child-reopened-${task.id}`, say.mergedChildReopened(task.id, child.number, task.pr));
       else p.decision.steps.push({ effect: { kind: "close-issue", issue: child.number } });
     } else if (task.state === "pending") {
-      holdUnlessAccepted(p, task, child, resumed);
+      holdUnlessAccepted(p, task, child, resumedAt);
     }
   }
   addNewChildren(p, children);
@@ -45,10 +47,11 @@ function dropTask(p: DecisionDraft, task: Task, why: "removed" | "not-planned"):
   p.comment(`child-dropped-${task.id}`, say.childDropped(task.id, task.issue!, why));
 }
 
-function holdUnlessAccepted(p: DecisionDraft, task: Task, child: ChildView, resumed: boolean): void {
+function holdUnlessAccepted(p: DecisionDraft, task: Task, child: ChildView, resumedAt: number | undefined): void {
   if (child.byWriters || task.accepted === child.digest) return;
-  if (resumed) {
-    // A writer's start or resume takes the sub-issue's text as it is now.
+  // A writer's start or resume takes the sub-issue's text as it was when they asked, not an edit
+  // made after (the command may be carried out much later).
+  if (resumedAt !== undefined && (!child.editedAt || Date.parse(child.editedAt) < resumedAt)) {
     p.set(task, { accepted: child.digest });
     return;
   }

@@ -12,7 +12,7 @@ import type { Plan, PlannedTask } from "./types.js";
 import { writeTrust } from "./body-writer.js";
 import type { IssueRead } from "../github/gateway.js";
 import { childrenToAdopt } from "./children-read.js";
-import { plannedFromChildren } from "./sub-issues.js";
+import { isSubIssueEpic, plannedFromChildren } from "./sub-issues.js";
 
 /** The start of every notice of a failed plan (`plan-failed-<kind>`), as a comment marker. */
 export const PLAN_FAILED_MARKER = messages.commentMarker("plan-failed-").replace(/ -->$/, "");
@@ -50,6 +50,11 @@ export async function planEpic(
   };
   if (existing?.status === "completed" || existing?.status === "stopped") {
     await reply(`the epic is ${existing.status}; nothing to re-plan.`);
+    return false;
+  }
+  if (existing && isSubIssueEpic(existing.tasks)) {
+    // Its sub-issues are the plan: a re-plan would drop them, and the next pass would add them back.
+    await reply("this epic runs its sub-issues: add, remove or close sub-issues to change its plan.");
     return false;
   }
 

@@ -23,6 +23,8 @@ export interface ChildView {
   byWriters: boolean;
   /** When not: who else wrote or changed it (or why it cannot be told). */
   untrustedBy?: string[];
+  /** When its text was last edited (ISO 8601): a resume accepts only text from before it was asked. */
+  editedAt?: string;
   /** Comments by people with write access, oldest first: context for its agent. */
   context: Array<{ author: string; body: string }>;
   /** The children it is blocked by, read for children that are not tasks yet. */
