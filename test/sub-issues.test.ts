@@ -159,6 +159,13 @@ describe("decide() with sub-issues", () => {
     expect(decision.patch.tasks).toBeUndefined();
   });
 
+  it("takes a child's new blocked-by link as its task's dependency, before anything launches", () => {
+    const plan = running([subTask("t1", 101), subTask("t2", 102)]);
+    const decision = run(plan, [child(101, { blockedBy: [102] }), child(102, { blockedBy: [] })]);
+    expect(decision.patch.taskDeps).toEqual([{ id: "t1", deps: ["t2"] }]);
+    expect(decision.steps.map((step) => step.effect)).toEqual([expect.objectContaining({ kind: "launch", taskId: "t2" })]);
+  });
+
   it("turns a child added to the epic into a task, and leaves checklist epics alone", () => {
     const added = run(running(), [child(101), child(102), child(103, { blockedBy: [102] })]);
     expect(added.patch.addTasks).toEqual([{ id: "c103", title: "#103", details: "", deps: ["t2"], issue: 103 }]);

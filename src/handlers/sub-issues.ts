@@ -30,6 +30,6 @@ export function registerSubIssueHandlers(app: Probot, orchestra: Orchestra): voi
   app.on(["issue_dependencies.blocked_by_added", "issue_dependencies.blocked_by_removed"], async (context) => {
     const parent = parentOf(context.payload.blocked_issue);
     const ref = parent === undefined ? null : epicRefOf(context as Context, parent);
-    if (ref) orchestra.schedule(ref);
+    if (ref) orchestra.schedule(ref, [{ kind: "child-links", issues: [context.payload.blocked_issue.number] }]);
   });
 }

@@ -19,7 +19,8 @@ function isEmptyPatch(patch: PlanPatch): boolean {
     patch.commandCursor === undefined &&
     !patch.closedOut?.length &&
     !patch.addTasks?.length &&
-    !patch.subIssuesCreated?.length
+    !patch.subIssuesCreated?.length &&
+    !patch.taskDeps?.length
   );
 }
 

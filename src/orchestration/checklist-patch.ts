@@ -103,6 +103,10 @@ function apply(input: string, patch: PlanPatch, options: ApplyOptions): ApplyRes
   }
   if (patch.replacePending) replacePending(plan, patch.replacePending);
   if (patch.addTasks) addTasks(plan, patch.addTasks);
+  for (const change of patch.taskDeps ?? []) {
+    const task = plan.tasks.find((candidate) => candidate.id === change.id);
+    if (task && task.state === "pending" && task.attempt === 0) task.deps = change.deps.filter((dep) => dep !== task.id);
+  }
   for (const created of patch.subIssuesCreated ?? []) {
     const task = plan.tasks.find((candidate) => candidate.id === created.id);
     if (!task || !isCount(created.issue) || task.issue !== undefined) continue;

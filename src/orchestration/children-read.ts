@@ -2,6 +2,7 @@ import type { GitHubGateway, IssueRead } from "../github/gateway.js";
 import { judgeChildren } from "./child-trust.js";
 import type { ReconcileDeps } from "./reconcile-deps.js";
 import { isSubIssueEpic, type ChildView } from "./sub-issues.js";
+import type { Intent } from "./snapshot.js";
 import type { Plan } from "./types.js";
 
 /**
@@ -35,12 +36,16 @@ export async function withBlockers<T extends { number: number; state: "open" | "
  * not tasks yet (added to the epic since) with their "blocked by" links. Nothing for a checklist
  * epic, nor when the snapshot did not read them.
  */
-export async function observeChildren(issue: Pick<IssueRead, "children">, plan: Plan, deps: ReconcileDeps): Promise<ChildView[] | undefined> {
+export async function observeChildren(issue: Pick<IssueRead, "children">, plan: Plan, deps: ReconcileDeps, hints: readonly Intent[] = []): Promise<ChildView[] | undefined> {
   if (!issue.children || !isSubIssueEpic(plan.tasks)) return undefined;
   const views = await judgeChildren(issue.children, deps);
-  const tasks = new Set(plan.tasks.map((task) => task.issue));
+  const tasks = new Map(plan.tasks.map((task) => [task.issue, task]));
+  // Links changed (a webhook said so) for children whose task has not started: read them again.
+  const relinked = new Set(hints.flatMap((hint) => (hint.kind === "child-links" ? hint.issues : [])));
   for (const view of views) {
-    if (view.state === "open" && !tasks.has(view.number)) view.blockedBy = await deps.gateway.blockedBy(view.number);
+    const task = tasks.get(view.number);
+    const unstarted = task?.state === "pending" && task.attempt === 0;
+    if (view.state === "open" && (!task || (unstarted && relinked.has(view.number)))) view.blockedBy = await deps.gateway.blockedBy(view.number);
   }
   return views;
 }

@@ -32,6 +32,7 @@ export function followChildren(p: DecisionDraft): void {
       if (child.stateReason === "reopened") p.reportOnce(`child-reopened-${task.id}`, say.mergedChildReopened(task.id, child.number, task.pr));
       else p.decision.steps.push({ effect: { kind: "close-issue", issue: child.number } });
     } else if (task.state === "pending") {
+      relink(p, task, child);
       holdUnlessAccepted(p, task, child, resumedAt);
     }
   }
@@ -45,6 +46,15 @@ function dropTask(p: DecisionDraft, task: Task, why: "removed" | "not-planned"):
   if (pr?.state === "open") p.decision.steps.push({ effect: { kind: "close-pr", pr: pr.number }, soft: true });
   p.set(task, { state: "skipped", checked: true, finishedAt: p.snapshot.now });
   p.comment(`child-dropped-${task.id}`, say.childDropped(task.id, task.issue!, why));
+}
+
+/** A new or removed "blocked by" link of a child whose task has not started changes its order. */
+function relink(p: DecisionDraft, task: Task, child: ChildView): void {
+  if (!child.blockedBy || task.attempt > 0) return;
+  const deps = depsOfAddedChild(child, p.tasks, new Set());
+  if (deps.length === task.deps.length && deps.every((dep) => task.deps.includes(dep))) return;
+  task.deps = deps;
+  (p.decision.patch.taskDeps ??= []).push({ id: task.id, deps });
 }
 
 function holdUnlessAccepted(p: DecisionDraft, task: Task, child: ChildView, resumedAt: number | undefined): void {

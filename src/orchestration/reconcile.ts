@@ -73,7 +73,7 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
   const commands = parsed.plan ? await readCommands(ref.issueNumber, parsed.plan, observed, intents, deps) : undefined;
   if (commands) {
     deferPlanBehindEarlierCommands(commands);
-    intents = [...intents.filter((intent) => intent.kind === "plan" || intent.kind === "stop-agents"), ...commands.intents];
+    intents = [...intents.filter((intent) => intent.kind === "plan" || intent.kind === "stop-agents" || intent.kind === "child-links"), ...commands.intents];
   }
   const planIntents = intents.filter(
     (intent) => intent.kind === "plan" || (intent.kind === "command" && intent.command.name === "plan"),
@@ -121,7 +121,7 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
     log.warn({ err: error }, "Cursor rejected the API key; epic paused");
     return {};
   }
-  const children = await observeChildren(issue, parsed.plan, deps);
+  const children = await observeChildren(issue, parsed.plan, deps, intents);
   const snapshot: Snapshot = {
     now: (deps.now ?? Date.now)(),
     repo: {

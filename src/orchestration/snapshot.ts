@@ -105,6 +105,8 @@ export type Intent =
       at?: string;
     }
   | { kind: "plan"; actor: string }
+  /** Sub-issues whose "blocked by" links changed: their tasks' dependencies are read again. */
+  | { kind: "child-links"; issues: number[] }
   | { kind: "stop-agents"; agentIds: string[] };
 
 /** Whether the text agents read is what Orchestra accepted (see content-trust.ts). */

@@ -186,6 +186,8 @@ export interface PlanPatch {
    * its title and details living in the sub-issue from now on.
    */
   subIssuesCreated?: Array<{ id: string; issue: number }>;
+  /** New dependencies of tasks that have not started, from their sub-issues' "blocked by" links. */
+  taskDeps?: Array<{ id: string; deps: string[] }>;
 }
 
 /** A task as the planner (or an adopted checklist) proposes it. */

@@ -141,6 +141,9 @@ describe("end to end: people steer an epic of sub-issues through the issues", E2
     await e2e.until(() => taskLines(e2e!.body()).length === 4, "the added children as tasks");
     github.comment(repo, d, "/skip", "alice");
     await e2e.until(() => /- \[x\] #\d+ <!-- orchestra:task id=t4 state=skipped/.test(e2e!.body()), "the /skip in the sub-issue");
+    // A new "blocked by" link changes the order: the model now waits for the store.
+    github.addBlockedBy(repo, a, c, "alice");
+    await e2e.until(() => taskMeta(e2e!.body(), "t1")?.deps === "t3", "the new link as a dependency");
     e2e.comment("/orchestra start");
     await e2e.until(() => isDone(e2e!), "the epic to close", 30_000);
   }, 70_000);
@@ -154,6 +157,8 @@ describe("end to end: people steer an epic of sub-issues through the issues", E2
     expect(taskMeta(body, "t3")).toMatchObject({ issue: String(c), state: "merged" });
     expect(taskMeta(body, "t4")).toMatchObject({ issue: String(d), state: "skipped" });
     expect(pullMerges(e2e!)).toHaveLength(2);
+    const mergedPr = (id: string) => Number(taskMeta(body, id)!.pr);
+    expect(pullMerges(e2e!).map((merge) => merge.pr)).toEqual([mergedPr("t3"), mergedPr("t1")]);
     expect(github.issue(e2e!.repo, c)).toMatchObject({ state: "closed", stateReason: "completed" });
     // Each child whose agent worked got one pointer to the epic.
     for (const child of [a, c]) {
