@@ -9,15 +9,16 @@ import type { PlannedTask, Task } from "./types.js";
  * closed), a child closed as completed is done, a merged child left open is closed as completed
  * (GitHub closes it from the PR's `Closes #…`; this makes sure), and a merged child reopened is
  * not run again (said once). A child whose text is not accepted (child-trust.ts) holds the epic
- * until a writer resumes it, which accepts the text as it is.
+ * until a writer's `/orchestra resume`, which accepts the text as it was then.
  */
 export function followChildren(p: DecisionDraft): void {
   const children = p.snapshot.children;
   if (!children || !isSubIssueEpic(p.tasks)) return;
   const byNumber = new Map(children.map((child) => [child.number, child]));
-  // When a writer resumed (the newest start or resume), if they did in this pass.
+  // When a writer resumed in this pass. Only `resume`: the hold's comment asks for it, so the
+  // writer has been told what they accept (a `start` given with the plan accepts no sub-issue).
   const resumedAt = p.snapshot.intents
-    .filter((intent) => intent.kind === "command" && (intent.command.name === "start" || intent.command.name === "resume"))
+    .filter((intent) => intent.kind === "command" && intent.command.name === "resume")
     .map((intent) => (intent.kind === "command" && intent.at ? Date.parse(intent.at) : Number.POSITIVE_INFINITY))
     .reduce<number | undefined>((latest, at) => Math.max(latest ?? at, at), undefined);
   for (const task of p.tasks) {
