@@ -138,9 +138,9 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
       ...(issue.createdAt ? { createdAt: issue.createdAt } : {}),
     },
     parsed,
+    ...(children ? { children } : {}),
     ...(trust ? { trust } : {}),
     observations,
-    ...(children ? { children } : {}),
     intents: intents.filter((intent) => !planIntents.includes(intent)),
   };
   const decision = decide(snapshot, config);
