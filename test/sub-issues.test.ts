@@ -236,3 +236,43 @@ describe("re-planning an epic made of sub-issues", () => {
     expect(createComment).toHaveBeenCalledWith(ISSUE, expect.stringContaining("this epic runs its sub-issues"));
   });
 });
+
+describe("decide() with sub-issues (property)", () => {
+  const childArb = (number: number) =>
+    fc.record({
+      present: fc.boolean(),
+      state: fc.constantFrom("open", "closed"),
+      reason: fc.constantFrom("completed", "not_planned", "reopened", null),
+      byWriters: fc.boolean(),
+    }).map(({ present, state, reason, byWriters }) => ({
+      present,
+      view: child(number, { state: state as "open" | "closed", stateReason: state === "closed" ? (reason === "reopened" || reason === null ? "completed" : reason) : reason === "reopened" ? "reopened" : null, byWriters, ...(byWriters ? {} : { untrustedBy: ["mallory"] }) }),
+    }));
+  const taskArb = fc.constantFrom("pending", "merged", "skipped", "done", "failed");
+
+  it("launches only open sub-issues whose text is accepted, never one removed, closed or held, and adds each new child once", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(taskArb, childArb(0)), { minLength: 1, maxLength: 6 }), fc.array(childArb(0), { maxLength: 3 }), fc.boolean(), (rows, extra, resume) => {
+        const tasks = rows.map(([state], i) => subTask(`t${i + 1}`, 100 + i, state === "pending" ? {} : { state, attempt: state === "merged" ? 1 : 0, checked: ["merged", "skipped", "done"].includes(state) }));
+        const children = [
+          ...rows.flatMap(([, c], i) => (c.present ? [{ ...c.view, number: 100 + i }] : [])),
+          ...extra.filter((c) => c.present).map((c, i) => ({ ...c.view, number: 200 + i })),
+        ];
+        const plan = makePlan(tasks, { status: resume ? "paused" : "running" });
+        const decision = run(plan, children, resume ? { intents: [commandIntent("resume")] } : {});
+        const byNumber = new Map(children.map((c) => [c.number, c]));
+        for (const step of decision.steps) {
+          if (step.effect.kind !== "launch") continue;
+          const task = tasks.find((candidate) => candidate.id === (step.effect as { taskId: string }).taskId)!;
+          const launched = byNumber.get(task.issue!);
+          expect(launched?.state).toBe("open");
+          expect(launched!.byWriters || resume).toBe(true);
+        }
+        const added = (decision.patch.addTasks ?? []).map((task) => task.issue);
+        expect(new Set(added).size).toBe(added.length);
+        expect(added.every((issue) => !tasks.some((task) => task.issue === issue) && byNumber.get(issue!)?.state === "open")).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
