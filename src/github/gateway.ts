@@ -474,7 +474,9 @@ export class GitHubGateway {
     try {
       await this.octokit.rest.issues.addSubIssue({ ...this.repo, issue_number: parent, sub_issue_id: subIssueId });
     } catch (error) {
-      if (!isStatus(error, 422) || !/already exists/i.test(responseMessage(error) + JSON.stringify((error as { response?: { data?: unknown } }).response?.data ?? ""))) throw error;
+      // Added by a run that died before recording it: GitHub says it exists, or is a duplicate.
+      const said = responseMessage(error) + JSON.stringify((error as { response?: { data?: unknown } }).response?.data ?? "");
+      if (!isStatus(error, 422) || !/already exists|duplicate/i.test(said)) throw error;
     }
   }
 
