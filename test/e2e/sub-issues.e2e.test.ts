@@ -37,6 +37,9 @@ describe("end to end: an epic made of sub-issues", E2E_OPTIONS, () => {
     expect(taskLines(body).map((line) => line.replace(/ <!--.*$/, ""))).toEqual(children.map((child) => `- [x] #${child}`));
     expect(taskMeta(body, "t1")).toMatchObject({ issue: String(children[0]), deps: "t3" });
     expect(e2e!.sandbox.openai.requests).toEqual([]);
+    // The status comment links each sub-issue (its number is Orchestra's own, not a typed reference).
+    const status = botComments(e2e!).find((comment) => comment.body.includes("<!-- orchestra:status -->"))!;
+    for (const child of children) expect(status.body).toContain(`| #${child} |`);
   });
 
   it("runs them in dependency order to four merged PRs that each close their sub-issue", () => {
