@@ -51,3 +51,12 @@ describe("GitHubGateway and sub-issues", () => {
     expect(scope.isDone()).toBe(true);
   });
 });
+
+describe("sub-issues in another repository", () => {
+  it("are not this repository's: their numbers name other issues", async () => {
+    const { inRepository } = await import("../src/github/sub-issues-query.js");
+    expect(inRepository({ url: `https://github.com/${OWNER}/${NAME}/issues/3` }, `${OWNER}/${NAME}`)).toBe(true);
+    expect(inRepository({ url: `https://github.com/${OWNER}/other/issues/3` }, `${OWNER}/${NAME}`)).toBe(false);
+    expect(inRepository({ url: `https://ghe.example/${OWNER}/${NAME}-fork/issues/3` }, `${OWNER}/${NAME}`)).toBe(false);
+  });
+});

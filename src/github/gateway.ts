@@ -21,7 +21,7 @@ import {
   type GqlSnapshot,
 } from "./snapshot-query.js";
 import type { PullRequestView } from "../orchestration/snapshot.js";
-import { toChildRead, type ChildRead } from "./sub-issues-query.js";
+import { inRepository, toChildRead, type ChildRead } from "./sub-issues-query.js";
 import type { ContentEdit, EditHistory } from "../orchestration/trust/attribution.js";
 import type { EditCounts } from "../orchestration/types.js";
 
@@ -182,7 +182,7 @@ export class GitHubGateway {
         ...(issue.userContentEdits && issue.timelineItems
           ? { counts: { edits: issue.userContentEdits.totalCount, renames: issue.timelineItems.totalCount } }
           : {}),
-        ...(issue.subIssues ? { children: issue.subIssues.nodes.map(toChildRead) } : {}),
+        ...(issue.subIssues ? { children: issue.subIssues.nodes.filter((node) => inRepository(node, repository.nameWithOwner)).map(toChildRead) } : {}),
       },
       pulls,
       foreignPulls,

@@ -20,6 +20,7 @@ export const CHILD_ISSUE_FRAGMENT = `fragment ChildIssue on Issue {
   id
   databaseId
   number
+  url
   title
   body
   state
@@ -40,6 +41,8 @@ export interface GqlChildIssue {
   id: string;
   databaseId: number;
   number: number;
+  /** Absent in fixtures that predate reading it. */
+  url?: string;
   title: string;
   body: string;
   state: "OPEN" | "CLOSED";
@@ -83,6 +86,16 @@ export interface ChildRead {
 
 function actor(node: GqlActorRef | null | undefined): ActorRead | null {
   return node ? { login: node.login, bot: node.__typename === "Bot" || node.login.endsWith("[bot]") } : null;
+}
+
+/**
+ * Sub-issues may live in another repository of the same owner; their numbers are not this
+ * repository's, and their work not this epic's to run: only this repository's are read.
+ */
+export function inRepository(node: Pick<GqlChildIssue, "url">, nameWithOwner: string): boolean {
+  if (!node.url) return true;
+  const path = node.url.replace(/^[a-z]+:\/\/[^/]+/i, "").toLowerCase();
+  return path.startsWith(`/${nameWithOwner.toLowerCase()}/issues/`);
 }
 
 export function toChildRead(node: GqlChildIssue): ChildRead {
