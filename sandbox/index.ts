@@ -18,6 +18,8 @@ export { FakeGitHub } from "./github/fake-github.js";
 export type { CiCompleted, CiHook, CommentView, IssueView, PullView, ValidationFailure, WebhookDelivery } from "./github/fake-github.js";
 export { FakeOpenAI } from "./openai/fake-openai.js";
 export { SCENARIOS } from "./cursor/scenarios.js";
+export { NotifyReceiver } from "./notify/receiver.js";
+export type { ReceivedNotification } from "./notify/receiver.js";
 export type { ScenarioName } from "./cursor/scenarios.js";
 export type { TranscriptEvent } from "./shared/transcript.js";
 

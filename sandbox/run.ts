@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { epicBody, freePort, openEpic, PERSON, ROOT, seedRepository, startApp, waitFor, waitForApp } from "./harness.js";
 import { SCENARIOS, startSandbox } from "./index.js";
 import type { Sandbox, TranscriptEvent } from "./index.js";
+import { NotifyReceiver } from "./notify/receiver.js";
 import { startWebView, type WebView } from "./ui/server.js";
 
 interface Options {
@@ -92,6 +93,7 @@ const COLORS: Record<string, string> = {
   review: "\x1b[34m",
   plan: "\x1b[36m",
   branch: "\x1b[90m",
+  notify: "\x1b[95m",
   info: "\x1b[37m",
   app: "\x1b[2m",
 };
@@ -146,16 +148,21 @@ async function main(): Promise<number> {
   const view = options.ui ? await startWebView(sandbox, { port: options.uiPort }) : undefined;
   if (view) print("info", `web view (read-only, updates live): ${view.url}/`);
 
+  // Where the app sends its notifications (planned, paused, failed, completed): printed as they come.
+  const receiver = new NotifyReceiver({ transcript: sandbox.transcript });
+  await receiver.start();
+
   const port = await freePort();
   const appUrl = `http://127.0.0.1:${port}`;
   sandbox.setAppUrl(appUrl);
   const child = startApp(sandbox, port, {
-    env: { LOG_LEVEL: options.verbose ? "debug" : (sandbox.env.LOG_LEVEL ?? "warn") },
+    env: { LOG_LEVEL: options.verbose ? "debug" : (sandbox.env.LOG_LEVEL ?? "warn"), ORCHESTRA_NOTIFY_URL: receiver.url },
     onLine: (line) => print("app", line),
   });
   const stopAll = async () => {
     if (child.exitCode === null) child.kill("SIGTERM");
     await sandbox.stop();
+    await receiver.stop();
   };
   const interrupted = () => {
     void Promise.all([stopAll(), view?.close()]).then(() => process.exit(130));
@@ -165,6 +172,9 @@ async function main(): Promise<number> {
   let code: number;
   try {
     code = await runEpic(sandbox, child, appUrl, options, view);
+    // Notifications are sent off the reconciles' path: give the last one a moment to arrive.
+    await waitFor(() => receiver.received.some((notification) => notification.body.event === "completed"), Date.now() + 3_000, child);
+    print("info", `notifications received: ${receiver.received.map((notification) => String(notification.body.event)).join(", ") || "none"}`);
   } finally {
     process.off("SIGINT", interrupted);
     await stopAll();
@@ -185,8 +195,9 @@ async function runEpic(sandbox: Sandbox, child: ChildProcess, appUrl: string, op
   const deadline = Date.now() + options.timeoutMs;
   const github = sandbox.github;
   // A short retry backoff keeps the agent-error and expire scenarios quick to watch.
-  const repo = seedRepository(sandbox, { config: "retryBackoffSeconds: 2\n" });
-  const epic = options.scenario === "sub-issues" ? openSubIssueEpic(sandbox, repo) : openEpic(sandbox, repo, epicBody(options.tasks));
+  const audit = options.scenario === "audit";
+  const repo = seedRepository(sandbox, { config: `retryBackoffSeconds: 2\n${audit ? AUDIT_CONFIG : ""}` });
+  const epic = options.scenario === "sub-issues" ? openSubIssueEpic(sandbox, repo) : openEpic(sandbox, repo, audit ? auditedEpicBody(options.tasks) : epicBody(options.tasks));
   if (view) print("info", `the epic in the web view: ${view.url}/${repo}/issues/${epic}`);
 
   const planned = await waitFor(() => github.issue(repo, epic).body.includes("<!-- orchestra:plan"), deadline, child);
@@ -225,6 +236,13 @@ function openSubIssueEpic(sandbox: Sandbox, repo: string): number {
   print("info", `sub-issues ${children.map((child) => `#${child}`).join(", ")} of #${epic}; #${children[0]} is blocked by #${children[2]}`);
   github.addLabel(repo, epic, "epic", PERSON);
   return epic;
+}
+
+/** The audit scenario turns the audit gate on; the fake auditor sends back the task marked `[audit:changes]` once. */
+const AUDIT_CONFIG = "audit:\n  enabled: true\n";
+
+function auditedEpicBody(tasks: number): string {
+  return epicBody(tasks).replace(/^- (.*)$/m, "- $1 [audit:changes]");
 }
 
 main().then(

@@ -27,6 +27,11 @@ export interface OrchestraEnv {
   installationConcurrency: number;
   /** Agents one installation may launch per UTC day (across the fleet with Redis); 0: no cap. */
   installationDailyAgentRuns: number;
+  /**
+   * ORCHESTRA_NOTIFY_URL: where epic events are sent (a Slack incoming webhook, or any URL that
+   * takes JSON). A secret: a Slack webhook URL is a credential, so it is never logged.
+   */
+  notifyUrl?: string;
   /** OPENAI_* and ANTHROPIC_* variables, handed to the planner as they are. */
   llm: Record<string, string | undefined>;
   /**
@@ -69,6 +74,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): OrchestraEnv {
     publicUrl: nonEmpty(env.PUBLIC_URL),
     webhookSecret: nonEmpty(env.WEBHOOK_SECRET),
     redisUrl: nonEmpty(env.REDIS_URL),
+    notifyUrl: nonEmpty(env.ORCHESTRA_NOTIFY_URL),
   };
   for (const [key, value] of Object.entries(optional)) {
     if (value !== undefined) (result as unknown as Record<string, string>)[key] = value;
@@ -102,6 +108,16 @@ function keyFile(path: string | undefined): string | undefined {
 
 /** The secret Probot verifies webhooks with when WEBHOOK_SECRET is not set: anyone can sign with it. */
 export const PROBOT_DEFAULT_SECRET = "development";
+
+/** An absolute http(s) URL: the only kind of ORCHESTRA_NOTIFY_URL notifications are sent to. */
+export function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "https:" || url.protocol === "http:") && url.hostname !== "";
+  } catch {
+    return false;
+  }
+}
 
 /** Problems that stop the app from starting, each a sentence saying what to set. */
 export function startupErrors(env: OrchestraEnv): string[] {
@@ -143,6 +159,10 @@ export function startupWarnings(env: OrchestraEnv): string[] {
   if (!env.cursorApiKey) warnings.push("CURSOR_API_KEY is not set: epics can be planned but no agent can be launched.");
   if (env.cursorApiKey && (!env.publicUrl || !env.cursorWebhookSecret)) {
     warnings.push("PUBLIC_URL or CURSOR_WEBHOOK_SECRET is not set: Cursor cannot call back, so agents are only polled.");
+  }
+  if (env.notifyUrl && !isHttpUrl(env.notifyUrl)) {
+    // The value itself is a secret: the warning never repeats it.
+    warnings.push("ORCHESTRA_NOTIFY_URL is not an http(s) address, so no notification is sent. Set it to a Slack incoming webhook URL or any https URL that accepts JSON.");
   }
   if (!env.llm.OPENAI_API_KEY && !env.llm.ANTHROPIC_API_KEY) {
     warnings.push("Neither OPENAI_API_KEY nor ANTHROPIC_API_KEY is set: epics without a checklist cannot be planned.");

@@ -67,6 +67,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly notifications = new Counter({
+    name: "orchestra_notifications_total",
+    help: "With ORCHESTRA_NOTIFY_URL: epic notifications by outcome (sent, failed after its retries, duplicate: already sent by this or another process, dropped: the queue was full).",
+    labelNames: ["outcome"] as const,
+    registers: [this.registry],
+  });
+
   readonly takeovers = new Counter({
     name: "orchestra_lock_takeovers_total",
     help: "With REDIS_URL: epics this process took over after another process's lease ran out (it died or stalled).",

@@ -1,9 +1,13 @@
 import type { Logger } from "pino";
 import type { Probot } from "probot";
 import { CursorClient } from "./cursor/client.js";
-import type { OrchestraEnv } from "./env.js";
+import { isHttpUrl, type OrchestraEnv } from "./env.js";
+import { Notifier } from "./notify/notifier.js";
+import { lookBeforeEveryLaunch, ProcessLaunchLedger, type LaunchLedger } from "./cursor/launch-ledger.js";
+import { ConditionalRequests } from "./github/conditional-requests.js";
 import { GitHubGateway, type Octokit, type RepoRef } from "./github/gateway.js";
 import { collectRepoContext } from "./github/repo-context.js";
+import { auditPull } from "./llm/auditor.js";
 import { planTasks } from "./llm/planner.js";
 import { AgentCache } from "./orchestration/agent-cache.js";
 import { parseConfigText, type ConfigResult } from "./orchestration/config.js";
@@ -11,6 +15,8 @@ import { epicKey } from "./orchestration/naming.js";
 import { reconcile, type EpicRef, type ReconcileResult } from "./orchestration/reconcile.js";
 import { deriveStateKeys } from "./orchestration/trust/state-mac.js";
 import type { Intent } from "./orchestration/snapshot.js";
+import type { EpicEvent } from "./orchestration/epic-events.js";
+import { ACTIVE_STATES } from "./orchestration/types.js";
 import { Metrics } from "./metrics.js";
 import { createEpicQueue } from "./runtime/create-queue.js";
 import type { EpicQueue, Fence } from "./runtime/epic-queue.js";
@@ -20,6 +26,8 @@ import type { EpicStates } from "./runtime/epic-states.js";
 import type { FleetCache } from "./runtime/fleet-cache.js";
 import { instrumentOctokit } from "./runtime/instrument.js";
 import { InstallationPausedError, InstallationPauses, rateLimitResetAt } from "./runtime/rate-limit.js";
+import { EpicIndex } from "./runtime/epic-index.js";
+import { Resync } from "./runtime/resync.js";
 import { TtlCache } from "./ttl-cache.js";
 
 const WRITE_ROLES = new Set(["admin", "maintain", "write"]);
@@ -55,7 +63,7 @@ export class Orchestra {
   /** Cursor webhook delivery ids already handled (a day), so a redelivery to any process is dropped. */
   readonly cursorDeliveries: FleetCache;
   readonly stateKeys: Buffer[];
-  private slug?: Promise<string>;
+  private slug?: Promise<{ slug: string; id: number }>;
   private readonly now: () => number;
   /** True once shutdown began: `/ready` answers 503 so that load balancers send work elsewhere. */
   shuttingDown = false;
@@ -67,6 +75,15 @@ export class Orchestra {
   private readonly epicStates: EpicStates;
   /** The daily cap on agent launches per installation, when ORCHESTRA_INSTALLATION_DAILY_AGENT_RUNS is set. */
   private readonly launches?: DailyLaunches;
+  /** Sends epic events to ORCHESTRA_NOTIFY_URL, off the reconcile's path; absent without one. */
+  readonly notifier?: Notifier;
+  /** When a launch asks Cursor for the attempt's agent first: only after a possible crash, in one process. */
+  private readonly launchLedger: LaunchLedger;
+  /** REST GETs sent with If-None-Match: a 304 costs no rate limit. Bounded by count and bytes. */
+  readonly conditional = new ConditionalRequests();
+  /** Open epics with nothing under way, which the resync leaves alone while their issue is unchanged. */
+  readonly epics = new EpicIndex();
+  private readonly resyncer: Resync;
   /** Run when shutdown starts (the periodic resync registers its stop here). */
   private readonly shutdownHooks: Array<() => void> = [];
 
@@ -95,6 +112,8 @@ export class Orchestra {
       log,
     });
     this.scheduler = queue;
+    // With Redis an epic moves between processes, any of which may die mid-launch: look every time.
+    this.launchLedger = env.redisUrl ? lookBeforeEveryLaunch : new ProcessLaunchLedger();
     this.agents = agents;
     this.statusCache = statusCache;
     if (launches) this.launches = launches;
@@ -103,10 +122,29 @@ export class Orchestra {
     this.refusals = cache("refusal", REFUSAL_REPLY_INTERVAL_MS);
     this.cursorDeliveries = cache("cursor-delivery", DAY_MS, 1_000);
     if (ping) this.redisPing = ping;
+    if (env.notifyUrl && isHttpUrl(env.notifyUrl)) {
+      // A month: longer than any retry or redelivery of the transition that made the event.
+      const sent = cache("notified", 30 * DAY_MS, 10_000);
+      this.notifier = new Notifier({
+        url: env.notifyUrl,
+        claim: (key) => sent.claim(key),
+        log: log.child({ name: "notify" }),
+        onOutcome: (outcome) => this.metrics.notifications.inc({ outcome }),
+      });
+    }
     this.metrics.observeQueue(() => this.scheduler.stats());
     this.epicStates = epicStates;
     this.metrics.observeEpics(() => epicStates.all(Date.now()));
     this.cursor?.observe((request) => this.metrics.cursorRequest(request));
+    this.resyncer = new Resync({
+      log,
+      pauses: this.pauses,
+      appOctokit: () => this.app.auth(),
+      installationOctokit: (id) => this.installationOctokit(id),
+      config: (gateway) => this.config(gateway),
+      schedule: (ref) => this.schedule(ref),
+      index: this.epics,
+    });
   }
 
   /** Registers something to stop when shutdown starts. */
@@ -121,7 +159,11 @@ export class Orchestra {
   async shutdown(timeoutMs: number): Promise<boolean> {
     this.shuttingDown = true;
     for (const hook of this.shutdownHooks.splice(0)) hook();
-    return this.scheduler.drain(timeoutMs);
+    const started = Date.now();
+    const drained = await this.scheduler.drain(timeoutMs);
+    // What the last reconciles queued is sent too, within what is left of the time.
+    const sent = this.notifier ? await this.notifier.drain(Math.max(0, timeoutMs - (Date.now() - started))) : true;
+    return drained && sent;
   }
 
   schedule(ref: EpicRef, intents: Intent[] = []): void {
@@ -133,7 +175,8 @@ export class Orchestra {
   }
 
   async installationOctokit(installationId: number): Promise<Octokit> {
-    return instrumentOctokit((await this.app.auth(installationId)) as Octokit, this.metrics, installationId);
+    const octokit = instrumentOctokit((await this.app.auth(installationId)) as Octokit, this.metrics, installationId);
+    return this.conditional.apply(octokit, installationId);
   }
 
   /** Write, maintain or admin on the repository, asked through the collaborator-permission API. */
@@ -157,11 +200,16 @@ export class Orchestra {
 
   /** The App's slug, asked once per process: its bot's name in GitHub's edit history. */
   appSlug(): Promise<string> {
+    return this.appIdentity().then((app) => app.slug);
+  }
+
+  /** The App's slug and id, asked once per process (the id tells its own check runs from others'). */
+  private appIdentity(): Promise<{ slug: string; id: number }> {
     this.slug ??= (async () => {
       const octokit = await this.app.auth();
       const { data } = await octokit.rest.apps.getAuthenticated();
       if (!data?.slug) throw new Error("GitHub did not name this App's slug");
-      return data.slug;
+      return { slug: data.slug, id: data.id };
     })();
     // A failure is not remembered: the next reconcile asks again.
     this.slug.catch(() => (this.slug = undefined));
@@ -175,6 +223,7 @@ export class Orchestra {
     const text = await gateway.readConfigText();
     const result = text === null ? parseConfigText("{}") : parseConfigText(text);
     this.configs.set(key, result);
+    if (result.ok) this.resyncer.learnLabel(key, result.config.label);
     return result;
   }
 
@@ -188,9 +237,14 @@ export class Orchestra {
       if (intents.length === 0) return { wakeAfterMs: waitMs };
       throw new InstallationPausedError(ref.installationId, waitMs);
     }
+    const key = epicKey(ref.owner, ref.repo, ref.issueNumber);
+    const seen = this.epics.started(key);
     try {
-      return await this.reconcileNow(ref, intents, fence);
+      const outcome = await this.reconcileNow(ref, intents, fence);
+      this.epics.settled(key, outcome.quiet, seen);
+      return outcome.result;
     } catch (error) {
+      this.epics.settled(key, false, seen);
       const resetAt = rateLimitResetAt(error, Date.now());
       if (resetAt === undefined) throw error;
       this.pauses.pause(ref.installationId, resetAt);
@@ -201,7 +255,9 @@ export class Orchestra {
     }
   }
 
-  private async reconcileNow(ref: EpicRef, intents: Intent[], fence?: Fence): Promise<ReconcileResult> {
+  /** `quiet`: nothing under way and no wake-up asked for; only a change to the issue can give the epic work. */
+  private async reconcileNow(ref: EpicRef, intents: Intent[], fence?: Fence): Promise<{ result: ReconcileResult; quiet: boolean }> {
+    let busy = false;
     const octokit = await this.installationOctokit(ref.installationId);
     // With Redis, every write first checks that this process still holds the epic's lease.
     if (fence) fenceOctokit(octokit, fence);
@@ -213,6 +269,9 @@ export class Orchestra {
       loadConfig: () => this.config(gateway),
       plan: (input, config) =>
         planTasks(input, { env: this.env.llm, planner: config.planner, log: this.log.child({ name: "planner" }), observe: (call) => this.metrics.llmCall(call) }),
+      audit: (input, config) =>
+        auditPull(input, { env: this.env.llm, planner: config.planner, audit: config.audit, log: this.log.child({ name: "auditor" }), observe: (call) => this.metrics.llmCall(call) }),
+      appId: () => this.appIdentity().then((app) => app.id),
       repoContext: () => collectRepoContext(octokit, { owner: ref.owner, repo: ref.repo }),
       agents: this.agents,
       statusCache: this.statusCache,
@@ -227,11 +286,15 @@ export class Orchestra {
       log: this.log,
       now: this.now,
       onAgent: (agentId: string) => this.agentEpics.set(agentId, ref),
-      onPlan: (plan) =>
-        void this.epicStates.record(epicKey(ref.owner, ref.repo, ref.issueNumber), plan, Date.now()).catch((error: unknown) => this.log.debug({ err: error }, "could not record the epic's state for metrics")),
+      ...(this.notifier ? { notify: (event: EpicEvent) => this.notifier!.notify(event) } : {}),
+      launchLedger: this.launchLedger,
+      onPlan: (plan) => {
+        busy = plan.tasks.some((task) => ACTIVE_STATES.has(task.state));
+        void this.epicStates.record(epicKey(ref.owner, ref.repo, ref.issueNumber), plan, Date.now()).catch((error: unknown) => this.log.debug({ err: error }, "could not record the epic's state for metrics"));
+      },
       ...(this.launches ? { launches: this.launchAllowance(this.launches, ref.installationId) } : {}),
     });
-    return result;
+    return { result, quiet: !busy && result.wakeAfterMs === undefined };
   }
 
   private launchAllowance(launches: DailyLaunches, installationId: number) {
@@ -243,46 +306,8 @@ export class Orchestra {
     };
   }
 
-  /** Reconciles every open epic of every installation: how lost webhooks and restarts heal. */
-  async resync(): Promise<number> {
-    let scheduled = 0;
-    const appOctokit = await this.app.auth();
-    const installations = await appOctokit.paginate(appOctokit.rest.apps.listInstallations, { per_page: 100 });
-    for (const installation of installations) {
-      // One installation's broken token or rate limit never stops the resync of the others.
-      if (this.pauses.remainingMs(installation.id, Date.now()) > 0) continue;
-      try {
-        scheduled += await this.resyncInstallation(installation.id);
-      } catch (error) {
-        this.log.warn({ err: error, installation: installation.id }, "resync skipped an installation; the others go on");
-      }
-    }
-    this.log.info({ scheduled }, "resync scheduled open epics");
-    return scheduled;
-  }
-
-  private async resyncInstallation(installationId: number): Promise<number> {
-    let scheduled = 0;
-    const octokit = await this.installationOctokit(installationId);
-    const repos = await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
-    for (const repo of repos) {
-      const gateway = this.gateway(octokit, { owner: repo.owner.login, repo: repo.name });
-      try {
-        const config = await this.config(gateway);
-        const label = config.ok ? config.config.label : "epic";
-        for (const issueNumber of await gateway.listOpenEpics(label)) {
-          this.schedule({ installationId, owner: repo.owner.login, repo: repo.name, issueNumber });
-          scheduled++;
-        }
-      } catch (error) {
-        const resetAt = rateLimitResetAt(error, Date.now());
-        if (resetAt !== undefined) {
-          this.pauses.pause(installationId, resetAt);
-          throw error;
-        }
-        this.log.warn({ err: error, repo: repo.full_name }, "resync skipped a repository");
-      }
-    }
-    return scheduled;
+  /** Reconciles every open epic of every installation: how lost webhooks and restarts heal (see Resync). */
+  resync(): Promise<number> {
+    return this.resyncer.run();
   }
 }

@@ -9,6 +9,9 @@ describe("configuration", () => {
     { input: "concurrency: 2\nmergeMethod: rebase\n", valid: true },
     { input: "planner:\n  provider: anthropic\n  maxTasks: 5\n", valid: true },
     { input: "budget:\n  agentRuns: 10\n", valid: true },
+    { input: "audit:\n  enabled: true\n  model: gpt-4o\n  maxDiffBytes: 20000\n", valid: true },
+    { input: "audit:\n  maxDiffBytes: 10\n", valid: false, errorContains: "→ at audit.maxDiffBytes" },
+    { input: "audit:\n  enabled: sometimes\n", valid: false, errorContains: "→ at audit.enabled" },
     { input: "concurrency: two\n", valid: false, errorContains: "→ at concurrency" },
     { input: "concurrency: 0\n", valid: false, errorContains: "Too small" },
     { input: "planner:\n  maxTasks: 100\n", valid: false, errorContains: "→ at planner.maxTasks" },
@@ -36,6 +39,7 @@ describe("configuration", () => {
       closeOnComplete: true,
       planner: { provider: "auto", maxTasks: 10 },
       budget: { agentRuns: 50 },
+      audit: { enabled: false, maxDiffBytes: 60_000 },
     });
   });
 

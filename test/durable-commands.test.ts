@@ -187,6 +187,21 @@ describe("durable commands", () => {
     expect(world.comments.filter((c) => c.byApp && c.body.includes("`/orchestra plan add tests`"))).toHaveLength(1);
   });
 
+  it("plans and starts on /orchestra plan and /orchestra start in one comment, and says so of other commands there", async () => {
+    const world = new NockWorld("Build a todo app.\n\n- [ ] Add the model\n- [ ] Add the API");
+    app = await createTestApp();
+
+    await app.receive("issue_comment", issueComment(world, "/orchestra plan\n/orchestra start\n/orchestra pause"));
+    await app.settle();
+
+    expect(app.failures()).toEqual([]);
+    expect(world.plainBody).toContain("status=running");
+    expect(count(world, "cursor create")).toBe(1);
+    const replies = world.comments.filter((c) => c.byApp && c.body.includes("`/orchestra pause`"));
+    expect(replies).toHaveLength(1);
+    expect(replies[0]!.body).toContain("same comment as `/orchestra plan`");
+  });
+
   it("passes over commands of people without write access, and of bots", async () => {
     const world = new NockWorld(PLANNED);
     seedStatusComment(world);

@@ -79,6 +79,15 @@ describe("environment", () => {
     });
   });
 
+  it("reads ORCHESTRA_NOTIFY_URL, and warns about one that is not an http(s) address without repeating it", () => {
+    expect(readEnv({}).notifyUrl).toBeUndefined();
+    expect(readEnv({ ORCHESTRA_NOTIFY_URL: " https://hooks.slack.com/services/T0/B0/secret " }).notifyUrl).toBe("https://hooks.slack.com/services/T0/B0/secret");
+    expect(startupWarnings(readEnv({ ORCHESTRA_NOTIFY_URL: "https://notify.example/x" })).join("\n")).not.toContain("ORCHESTRA_NOTIFY_URL");
+    const warnings = startupWarnings(readEnv({ ORCHESTRA_NOTIFY_URL: "hooks.slack.com/services/T0/B0/xoxTOKEN42" })).join("\n");
+    expect(warnings).toContain("ORCHESTRA_NOTIFY_URL is not an http(s) address, so no notification is sent");
+    expect(warnings).not.toContain("xoxTOKEN42");
+  });
+
   it("warns about each missing part, naming the variable", () => {
     const warnings = startupWarnings(readEnv({}));
     expect(warnings.join("\n")).toContain("CURSOR_API_KEY");

@@ -113,7 +113,8 @@ describe("planTasks", () => {
 
     const result = await planTasks(INPUT, { env: BOTH_KEYS, planner: planner(), log: logs.log, sdkOptions: FAST_SDK });
 
-    expect(result).toEqual({ ok: true, tasks: PLAN.tasks, provider: "openai", model: "gpt-4o-mini" });
+    // What the answer cost, from the API's usage, goes to the epic's token count.
+    expect(result).toEqual({ ok: true, tasks: PLAN.tasks, provider: "openai", model: "gpt-4o-mini", usage: [{ inputTokens: 1117, outputTokens: 46 }] });
     const body = sent.bodies[0]!;
     expect(body.model).toBe("gpt-4o-mini");
     expect(body.response_format).toEqual({ type: "json_object" });
@@ -142,6 +143,11 @@ describe("planTasks", () => {
     const result = await planTasks(INPUT, { env: OPENAI_ONLY, planner: planner(), sdkOptions: FAST_SDK });
 
     expect(result.ok).toBe(true);
+    // Both answers cost tokens: the invalid one counts too.
+    expect(result.ok && result.usage).toEqual([
+      { inputTokens: 1117, outputTokens: 46 },
+      { inputTokens: 1117, outputTokens: 46 },
+    ]);
     const retry = sent.bodies[1]!;
     expect(retry.messages.map((m) => m.role)).toEqual(["system", "user", "assistant", "user"]);
     expect(retry.messages[1]!.content).toBe(sent.bodies[0]!.messages[1]!.content);
@@ -251,7 +257,7 @@ describe("planTasks", () => {
     });
 
     // The configured model is OpenAI's; the fallback uses its own default.
-    expect(result).toEqual({ ok: true, tasks: PLAN.tasks, provider: "anthropic", model: "claude-sonnet-4-5" });
+    expect(result).toEqual({ ok: true, tasks: PLAN.tasks, provider: "anthropic", model: "claude-sonnet-4-5", usage: [{ inputTokens: 1204, outputTokens: 52 }] });
     const body = sent.bodies[0]!;
     expect(body.model).toBe("claude-sonnet-4-5");
     expect(body.system).toContain("JSON");
@@ -320,7 +326,7 @@ describe("planTasks", () => {
       { env: BOTH_KEYS, planner: planner({ provider: "anthropic", model: "claude-opus-4-1" }), sdkOptions: FAST_SDK },
     );
 
-    expect(result).toEqual({ ok: true, tasks: PLAN.tasks, provider: "anthropic", model: "claude-opus-4-1" });
+    expect(result).toEqual({ ok: true, tasks: PLAN.tasks, provider: "anthropic", model: "claude-opus-4-1", usage: [{ inputTokens: 1204, outputTokens: 52 }] });
     expect(sent.bodies[0]!.model).toBe("claude-opus-4-1");
     expect(sent.bodies[0]!.messages[0]!.content).toContain("Use JWT");
     expect(sent.bodies[0]!.messages[0]!.content).toContain("- Set up CI");

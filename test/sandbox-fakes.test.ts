@@ -19,7 +19,9 @@ import { planTasks, readPlanningPrompt } from "../sandbox/openai/plan.js";
 import { GitHubGateway } from "../src/github/gateway.js";
 import { buildSnapshotQuery } from "../src/github/snapshot-query.js";
 import type { GqlSnapshot } from "../src/github/snapshot-query.js";
+import { parseAuditAnswer } from "../src/llm/audit-output.js";
 import { parsePlanAnswer } from "../src/llm/plan-output.js";
+import { AUDIT_SYSTEM_PROMPT, renderAuditPrompt } from "../src/llm/prompts/audit-v1.js";
 
 const REPO = "octo-org/demo";
 const [OWNER, NAME] = ["octo-org", "demo"] as const;
@@ -207,6 +209,48 @@ describe("fake GitHub REST", () => {
     const moved = await until(() => (github.pull(REPO, pr).headSha !== head ? github.pull(REPO, pr) : undefined), "branch update");
     await until(() => (github.pull(REPO, pr).mergeable === true ? true : undefined), "mergeability");
     expect(moved.mergeable === null || moved.mergeable === true).toBe(true);
+  });
+});
+
+describe("fake GitHub checks API and PR files (the audit)", () => {
+  it("lists a PR's files with patches, takes the App's check runs with at most 50 annotations a request, and shows the App in GraphQL", async () => {
+    const github = sandbox.github;
+    const base = { owner: OWNER, repo: NAME };
+    github.addCollaborator(REPO, "dev", "write");
+    github.pushCommit(REPO, "feature/audit", { files: { "src/index.ts": "export const a = 1;\n", "src/new.ts": "new\n" }, message: "audit me", as: "dev" });
+    const pr = github.openPull(REPO, "dev", { head: "feature/audit", title: "Audit me", body: "Part of #1" });
+    const head = github.pull(REPO, pr).headSha;
+    await github.idle();
+
+    const files = await octokit.rest.pulls.listFiles({ ...base, pull_number: pr, per_page: 1 });
+    expect(files.data).toMatchObject([{ filename: "src/index.ts", status: "modified", additions: 1, deletions: 1, patch: "@@ -1,1 +1,1 @@\n-export {};\n+export const a = 1;" }]);
+    expect(files.headers.link).toContain('rel="next"');
+    const all = await octokit.paginate(octokit.rest.pulls.listFiles, { ...base, pull_number: pr, per_page: 1 });
+    expect(all.map((file) => [file.filename, file.status])).toEqual([["src/index.ts", "modified"], ["src/new.ts", "added"]]);
+
+    const annotation = (line: number) => ({ path: "src/new.ts", start_line: line, end_line: line, annotation_level: "warning" as const, message: `m${line}` });
+    const tooMany = await octokit.rest.checks
+      .create({ ...base, name: "Orchestra audit", head_sha: head, status: "completed", conclusion: "failure", output: { title: "t", summary: "s", annotations: Array.from({ length: 51 }, (_, i) => annotation(i + 1)) } })
+      .catch((caught: { status: number }) => caught);
+    expect(tooMany).toMatchObject({ status: 422 });
+    const created = await octokit.rest.checks.create({ ...base, name: "Orchestra audit", head_sha: head, conclusion: "failure", output: { title: "Changes requested", summary: "- fix", annotations: [annotation(1)] } });
+    expect(created.status).toBe(201);
+    expect(created.data).toMatchObject({ name: "Orchestra audit", head_sha: head, status: "completed", conclusion: "failure", app: { slug: "orchestra" }, output: { annotations_count: 1 } });
+    const updated = await octokit.rest.checks.update({ ...base, check_run_id: created.data.id, output: { title: "Changes requested", summary: "- fix", annotations: [annotation(2)] } });
+    expect(updated.data.output.annotations_count).toBe(2);
+    const bad = await octokit.rest.checks.create({ ...base, name: "x", head_sha: head, status: "completed" } as never).catch((caught: { status: number }) => caught);
+    expect(bad).toMatchObject({ status: 422 });
+
+    const data = await octokit.graphql<{ repository: { pullRequest: { commits: { nodes: Array<{ commit: { statusCheckRollup: { contexts: { nodes: Array<{ name: string; conclusion: string; checkSuite: { app: { databaseId: number; slug: string } } }> } } } }> } } } }>(
+      `query($owner: String!, $repo: String!, $number: Int!) { repository(owner: $owner, name: $repo) { pullRequest(number: $number) { commits(last: 1) { nodes { commit { statusCheckRollup { contexts(first: 10) { nodes { ... on CheckRun { name conclusion checkSuite { app { databaseId slug } } } } } } } } } } } }`,
+      { owner: OWNER, repo: NAME, number: pr },
+    );
+    const contexts = data.repository.pullRequest.commits.nodes[0]!.commit.statusCheckRollup.contexts.nodes;
+    expect(contexts).toEqual([
+      { name: "ci / test", conclusion: "SUCCESS", checkSuite: { app: { databaseId: 15368, slug: "github-actions" } } },
+      { name: "Orchestra audit", conclusion: "FAILURE", checkSuite: { app: { databaseId: Number(sandbox.env.APP_ID), slug: "orchestra" } } },
+    ]);
+    expect(github.pull(REPO, pr).checks.find((check) => check.name === "Orchestra audit")).toMatchObject({ app: "orchestra", sha: head });
   });
 });
 
@@ -408,6 +452,33 @@ describe("fake Cursor", () => {
 });
 
 describe("fake OpenAI", () => {
+  it("answers Orchestra's audit prompt with a verdict the app's parser accepts: changes once for a task marked [audit:changes], then approve", async () => {
+    const client = new OpenAI({ apiKey: sandbox.env.OPENAI_API_KEY!, baseURL: sandbox.env.OPENAI_BASE_URL!, maxRetries: 0 });
+    const prompt = (title: string) =>
+      renderAuditPrompt({
+        task: { title, details: "Do it." },
+        epic: { number: 1, title: "Epic", text: "" },
+        pull: { number: 9, body: "Part of #1", changedFiles: 1 },
+        files: [{ path: "src/a.ts", status: "added", additions: 1, deletions: 0, patch: "@@ -0,0 +1 @@\n+a" }],
+        checks: [],
+        maxDiffBytes: 1_000,
+      });
+    const ask = async (title: string) => {
+      const completion = await client.chat.completions.create({
+        model: "gpt-4o-mini",
+        response_format: { type: "json_object" },
+        messages: [
+          { role: "system", content: AUDIT_SYSTEM_PROMPT },
+          { role: "user", content: prompt(title) },
+        ],
+      });
+      return parseAuditAnswer(completion.choices[0]!.message.content ?? "");
+    };
+    expect(await ask("Add a [audit:changes]")).toMatchObject({ ok: true, verdict: "changes", findings: [{ file: "src/a.ts", severity: "error" }] });
+    expect(await ask("Add a [audit:changes]")).toEqual({ ok: true, verdict: "approve", findings: [] });
+    expect(await ask("Add b")).toEqual({ ok: true, verdict: "approve", findings: [] });
+  });
+
   it("returns a chat.completion whose content is a plan made of the issue's bullets", async () => {
     const client = new OpenAI({ apiKey: sandbox.env.OPENAI_API_KEY!, baseURL: sandbox.env.OPENAI_BASE_URL!, maxRetries: 0 });
     const completion = await client.chat.completions.create({
@@ -484,6 +555,14 @@ describe("fidelity", () => {
     expect((await octokit.rest.issues.get({ ...base, issue_number: epic })).data).toMatchObject({ number: epic });
     const listed = await octokit.rest.issues.listForRepo({ ...base, labels: "epic", state: "open", per_page: 5 });
     expect(listed.data.map((issue) => issue.number)).toEqual([epic]);
+    // The resync's search: an OR of labels within the installation's account, and 304 when nothing changed.
+    const q = `is:issue is:open org:${OWNER} label:"epic","feature"`;
+    const found = await octokit.rest.search.issuesAndPullRequests({ q, sort: "created", order: "asc", per_page: 100 });
+    expect(found.data).toMatchObject({ total_count: 1, incomplete_results: false, items: [{ number: epic }] });
+    const again = await octokit.rest.search
+      .issuesAndPullRequests({ q, sort: "created", order: "asc", per_page: 100, headers: { "if-none-match": found.headers.etag } })
+      .catch((caught: { status: number }) => caught);
+    expect(again).toMatchObject({ status: 304 });
     const [comment] = (await octokit.rest.issues.listComments({ ...base, issue_number: epic })).data;
     expect((await octokit.rest.issues.updateComment({ ...base, comment_id: comment!.id, body: "Planned." })).data.body).toBe("Planned.");
     expect((await octokit.rest.reactions.createForIssueComment({ ...base, comment_id: comment!.id, content: "eyes" })).status).toBe(201);

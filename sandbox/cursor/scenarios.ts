@@ -11,6 +11,7 @@ export const SCENARIOS = {
   conflict: "the PR conflicts with its base until update-branch is called",
   "conflict-rebase": "the PR conflicts for real: update-branch answers 422; a follow-up's push (a rebase) resolves it",
   "review-changes": "after CI passes a reviewer requests changes; after the follow-up's commit the reviewer approves",
+  audit: "audit.enabled: the auditor sends the first task's PR back once with a finding; after the follow-up's commit it approves, and every PR merges after a passing audit",
 } as const;
 
 export type ScenarioName = keyof typeof SCENARIOS;

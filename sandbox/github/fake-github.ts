@@ -90,7 +90,7 @@ export interface PullView {
   mergedBy: string | null;
   htmlUrl: string;
   reviews: Array<{ id: number; state: ReviewState; author: string; body: string; commitId: string }>;
-  checks: Array<{ name: string; status: string; conclusion: string | null; sha: string }>;
+  checks: Array<{ name: string; status: string; conclusion: string | null; sha: string; app: string }>;
 }
 
 export class FakeGitHub {
@@ -549,7 +549,7 @@ export class FakeGitHub {
         body: review.body,
         commitId: review.commitId,
       })),
-      checks: runs.map((run) => ({ name: run.name, status: run.status, conclusion: run.conclusion, sha: run.headSha })),
+      checks: runs.map((run) => ({ name: run.name, status: run.status, conclusion: run.conclusion, sha: run.headSha, app: this.world.appOf(run).slug })),
     };
   }
 

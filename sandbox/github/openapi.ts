@@ -52,6 +52,7 @@ export const SERVED_OPERATIONS = [
   "POST /app/installations/{installation_id}/access_tokens",
   "GET /app/installations",
   "GET /installation/repositories",
+  "GET /search/issues",
   "GET /repos/{owner}/{repo}",
   "GET /repos/{owner}/{repo}/contents/{path}",
   "GET /repos/{owner}/{repo}/readme",
@@ -88,6 +89,9 @@ export const SERVED_OPERATIONS = [
   "GET /repos/{owner}/{repo}/commits/{ref}/check-runs",
   "GET /repos/{owner}/{repo}/commits/{ref}/check-suites",
   "GET /repos/{owner}/{repo}/commits/{ref}/status",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/files",
+  "POST /repos/{owner}/{repo}/check-runs",
+  "PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}",
 ] as const;
 
 export type OperationKey = (typeof SERVED_OPERATIONS)[number];

@@ -4,6 +4,7 @@
  * handlers read typed input and answer with GitHub's statuses and shapes.
  */
 import type { AppAuth, Caller } from "./auth.js";
+import * as checkOps from "./check-ops.js";
 import { ApiError, notFound } from "./errors.js";
 import * as issueOps from "./issue-ops.js";
 import type { OperationKey } from "./openapi.js";
@@ -101,6 +102,27 @@ const PERMISSION_REPORT: Record<Permission, { permission: string; role: string }
   none: { permission: "none", role: "none" },
 };
 
+/**
+ * The qualifiers of an issue search the fake understands: `is:issue|pr|open|closed`,
+ * `label:a` or `label:"a","b"` (an OR), `repo:`, `user:`, `org:`. Free text is not searched.
+ */
+function parseSearchQuery(q: string): { type?: "issue" | "pr"; state?: "open" | "closed"; labels: string[][]; owner?: string; repo?: string } {
+  const result: ReturnType<typeof parseSearchQuery> = { labels: [] };
+  for (const token of q.match(/(?:[^\s"]+|"[^"]*")+/g) ?? []) {
+    const colon = token.indexOf(":");
+    if (colon < 0) continue;
+    const name = token.slice(0, colon).toLowerCase();
+    const value = token.slice(colon + 1);
+    const values = (value.match(/"[^"]*"|[^,]+/g) ?? []).map((part) => part.replace(/^"|"$/g, "").toLowerCase()).filter(Boolean);
+    if (name === "is" && (value === "issue" || value === "pr")) result.type = value;
+    else if (name === "is" && (value === "open" || value === "closed")) result.state = value;
+    else if (name === "label") result.labels.push(values);
+    else if (name === "user" || name === "org") result.owner = values[0];
+    else if (name === "repo") result.repo = values[0];
+  }
+  return result;
+}
+
 function sortItems<T>(items: T[], key: (item: T) => string | number, direction: unknown, fallback: "asc" | "desc"): T[] {
   const dir = direction === "asc" || direction === "desc" ? direction : fallback;
   const sorted = [...items].sort((a, b) => {
@@ -150,6 +172,34 @@ export const ROUTES: Record<OperationKey, RouteHandler> = {
       status: 200,
       items: repos.map((repo) => shapes.repository(world.ctx, repo)),
       wrap: (page, total) => ({ total_count: total, repository_selection: "all", repositories: page }),
+    };
+  },
+
+  "GET /search/issues": (world, request) => {
+    const caller = request.caller;
+    if (caller.kind === "app") throw new ApiError(403, "Resource not accessible by integration");
+    const query = parseSearchQuery(String(request.query.q ?? ""));
+    const account = caller.kind === "installation" ? world.state.installations.get(caller.installationId)?.account.login.toLowerCase() : undefined;
+    const found: Array<{ repo: Repo; issue: ReturnType<typeof issueOps.getIssue> }> = [];
+    for (const repo of world.state.repos.values()) {
+      // An installation token finds its own account's repositories, and everyone's public ones.
+      if (repo.private && repo.owner.login.toLowerCase() !== account) continue;
+      if (query.owner && repo.owner.login.toLowerCase() !== query.owner) continue;
+      if (query.repo && `${repo.owner.login}/${repo.name}`.toLowerCase() !== query.repo) continue;
+      for (const issue of repo.issues.values()) {
+        if (query.type && (query.type === "pr") !== issue.isPull) continue;
+        if (query.state && issue.state !== query.state) continue;
+        // Each `label:` qualifier must hold; within one, a comma is an OR.
+        if (!query.labels.every((any) => any.some((name) => issue.labels.some((label) => label.toLowerCase() === name)))) continue;
+        found.push({ repo, issue });
+      }
+    }
+    const sort = request.query.sort === "updated" ? "updated" : request.query.sort === "created" ? "created" : undefined;
+    const sorted = sortItems(found, (entry) => (sort === "updated" ? entry.issue.updatedAt : sort === "created" ? entry.issue.createdAt : entry.issue.number), request.query.order, "desc");
+    return {
+      status: 200,
+      items: sorted.map(({ repo, issue }) => ({ ...shapes.issue(world.ctx, repo, issue), score: 1 })),
+      wrap: (page, total) => ({ total_count: total, incomplete_results: false, items: page, search_type: "lexical" }),
     };
   },
 
@@ -484,9 +534,31 @@ export const ROUTES: Record<OperationKey, RouteHandler> = {
     if (typeof request.query.status === "string") runs = runs.filter((run) => run.status === request.query.status);
     return {
       status: 200,
-      items: runs.map((run) => shapes.checkRun(world.ctx, repo, run, world.ciApp)),
+      items: runs.map((run) => shapes.checkRun(world.ctx, repo, run, world.appOf(run))),
       wrap: (page, total) => ({ total_count: total, check_runs: page }),
     };
+  },
+
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/files": (world, request) => {
+    const repo = repoOf(world, request);
+    const pull = pullOps.getPull(repo, number(request.params.pull_number));
+    const base = { api: world.ctx.api, web: world.ctx.web, fullName: `${repo.owner.login}/${repo.name}`, headSha: pull.headSha };
+    return { status: 200, items: checkOps.pullChanges(world, repo, pull).map((change) => checkOps.diffEntry(base, change)) };
+  },
+
+  "POST /repos/{owner}/{repo}/check-runs": (world, request) => {
+    const repo = repoOf(world, request);
+    // Only an App creates check runs: an installation token is the App's.
+    if (request.caller.kind !== "installation") throw new ApiError(403, "You must authenticate via a GitHub App.");
+    const run = checkOps.createCheckRun(world, repo, world.state.app.id, request.body as checkOps.CheckRunInput);
+    return { status: 201, body: shapes.checkRun(world.ctx, repo, run, world.appOf(run)) };
+  },
+
+  "PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}": (world, request) => {
+    const repo = repoOf(world, request);
+    if (request.caller.kind !== "installation") throw new ApiError(403, "You must authenticate via a GitHub App.");
+    const run = checkOps.updateCheckRun(world, repo, world.state.app.id, number(request.params.check_run_id), (request.body ?? {}) as Partial<checkOps.CheckRunInput>);
+    return { status: 200, body: shapes.checkRun(world.ctx, repo, run, world.appOf(run)) };
   },
 
   "GET /repos/{owner}/{repo}/commits/{ref}/check-suites": (world, request) => {
@@ -496,7 +568,7 @@ export const ROUTES: Record<OperationKey, RouteHandler> = {
     const suites = repo.checkSuites.filter((suite) => suite.headSha === sha);
     return {
       status: 200,
-      items: suites.map((suite) => shapes.checkSuite(world.ctx, repo, suite, world.ciApp)),
+      items: suites.map((suite) => shapes.checkSuite(world.ctx, repo, suite, world.appOf(suite))),
       wrap: (page, total) => ({ total_count: total, check_suites: page }),
     };
   },

@@ -577,7 +577,7 @@ export function checkRun(ctx: ShapeContext, repo: Repo, run: CheckRun, ciApp: Ap
       title: run.title,
       summary: run.summary,
       text: run.text,
-      annotations_count: 0,
+      annotations_count: run.annotations?.length ?? 0,
       annotations_url: `${url}/annotations`,
     },
     name: run.name,

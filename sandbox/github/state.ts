@@ -156,6 +156,19 @@ export interface CheckRun {
   summary: string | null;
   text: string | null;
   externalId: string;
+  /** The App that created the run; absent: the CI app (GitHub Actions). */
+  appId?: number;
+  /** What the creating App attached (check-runs API), in the order received. */
+  annotations?: CheckAnnotation[];
+}
+
+export interface CheckAnnotation {
+  path: string;
+  startLine: number;
+  endLine: number;
+  level: "notice" | "warning" | "failure";
+  message: string;
+  title: string | null;
 }
 
 export interface CheckSuite {
@@ -168,6 +181,8 @@ export interface CheckSuite {
   conclusion: CheckConclusion | null;
   createdAt: string;
   updatedAt: string;
+  /** The App the suite belongs to; absent: the CI app. */
+  appId?: number;
 }
 
 export interface CommitStatus {
@@ -348,7 +363,8 @@ export class GitHubState {
   /** The latest check run per name and latest status per context of a commit. */
   checksFor(repo: Repo, sha: string): { runs: CheckRun[]; statuses: CommitStatus[] } {
     const runs = new Map<string, CheckRun>();
-    for (const run of repo.checkRuns) if (run.headSha === sha) runs.set(run.name, run);
+    // Per App and name: another App's run of the same name is another check, as on GitHub.
+    for (const run of repo.checkRuns) if (run.headSha === sha) runs.set(`${run.appId ?? "ci"}:${run.name}`, run);
     const statuses = new Map<string, CommitStatus>();
     for (const status of repo.statuses) if (status.sha === sha) statuses.set(status.context, status);
     return { runs: [...runs.values()], statuses: [...statuses.values()] };

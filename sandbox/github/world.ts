@@ -71,6 +71,11 @@ export class World {
     };
   }
 
+  /** The App that created a check run: the CI app unless another App made it through the checks API. */
+  appOf(run: { appId?: number }): AppIdentity {
+    return run.appId === this.state.app.id ? this.state.app : this.ciApp;
+  }
+
   get ctx(): ShapeContext {
     return this.shapes();
   }

@@ -1,7 +1,8 @@
 /**
  * SANDBOX FAKE — never part of src/. `FakeOpenAI`: a local server answering like OpenAI's chat
  * completions API, with a deterministic plan (plan.ts) in the real `chat.completion` shape, so
- * the app's planner runs through the official SDK unchanged (OPENAI_BASE_URL points here).
+ * the app's planner runs through the official SDK unchanged (OPENAI_BASE_URL points here). It
+ * answers Orchestra's audits too (audit.ts), recognised by their system prompt.
  */
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -9,6 +10,7 @@ import { z } from "zod";
 import { bearerToken, listenOnLoopback, parseJson, readBody, RequestCounter, sendJson } from "../shared/http.js";
 import type { Listening } from "../shared/http.js";
 import { Transcript } from "../shared/transcript.js";
+import { FakeAuditor, isAuditRequest } from "./audit.js";
 import { planTasks, readPlanningPrompt } from "./plan.js";
 
 export interface FakeOpenAIOptions {
@@ -56,6 +58,7 @@ export class FakeOpenAI {
   private readonly counter = new RequestCounter();
   private readonly failures: Array<{ status: number; remaining: number }> = [];
   private listening: Listening | undefined;
+  private readonly auditor = new FakeAuditor();
 
   constructor(private readonly options: FakeOpenAIOptions) {
     this.transcript = options.transcript ?? new Transcript();
@@ -136,10 +139,20 @@ export class FakeOpenAI {
     }
     this.requests.push({ at: Date.now(), body: body.data });
     const users = body.data.messages.filter((message) => message.role === "user").map((message) => textOf(message.content));
-    const prompt = users.find((text) => text.includes("## Description")) ?? users[users.length - 1] ?? "";
-    const tasks = planTasks(readPlanningPrompt(prompt));
-    const content = JSON.stringify({ tasks });
-    this.transcript.record("plan", `fake OpenAI planned ${tasks.length} task(s): ${tasks.map((task) => `${task.id} ${task.title}`).join("; ")}`);
+    const system = body.data.messages.filter((message) => message.role === "system" || message.role === "developer").map((message) => textOf(message.content)).join("\n");
+    let content: string;
+    if (isAuditRequest(system)) {
+      this.counter.add("audit");
+      const verdict = this.auditor.judge(users[0] ?? "");
+      content = JSON.stringify(verdict);
+      const pr = /# Audit of pull request #(\d+)/.exec(users[0] ?? "")?.[1] ?? "?";
+      this.transcript.record("audit", `fake OpenAI audited #${pr}: ${verdict.verdict}${verdict.findings.length ? ` (${verdict.findings.map((finding) => finding.message).join("; ")})` : ""}`);
+    } else {
+      const prompt = users.find((text) => text.includes("## Description")) ?? users[users.length - 1] ?? "";
+      const tasks = planTasks(readPlanningPrompt(prompt));
+      content = JSON.stringify({ tasks });
+      this.transcript.record("plan", `fake OpenAI planned ${tasks.length} task(s): ${tasks.map((task) => `${task.id} ${task.title}`).join("; ")}`);
+    }
     const promptTokens = Math.ceil(body.data.messages.map((message) => textOf(message.content)).join(" ").length / 4);
     const completionTokens = Math.ceil(content.length / 4);
     sendJson(

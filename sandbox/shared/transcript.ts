@@ -15,7 +15,9 @@ export type TranscriptKind =
   | "check"
   | "review"
   | "plan"
+  | "audit"
   | "branch"
+  | "notify"
   | "info";
 
 export interface TranscriptEvent {

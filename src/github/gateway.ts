@@ -50,6 +50,34 @@ export interface IssueRead {
 
 
 
+export interface PullFile {
+  path: string;
+  status: string;
+  additions: number;
+  deletions: number;
+  /** Absent for binary files and for files GitHub finds too large to show. */
+  patch?: string;
+}
+
+export interface CheckAnnotation {
+  path: string;
+  start_line: number;
+  end_line: number;
+  annotation_level: "notice" | "warning" | "failure";
+  message: string;
+  title?: string;
+}
+
+export interface CheckRunInput {
+  name: string;
+  headSha: string;
+  conclusion: "success" | "failure";
+  title: string;
+  summary: string;
+  /** At most 50: GitHub's limit per request. */
+  annotations: CheckAnnotation[];
+}
+
 export interface SnapshotRead {
   defaultBranch: string;
   /** The repository deletes merged head branches itself ("Automatically delete head branches"). */
@@ -134,7 +162,7 @@ export class GitHubGateway {
   }
 
   /** One GraphQL request: the issue and the PR of every task branch, checks and reviews included. */
-  async readSnapshot(issueNumber: number, branches: string[]): Promise<SnapshotRead> {
+  async readSnapshot(issueNumber: number, branches: string[], ownAppId?: number): Promise<SnapshotRead> {
     const variables: Record<string, string | number> = {
       owner: this.repo.owner,
       repo: this.repo.repo,
@@ -160,7 +188,7 @@ export class GitHubGateway {
     branches.forEach((branch, i) => {
       if ((repository[`b${i}`]?.nodes.length ?? 0) >= PULLS_PER_BRANCH) crowdedBranches.add(branch);
       const nodes = (repository[`b${i}`]?.nodes ?? []).filter((node) => node.headRefName === branch);
-      const views = nodes.map((node) => toPullRequestView(node, repository.nameWithOwner));
+      const views = nodes.map((node) => toPullRequestView(node, repository.nameWithOwner, ownAppId));
       const own = views.filter((pr) => pr.sameRepo);
       if (own.length > 0) pulls.set(branch, own);
       for (const pr of own) pullComments.set(pr.number, (nodes[views.indexOf(pr)]!.comments?.nodes ?? []).map(toComment));
@@ -194,7 +222,7 @@ export class GitHubGateway {
   }
 
   /** One PR by number, read as the snapshot reads a task's PR; null when there is none. */
-  async pullByNumber(number: number): Promise<PullRequestView | null> {
+  async pullByNumber(number: number, ownAppId?: number): Promise<PullRequestView | null> {
     const data = await this.octokit.graphql<GqlPull>(PULL_QUERY, { owner: this.repo.owner, repo: this.repo.repo, number }).catch((error: unknown) => {
       if ((error as { errors?: Array<{ type?: string }> }).errors?.some((e) => e.type === "NOT_FOUND")) return { repository: null };
       throw error;
@@ -202,7 +230,7 @@ export class GitHubGateway {
     const node = data.repository?.pullRequest;
     if (!node) return null;
     if (node.state === "OPEN") await this.readAllContexts(node);
-    return toPullRequestView(node, data.repository!.nameWithOwner);
+    return toPullRequestView(node, data.repository!.nameWithOwner, ownAppId);
   }
 
   /** Who most recently added `label` to the issue: a login, `null` for an app or a deleted account, or undefined when GitHub shows no such event. */
@@ -489,13 +517,55 @@ export class GitHubGateway {
     }
   }
 
-  async listOpenEpics(label: string): Promise<number[]> {
+  /** What the auditor reads of a PR besides its diff: its description and how many files it changes. */
+  async pullDescription(pullNumber: number): Promise<{ body: string; changedFiles: number }> {
+    const { data } = await this.octokit.rest.pulls.get({ ...this.repo, pull_number: pullNumber });
+    return { body: data.body ?? "", changedFiles: data.changed_files ?? 0 };
+  }
+
+  /**
+   * The PR's changed files with their patches, page by page, until `maxBytes` of patches are
+   * read: the pages past what the auditor can read are not asked for.
+   */
+  async pullFiles(pullNumber: number, maxBytes: number): Promise<PullFile[]> {
+    const files: PullFile[] = [];
+    let bytes = 0;
+    for await (const { data } of this.octokit.paginate.iterator(this.octokit.rest.pulls.listFiles, { ...this.repo, pull_number: pullNumber, per_page: 100 })) {
+      for (const file of data) {
+        files.push({ path: file.filename, status: file.status, additions: file.additions, deletions: file.deletions, ...(file.patch !== undefined ? { patch: file.patch } : {}) });
+        bytes += Buffer.byteLength(file.patch ?? "", "utf8");
+      }
+      if (bytes > maxBytes) break;
+    }
+    return files;
+  }
+
+  /** Creates a completed check run on `headSha`; returns its id. */
+  async createCheckRun(run: CheckRunInput): Promise<number> {
+    const { data } = await this.octokit.rest.checks.create({
+      ...this.repo,
+      name: run.name,
+      head_sha: run.headSha,
+      status: "completed",
+      conclusion: run.conclusion,
+      output: { title: run.title, summary: run.summary, ...(run.annotations.length > 0 ? { annotations: run.annotations } : {}) },
+    });
+    return data.id;
+  }
+
+  /** Adds annotations to a check run (GitHub takes at most 50 per request; earlier ones stay). */
+  async addCheckRunAnnotations(checkRunId: number, output: { title: string; summary: string }, annotations: CheckAnnotation[]): Promise<void> {
+    await this.octokit.rest.checks.update({ ...this.repo, check_run_id: checkRunId, output: { ...output, annotations } });
+  }
+
+  /** The open issues carrying `label`, with when each last changed (the resync's way when the search cannot answer). */
+  async listOpenEpics(label: string): Promise<Array<{ number: number; updatedAt: string }>> {
     const issues = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, {
       ...this.repo,
       labels: label,
       state: "open",
       per_page: 100,
     });
-    return issues.filter((issue) => !issue.pull_request).map((issue) => issue.number);
+    return issues.filter((issue) => !issue.pull_request).map((issue) => ({ number: issue.number, updatedAt: issue.updated_at }));
   }
 }

@@ -1,5 +1,6 @@
-import type { BaseRequirements, ChecksState, FailingCheck, PullRequestView } from "../orchestration/snapshot.js";
-import type { GqlPullRequest } from "./snapshot-query.js";
+import { AUDIT_CHECK_NAME } from "../orchestration/audit-gate.js";
+import type { AuditView, BaseRequirements, CheckResult, ChecksState, FailingCheck, PullRequestView } from "../orchestration/snapshot.js";
+import type { GqlCheckRun, GqlContextPage, GqlPullRequest } from "./snapshot-query.js";
 
 /** Turns GitHub's GraphQL picture of a task PR into the facts `decide()` needs. */
 
@@ -10,9 +11,10 @@ const MAX_SUMMARY = 1_000;
  * `pr` carries every check context of its head: the gateway reads the pages past the first
  * before calling this.
  */
-export function toPullRequestView(pr: GqlPullRequest, repoFullName: string): PullRequestView {
+export function toPullRequestView(pr: GqlPullRequest, repoFullName: string, ownAppId?: number): PullRequestView {
   const head = pr.commits.nodes[0]?.commit;
-  const { checks, failing } = head ? checkState(head.statusCheckRollup) : { checks: "none" as const, failing: [] };
+  const audit = ownAppId !== undefined && head ? splitOwnAudit(head.statusCheckRollup, ownAppId) : undefined;
+  const { checks, failing } = head ? checkState(audit?.others ?? head.statusCheckRollup) : { checks: "none" as const, failing: [] };
   const reviews = reviewState(pr);
   const required = requirements(pr);
   const present = new Set(
@@ -41,7 +43,67 @@ export function toPullRequestView(pr: GqlPullRequest, repoFullName: string): Pul
     checksSha: head?.oid ?? "",
     failingChecks: failing,
     ...reviews,
+    ...(audit?.view ? { audit: audit.view } : {}),
+    ...(audit ? { checkResults: checkResults(audit.others) } : {}),
   };
+}
+
+type Rollup = NonNullable<GqlPullRequest["commits"]["nodes"][number]>["commit"]["statusCheckRollup"];
+
+/** The auditor reads this much of its own verdict back: the findings it sends the agent. */
+const MAX_AUDIT_SUMMARY = 8_000;
+
+/**
+ * Orchestra's own audit runs (by app id, never by name alone) taken out of the rollup, so its
+ * verdict is neither a check that turns the PR red nor one that satisfies `requireChecks`. With
+ * them out, GitHub's combined state no longer describes what is left: the contexts (all read,
+ * see the gateway) say it instead.
+ */
+function splitOwnAudit(rollup: Rollup, ownAppId: number): { others: Rollup; view?: AuditView } {
+  if (!rollup) return { others: rollup };
+  const own = rollup.contexts.nodes.filter(
+    (context) => context.__typename === "CheckRun" && context.name === AUDIT_CHECK_NAME && context.checkSuite?.app?.databaseId === ownAppId,
+  );
+  if (own.length === 0) return { others: rollup };
+  const others = rollup.contexts.nodes.filter((context) => !own.includes(context));
+  // The newest run decides (a higher database id is a later run).
+  const latest = (own as GqlCheckRun[]).reduce((a, b) => (b.databaseId > a.databaseId ? b : a));
+  const view: AuditView | undefined =
+    latest.status === "COMPLETED"
+      ? { passed: PASSING_CONCLUSIONS.has(latest.conclusion ?? ""), summary: (latest.summary ?? "").slice(0, MAX_AUDIT_SUMMARY) }
+      : undefined;
+  const state = others.length === 0 ? "SUCCESS" : contextsState(others);
+  return { others: { state, contexts: { ...rollup.contexts, nodes: others } }, ...(view ? { view } : {}) };
+}
+
+/** The combined state of the contexts alone, as GitHub would compute it. */
+function contextsState(contexts: GqlContextPage["nodes"]): string {
+  let pending = false;
+  for (const context of contexts) {
+    if (context.__typename === "CheckRun") {
+      if (context.status !== "COMPLETED") pending = true;
+      else if (!PASSING_CONCLUSIONS.has(context.conclusion ?? "")) return "FAILURE";
+    } else if (context.state === "PENDING" || context.state === "EXPECTED") {
+      pending = true;
+    } else if (context.state !== "SUCCESS") {
+      return "FAILURE";
+    }
+  }
+  return pending ? "PENDING" : "SUCCESS";
+}
+
+const MAX_CHECK_RESULT_SUMMARY = 500;
+
+function checkResults(rollup: Rollup): CheckResult[] {
+  return (rollup?.contexts.nodes ?? []).map((context) =>
+    context.__typename === "CheckRun"
+      ? {
+          name: context.name,
+          result: (context.status === "COMPLETED" ? (context.conclusion ?? "completed") : context.status).toLowerCase(),
+          summary: [context.title, context.summary].filter(Boolean).join("\n").slice(0, MAX_CHECK_RESULT_SUMMARY),
+        }
+      : { name: context.context, result: context.state.toLowerCase(), summary: (context.description ?? "").slice(0, MAX_CHECK_RESULT_SUMMARY) },
+  );
 }
 
 function requirements(pr: GqlPullRequest): BaseRequirements | undefined {
@@ -56,7 +118,7 @@ function requirements(pr: GqlPullRequest): BaseRequirements | undefined {
 }
 
 function checkState(
-  rollup: NonNullable<GqlPullRequest["commits"]["nodes"][number]>["commit"]["statusCheckRollup"],
+  rollup: Rollup,
 ): { checks: ChecksState; failing: FailingCheck[] } {
   const contexts = rollup?.contexts.nodes ?? [];
   if (contexts.length === 0) return { checks: "none", failing: [] };

@@ -16,7 +16,7 @@ export const CONTEXTS_PAGE = 100;
 const CONTEXT_FIELDS = `
             nodes {
               __typename
-              ... on CheckRun { databaseId name status conclusion title summary detailsUrl }
+              ... on CheckRun { databaseId name status conclusion title summary detailsUrl checkSuite { app { databaseId } } }
               ... on StatusContext { context state description targetUrl }
             }
             pageInfo { hasNextPage endCursor }`;
@@ -253,6 +253,8 @@ export interface GqlCheckRun {
   title: string | null;
   summary: string | null;
   detailsUrl: string | null;
+  /** The App that created the run: how Orchestra tells its own audit from another's of the same name. Absent in older fixtures. */
+  checkSuite?: { app: { databaseId: number | null } | null } | null;
 }
 
 export interface GqlStatusContext {

@@ -3,6 +3,7 @@ import { parseBody, PLAN_START } from "../orchestration/checklist.js";
 import { createStateSigner } from "../orchestration/trust/state-mac.js";
 import * as messages from "../orchestration/messages.js";
 import type { Orchestra } from "../orchestra.js";
+import { isOwnEcho } from "./echo.js";
 import { epicRefOf, isBot } from "./epic-ref.js";
 
 /**
@@ -72,9 +73,11 @@ export function registerIssueHandlers(app: Probot, orchestra: Orchestra): void {
   });
 
   app.on(["issues.closed", "issues.reopened"], async (context) => {
-    const { issue } = context.payload;
+    const { issue, sender } = context.payload;
     const parsed = parseBody(issue.body);
     if (!parsed.ok || !parsed.parsed.plan) return;
+    // Orchestra closing a completed epic: the reconcile that closed it wrote and announced it.
+    if (await isOwnEcho(orchestra, sender)) return;
     const ref = epicRefOf(context as Context, issue.number);
     if (ref) orchestra.schedule(ref);
   });

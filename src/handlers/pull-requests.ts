@@ -1,6 +1,7 @@
 import type { Context, Probot } from "probot";
 import { parseBranchName } from "../orchestration/naming.js";
 import type { Orchestra } from "../orchestra.js";
+import { isOwnEcho } from "./echo.js";
 import { epicRefOf } from "./epic-ref.js";
 
 /**
@@ -33,6 +34,11 @@ export function registerPullRequestHandlers(app: Probot, orchestra: Orchestra): 
       const { pull_request: pull, repository } = context.payload;
       // A fork's PR is never a task's, whatever its branch is called: no reconcile for it.
       if (pull.head.repo?.full_name !== repository.full_name) return;
+      // Orchestra's own merge (or close-out) of a task PR: the reconcile that did it recorded it.
+      if (context.payload.action === "closed" && (await isOwnEcho(orchestra, context.payload.sender))) {
+        context.log.debug({ pr: pull.number }, "pull request closed by Orchestra itself; no reconcile");
+        return;
+      }
       scheduleBranches(context as Context, [pull.head.ref]);
     },
   );

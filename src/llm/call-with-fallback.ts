@@ -1,10 +1,12 @@
 import { LlmCallError } from "./errors.js";
-import type { ChatMessage, LlmObserver, LlmProvider, PlannerLogger } from "./types.js";
+import type { ChatMessage, LlmAnswer, LlmObserver, LlmProvider, PlannerLogger } from "./types.js";
 
 export type FallbackResult =
   | {
       ok: true;
       answer: string;
+      /** What the answer cost, when the API said. */
+      usage?: LlmAnswer["usage"];
       provider: LlmProvider;
       /** The chain to use for a follow-up: the provider that answered, then those after it. */
       chain: LlmProvider[];
@@ -32,7 +34,7 @@ export async function callWithFallback(
     try {
       const answer = await provider.complete(system, messages, signal);
       told("ok", answer.usage);
-      return { ok: true, answer: answer.text, provider, chain: chain.slice(index) };
+      return { ok: true, answer: answer.text, ...(answer.usage ? { usage: answer.usage } : {}), provider, chain: chain.slice(index) };
     } catch (error) {
       told(error instanceof LlmCallError && error.status !== undefined ? String(error.status) : "error");
       if (!(error instanceof LlmCallError)) throw error;

@@ -56,6 +56,7 @@ export async function planTasks(input: PlanInput, options: PlanOptions): Promise
   const first = await callWithFallback(chain.providers, PLAN_SYSTEM_PROMPT, prompt, log, options.signal, options.observe);
   if (!first.ok) return llmError(clean(first.error), log);
   let answered = first;
+  const usage = [first.usage];
   let parsed = parsePlanAnswer(first.answer, maxTasks);
 
   if (!parsed.ok) {
@@ -72,6 +73,7 @@ export async function planTasks(input: PlanInput, options: PlanOptions): Promise
     const second = await callWithFallback(first.chain, PLAN_SYSTEM_PROMPT, followUp, log, options.signal, options.observe);
     if (!second.ok) return llmError(clean(second.error), log);
     answered = second;
+    usage.push(second.usage);
     parsed = parsePlanAnswer(second.answer, maxTasks);
   }
 
@@ -99,7 +101,7 @@ export async function planTasks(input: PlanInput, options: PlanOptions): Promise
     { provider: provider.name, model: provider.model, promptVersion: PLAN_PROMPT_VERSION, durationMs, tasks: parsed.tasks.length },
     "planner: plan ready",
   );
-  return { ok: true, tasks: parsed.tasks, provider: provider.name, model: provider.model };
+  return { ok: true, tasks: parsed.tasks, provider: provider.name, model: provider.model, ...(usage.some(Boolean) ? { usage } : {}) };
 }
 
 function llmError(reason: string, log: PlannerLogger): PlanResult {

@@ -79,6 +79,7 @@ export interface PlanInput {
 export type PlanErrorKind = "missing-key" | "llm-error" | "invalid-plan";
 
 export type PlanResult =
-  | { ok: true; tasks: PlannedTask[]; provider: ProviderName; model: string }
+  /** `usage`: what each answer cost (both, when the first was sent back), for the epic's token count. */
+  | { ok: true; tasks: PlannedTask[]; provider: ProviderName; model: string; usage?: Array<LlmAnswer["usage"]> }
   /** `error` is markdown meant for an issue comment; it never contains an API key. */
   | { ok: false; kind: PlanErrorKind; error: string };

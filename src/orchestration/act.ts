@@ -1,10 +1,11 @@
 import type { Logger } from "pino";
+import { announceCompletion, announceTransitions } from "./announce.js";
 import { writeBody } from "./body-writer.js";
 import { commentOnce } from "./comment-once.js";
 import type { OrchestraConfig } from "./config.js";
 import { statusTablePlaceholder, type Decision, type Notification, type Step } from "./decide.js";
 import * as messages from "./messages.js";
-import { activeBranches, epicKey, pullNumberOf } from "./naming.js";
+import { activeBranches, branchName, epicKey, pullNumberOf } from "./naming.js";
 import type { EpicRef, ReconcileDeps } from "./reconcile-deps.js";
 import type { Snapshot } from "./snapshot.js";
 import { renderStatusTable } from "./status-comment.js";
@@ -13,11 +14,17 @@ import type { Plan, PlanPatch, TaskPatch } from "./types.js";
 import type { CursorClient } from "../cursor/client.js";
 import { isLive } from "../cursor/agent.js";
 import { isKeyRejected } from "../cursor/errors.js";
+import type { TokenUsage } from "../llm/audit-types.js";
+import { addLlmUsage } from "./llm-usage.js";
+import { runAuditStep } from "../runtime/audit-step.js";
+import { lookBeforeEveryLaunch } from "../cursor/launch-ledger.js";
 
 /**
  * Carries out a decision: its steps in order (a hard failure stops the rest), then one write of
  * the body with what succeeded, then the comments, the status comment and closing the issue.
  */
+
+const CURSOR_KEY_REJECTED = { reason: "Cursor rejected the API key Orchestra runs with", key: "cursor-key-rejected" };
 
 /** A status comment GitHub would not take is drawn again this long after. */
 const STATUS_RETRY_MS = 30_000;
@@ -45,11 +52,21 @@ export async function act(
   let allDone = true;
   let keyRejected: unknown;
   const closedOut: string[] = [];
+  let auditPause: { key: string; body: string } | undefined;
+  // What the audits of this pass cost, counted in the same write against `budget.llmTokens`.
+  const auditUsage: TokenUsage[] = [];
 
   for (const step of decision.steps) {
     try {
       const result = await runStep(ref, snapshot, step, config, deps, log);
       if (result.patch) succeeded.push(...result.patch);
+      if (result.llmTokens) auditUsage.push(result.llmTokens);
+      if (result.pause) {
+        // The audit gave no verdict: nothing is merged unaudited, and the epic waits for a writer.
+        auditPause = result.pause;
+        allDone = false;
+        break;
+      }
       if (result.halt) {
         // A refused merge: what follows rested on it. The next pass (at once, for what else was
         // decided) sees the refusal recorded and does not send the same merge again.
@@ -80,15 +97,22 @@ export async function act(
     }
   }
 
-  const patch: PlanPatch = {
-    ...decision.patch,
-    tasks: mergeTaskPatches([...(decision.patch.tasks ?? []), ...succeeded]),
-    ...(runsDelta ? { runsDelta } : {}),
-    ...(closedOut.length ? { closedOut } : {}),
-  };
+  const patch: PlanPatch = addLlmUsage(
+    {
+      ...decision.patch,
+      tasks: mergeTaskPatches([...(decision.patch.tasks ?? []), ...succeeded]),
+      ...(runsDelta ? { runsDelta } : {}),
+      ...(closedOut.length ? { closedOut } : {}),
+    },
+    auditUsage,
+  );
   if (!allDone && decision.patch.status === "completed") delete patch.status;
-  if (keyRejected && (patch.status ?? snapshot.parsed.plan!.status) === "running") patch.status = "paused";
+  if ((keyRejected || auditPause) && (patch.status ?? snapshot.parsed.plan!.status) === "running") patch.status = "paused";
+  if (auditPause) notify.push({ kind: "comment", ...auditPause });
   const plan = await writeBody(ref, patch, deps, log, snapshot.parsed.plan!);
+  const cause = decision.pause ?? (keyRejected ? CURSOR_KEY_REJECTED : auditPause ? { reason: "the audit of a task's PR gave no verdict", key: auditPause.key } : undefined);
+  announceTransitions(ref, snapshot, plan, cause, config, deps, log);
+  deps.launchLedger?.recorded(`${deps.webUrl}/${ref.owner}/${ref.repo}`, recordedBranches(ref.issueNumber, plan));
   deps.branchCache.set(epicKey(ref.owner, ref.repo, ref.issueNumber), activeBranches(ref.issueNumber, plan));
   // A completion written but never announced (the process died in between) is announced now; one
   // that was announced and then reopened by a person is left open.
@@ -99,7 +123,13 @@ export async function act(
   for (const item of notify) await sendNotification(ref, snapshot, decision, plan, item, deps);
   if (!(await refreshStatusComment(ref, snapshot, decision, plan, config, deps))) wakeAfterMs = Math.min(wakeAfterMs ?? STATUS_RETRY_MS, STATUS_RETRY_MS);
   if (decision.closeIssue && allDone && !announced && plan.status === "completed") await deps.gateway.closeIssue(ref.issueNumber);
+  if (allDone && !announced && decision.final.some((item) => item.kind === "comment" && item.key === "completed")) announceCompletion(ref, snapshot, plan, config, deps, log);
   return { plan, error, ...(wakeAfterMs !== undefined ? { wakeAfterMs } : {}) };
+}
+
+/** The attempts whose agent the body records: none of them is launched again. */
+function recordedBranches(issueNumber: number, plan: Plan): string[] {
+  return plan.tasks.filter((task) => task.agent && task.attempt > 0).map((task) => branchName(issueNumber, task.id, task.attempt));
 }
 
 function mergeTaskPatches(patches: TaskPatch[]): TaskPatch[] {
@@ -109,7 +139,17 @@ function mergeTaskPatches(patches: TaskPatch[]): TaskPatch[] {
 }
 
 /** `halt`: the step was refused (not failed): its patch is kept and the steps after it are not run. */
-type StepResult = { patch?: TaskPatch[]; runs?: number; notify?: Notification[]; halt?: boolean; closedOut?: string[]; waitMs?: number };
+type StepResult = {
+  patch?: TaskPatch[];
+  runs?: number;
+  notify?: Notification[];
+  halt?: boolean;
+  closedOut?: string[];
+  waitMs?: number;
+  /** The epic pauses with this comment and no later step runs. */
+  pause?: { key: string; body: string };
+  llmTokens?: TokenUsage;
+};
 
 async function runStep(
   ref: EpicRef,
@@ -127,7 +167,8 @@ async function runStep(
       const repository = `${deps.webUrl}/${ref.owner}/${ref.repo}`;
       // Deterministic branch: an agent created by a run that died before recording it is found,
       // not doubled. Such an agent is among the newest, so the first page of the list suffices.
-      const existing = await cursor.findAgentByBranch(repository, effect.branch, 1);
+      const ledger = deps.launchLedger ?? lookBeforeEveryLaunch;
+      const existing = await ledger.existing(cursor, repository, effect.branch);
       // Counted against the installation's daily cap; over it, the task waits (reconcile wakes the epic then).
       if (!existing && deps.launches && !(await deps.launches.take())) {
         log.info({ task: effect.taskId, cap: deps.launches.cap }, "daily cap on agent launches reached; the task waits");
@@ -135,7 +176,7 @@ async function runStep(
       }
       const agent =
         existing ??
-        (await cursor.createAgent({
+        (await ledger.create(cursor, {
           prompt: effect.prompt,
           repository,
           ref: snapshot.repo.defaultBranch,
@@ -208,6 +249,11 @@ async function runStep(
     case "update-branch":
       await deps.gateway.updateBranch(effect.pr, effect.sha);
       return done;
+    case "audit": {
+      const outcome = await runAuditStep(ref, effect, config, deps, log);
+      const tokens = outcome.usage ? { llmTokens: outcome.usage } : {};
+      return "pause" in outcome ? { pause: outcome.pause, ...tokens } : { waitMs: outcome.waitMs, ...tokens };
+    }
     case "delete-branch":
       await deps.gateway.deleteBranch(effect.branch);
       return done;

@@ -12,6 +12,7 @@ function isEmptyPatch(patch: PlanPatch): boolean {
     patch.status === undefined &&
     patch.statusComment === undefined &&
     !patch.runsDelta &&
+    !patch.llmTokensDelta &&
     !patch.tasks?.length &&
     !patch.replacePending &&
     patch.acceptDigest === undefined &&

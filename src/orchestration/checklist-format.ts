@@ -215,6 +215,7 @@ function planMarker(plan: Plan, signer?: StateSigner): string {
   if (plan.held) attributes.set("held", encodeValue(plan.held));
   if (isCount(plan.commandCursor)) attributes.set("cmd", String(plan.commandCursor));
   if (plan.live && plan.live.length > 0) attributes.set("live", plan.live.map(formatAttempt).join(","));
+  if (isCount(plan.llmTokens) && plan.llmTokens !== 0) attributes.set("tokens", String(plan.llmTokens));
   return marker(PLAN_START, [PLAN_VERSION], attributes, "plan", signer);
 }
 

@@ -99,6 +99,8 @@ function parseText(body: string, verifier: StateSigner | undefined): ParseResult
   if (commandCursor !== undefined) plan.commandCursor = commandCursor;
   const live = readAttempts(machine.get("live"));
   if (live.length > 0) plan.live = live;
+  const llmTokens = readCount(machine.get("tokens"));
+  if (llmTokens) plan.llmTokens = llmTokens;
   const parsed: ParsedBody = { before: body.slice(0, start.index), after: body.slice(end.end), plan, eol };
   if (verifier) {
     parsed.trust = { plan: planVerified, forgedTasks: read.forged, legacy: !attributes.has(MAC_ATTRIBUTE) && !read.anyMac };

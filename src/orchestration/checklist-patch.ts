@@ -181,6 +181,9 @@ function applyEpicFields(plan: Plan, patch: PlanPatch): void {
   if (patch.runsDelta !== undefined && Number.isSafeInteger(patch.runsDelta)) {
     plan.runs = Math.max(0, plan.runs + patch.runsDelta);
   }
+  if (patch.llmTokensDelta !== undefined && Number.isSafeInteger(patch.llmTokensDelta) && patch.llmTokensDelta > 0) {
+    plan.llmTokens = Math.min(Number.MAX_SAFE_INTEGER, (plan.llmTokens ?? 0) + patch.llmTokensDelta);
+  }
   if (isCount(patch.commandCursor) && patch.commandCursor > (plan.commandCursor ?? -1)) plan.commandCursor = patch.commandCursor;
   if (patch.held !== undefined) {
     if (patch.held) plan.held = patch.held;

@@ -1,5 +1,6 @@
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { NOTIFY_EVENTS } from "./epic-events.js";
 
 /**
  * `.github/orchestra.yml`. Every field has a default, so a repository needs no file at all.
@@ -95,6 +96,27 @@ export const configSchema = z
       .describe("How long a task may wait for something that should happen by itself before Orchestra says so."),
     deleteBranch: z.boolean().default(true).describe("Delete a task's branch once its PR is merged."),
     closeOnComplete: z.boolean().default(true).describe("Close the epic issue when every task is merged or skipped."),
+    audit: z
+      .object({
+        enabled: z
+          .boolean()
+          .default(false)
+          .describe("Before merging a task PR that is otherwise ready, an LLM audits it against its task; the verdict is the check run `Orchestra audit`."),
+        model: z
+          .string()
+          .min(1)
+          .optional()
+          .describe("Model of the audit; `planner.model` (or the provider's default) when absent. Same providers and fallback as the planner."),
+        maxDiffBytes: z
+          .number()
+          .int()
+          .min(1_000)
+          .max(1_000_000)
+          .default(60_000)
+          .describe("Bytes of the PR's diff the auditor reads; past this the diff is cut and the auditor is told so."),
+      })
+      .prefault({})
+      .describe("The audit gate before each merge."),
     budget: z
       .object({
         agentRuns: z
@@ -104,9 +126,24 @@ export const configSchema = z
           .max(1000)
           .default(50)
           .describe("Agent runs one epic may launch, retries included; the epic pauses when they are used up."),
+        llmTokens: z
+          .number()
+          .int()
+          .min(1)
+          .optional()
+          .describe("LLM tokens (input and output, planning and audits) one epic may spend; the epic pauses once they reach it. No limit when absent."),
       })
       .prefault({})
       .describe("Limits per epic."),
+    notify: z
+      .object({
+        events: z
+          .array(z.enum(NOTIFY_EVENTS))
+          .default([...NOTIFY_EVENTS])
+          .describe("Which epic events of this repository are sent to the deployment's ORCHESTRA_NOTIFY_URL (`[]`: none)."),
+      })
+      .prefault({})
+      .describe("Notifications outside GitHub, when whoever runs Orchestra set ORCHESTRA_NOTIFY_URL."),
   })
   .strict();
 

@@ -30,6 +30,7 @@ export function applyIntent(p: DecisionDraft, intent: Intent): void {
     case "pause":
       if (p.status !== "running") return reply(`the epic is ${p.status}, not running.`);
       p.status = "paused";
+      p.decision.pause ??= { reason: "someone with write access paused it with `/orchestra pause`", key: `command-${commentId ?? "none"}` };
       return done();
     case "stop":
       if (p.status === "stopped" || p.status === "completed") return reply(`the epic is already ${p.status}.`);
@@ -44,7 +45,11 @@ export function applyIntent(p: DecisionDraft, intent: Intent): void {
     case "skip":
       return skipTask(p, command.arg, intent.prTaskId, reply, done);
     case "plan":
-      // Planning needs the LLM: the reconciler runs it before deciding.
+      // Planning needs the LLM: the reconciler runs it before deciding, unless the epic's text
+      // is not accepted, when the planner (and then agents) would read what no writer approved.
+      if (p.snapshot.trust && !p.snapshot.trust.accepted) {
+        return reply("the epic's text changed without the approval of someone with write access. Comment `/orchestra resume` to accept it first.");
+      }
       return;
     case "help":
     case "unknown":
@@ -115,7 +120,10 @@ export function holdForUntrustedText(p: DecisionDraft): void {
     if (trust.byWriters || !trust.accepted) p.decision.patch.acceptDigest = trust.digest;
     return;
   }
-  if (p.status === "running") p.status = "paused";
+  if (p.status === "running") {
+    p.status = "paused";
+    p.decision.pause ??= { reason: "the epic's text changed without the approval of someone with write access", key: `untrusted-text-${trust.digest}` };
+  }
   // Said once per hold: further edits while it holds change the text to accept, not the news.
   const held = p.snapshot.parsed.plan?.held;
   if (held !== trust.digest) {

@@ -1,3 +1,4 @@
+import { auditPassed, blockedOnlyByAudit, missingChecksOf } from "./audit-gate.js";
 import type { OrchestraConfig } from "./config.js";
 import { DecisionDraft, isAgentLive, minWake, resetForRelaunch, type Step } from "./decision.js";
 import { fenced } from "./agent-prompt.js";
@@ -154,7 +155,7 @@ function recordMerged(p: DecisionDraft, task: Task, pr: PullRequestView): void {
  * fails rather than waiting forever. Returns whether the task is settled for this pass.
  */
 function unansweredFollowup(p: DecisionDraft, task: Task, pr: PullRequestView): boolean {
-  const aboutThisHead = task.followup === `ci:${pr.headSha}` || task.followup === `rebase:${pr.headSha}`;
+  const aboutThisHead = task.followup === `ci:${pr.headSha}` || task.followup === `rebase:${pr.headSha}` || task.followup === `audit:${pr.headSha}`;
   if (!aboutThisHead || task.followupAt === undefined) return false;
   const waited = p.snapshot.now - task.followupAt;
   if (waited < FOLLOWUP_GRACE_MS) {
@@ -228,7 +229,7 @@ function followPullRequest(p: DecisionDraft, task: Task, pr: PullRequestView): v
   if (pr.mergeState === "BEHIND") return resolveConflict(p, task, pr, "behind");
   // Blocked by a rule (a required review, a check the rules require): the status comment says
   // which; the review or check that unblocks it arrives as an event, so nothing is polled.
-  if (pr.mergeState === "BLOCKED" || pr.mergeState === "DRAFT" || pr.isDraft) return;
+  if ((pr.mergeState === "BLOCKED" && !blockedOnlyByAudit(pr, config)) || pr.mergeState === "DRAFT" || pr.isDraft) return;
   if (pr.mergeable === null || pr.mergeState === "UNKNOWN") {
     // GitHub computes it within seconds of a push; if it keeps saying "unknown", ask less and less
     // often (a tenth of the head's age, 3 s to a minute), never in a tight loop.
@@ -237,13 +238,14 @@ function followPullRequest(p: DecisionDraft, task: Task, pr: PullRequestView): v
     return;
   }
   if (pr.checksSha !== pr.headSha) return;
+  if (config.audit.enabled && !auditPassed(p, task, pr)) return;
   if (refusedUnchanged(p, task, pr)) return;
   mergeTask(p, task, pr);
 }
 
 /** Required checks with no run at all, or no check at all where checks are required. */
 export function checksNotStarted(pr: PullRequestView, config: OrchestraConfig): boolean {
-  return (pr.missingChecks?.length ?? 0) > 0 || (pr.checks === "none" && config.requireChecks);
+  return missingChecksOf(pr, config).length > 0 || (pr.checks === "none" && config.requireChecks);
 }
 
 /**
@@ -262,7 +264,7 @@ function watchChecksStart(p: DecisionDraft, task: Task, pr: PullRequestView): vo
   }
   p.reportOnce(
     `checks-missing-${task.id}-${pr.headSha}`,
-    messages.checksNeverStarted(task.id, pr.number, pr.headSha, pr.missingChecks ?? [], p.config.timeouts.checksMinutes),
+    messages.checksNeverStarted(task.id, pr.number, pr.headSha, missingChecksOf(pr, p.config), p.config.timeouts.checksMinutes),
   );
 }
 

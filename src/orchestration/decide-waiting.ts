@@ -1,3 +1,4 @@
+import { AUDIT_CHECK_NAME, blockedOnlyByAudit, missingChecksOf } from "./audit-gate.js";
 import { checksNotStarted, refusalBackoffMs, refusalCause } from "./decide-tasks.js";
 import { DecisionDraft, isAgentLive, isReady, SATISFIED } from "./decision.js";
 import * as messages from "./messages.js";
@@ -56,7 +57,7 @@ function pullWaiting(p: DecisionDraft, task: Task, pr: PullRequestView): string 
   if (pr.checks === "failure") return "a fix for failing checks";
   if (pr.changesRequested) return "changes requested in review";
   if (pr.mergeable === false || pr.mergeState === "DIRTY") return "merge conflict to be resolved";
-  const missing = pr.missingChecks ?? [];
+  const missing = missingChecksOf(pr, p.config);
   if (missing.length > 0) {
     return `required check${missing.length === 1 ? "" : "s"} ${missing.map((name) => messages.inlineCode(name)).join(", ")} to start`;
   }
@@ -70,8 +71,9 @@ function pullWaiting(p: DecisionDraft, task: Task, pr: PullRequestView): string 
       ? "GitHub to update the branch with its base (required to be up to date)"
       : "an update of the branch with its base (required to be up to date)";
   }
-  if (pr.mergeState === "BLOCKED") return `what the base branch's rules require: ${blockers(pr).join("; ")}`;
+  if (pr.mergeState === "BLOCKED" && !blockedOnlyByAudit(pr, p.config)) return `what the base branch's rules require: ${blockers(pr).join("; ")}`;
   if (pr.mergeState === "DRAFT" || pr.isDraft) return "the pull request to be marked ready for review";
+  if (p.config.audit.enabled && !pr.audit?.passed) return auditWaiting(task, pr);
   const cause = refusalCause(task, pr);
   if (cause !== undefined && task.refusedAt !== undefined) {
     const at = new Date(task.refusedAt + refusalBackoffMs(task.refusals ?? 1)).toISOString().slice(11, 19);
@@ -111,4 +113,9 @@ function epicWaiting(p: DecisionDraft): string {
       return active ? `${active.id}: ${p.decision.waiting[active.id] ?? "agent"}` : "nothing";
     }
   }
+}
+
+function auditWaiting(task: Task, pr: PullRequestView): string {
+  if (!pr.audit) return `the audit (\`${AUDIT_CHECK_NAME}\`)`;
+  return task.followup === `audit:${pr.headSha}` ? "a fix for the auditor's findings" : "the auditor's findings to be sent to the agent";
 }

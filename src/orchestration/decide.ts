@@ -30,6 +30,7 @@ export function decide(snapshot: Snapshot, config: OrchestraConfig): Decision {
   if (snapshot.issue.state === "closed") {
     stopEpic(p, false);
   } else if (p.status !== "stopped" && p.status !== "completed") {
+    pauseAtTokenBudget(p);
     for (const task of p.tasks) observeTask(p, task);
     if (p.status === "running") launchReady(p);
     pointSubIssuesToTheEpic(p);
@@ -122,6 +123,18 @@ function launchReady(p: DecisionDraft): void {
     active++;
     runs++;
   }
+}
+
+/**
+ * `budget.llmTokens` reached (planning and audits count): nothing more starts, is followed up or
+ * merges until a writer raises the budget and resumes; agents at work finish. Without the key,
+ * no limit.
+ */
+function pauseAtTokenBudget(p: DecisionDraft): void {
+  const limit = p.config.budget.llmTokens;
+  const spent = p.snapshot.parsed.plan!.llmTokens ?? 0;
+  if (limit === undefined || spent < limit || p.status !== "running") return;
+  p.pause(messages.llmTokenBudgetExhausted(spent, limit), `paused-tokens-${spent}`);
 }
 
 function completeIfDone(p: DecisionDraft): void {

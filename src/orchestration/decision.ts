@@ -1,7 +1,7 @@
 import { isLive } from "../cursor/agent.js";
 import type { OrchestraConfig } from "./config.js";
 import * as messages from "./messages.js";
-import type { AgentView, Snapshot } from "./snapshot.js";
+import type { AgentView, CheckResult, Snapshot } from "./snapshot.js";
 import { ACTIVE_STATES, type EpicStatus, type PlanPatch, type Task, type TaskPatch } from "./types.js";
 
 /** What decide() returns, and the working state it builds it in. */
@@ -26,6 +26,16 @@ export type Effect =
       refusals?: number;
     }
   | { kind: "update-branch"; taskId: string; pr: number; sha: string }
+  /** The auditor judges the PR at `sha` and publishes its verdict as a check run (audit-gate.ts). */
+  | {
+      kind: "audit";
+      taskId: string;
+      pr: number;
+      sha: string;
+      task: { title: string; details: string };
+      epic: { number: number; title: string; text: string };
+      checks: CheckResult[];
+    }
   | { kind: "delete-branch"; branch: string }
   | { kind: "close-pr"; pr: number }
   /** A sub-issue whose task was merged, still open: closed as completed. */
@@ -59,6 +69,8 @@ export interface Decision {
   waitingFor: string;
   /** Reconcile again after this long even if no event arrives (mergeability being computed…). */
   wakeAfterMs?: number;
+  /** Why the epic pauses in this pass (the first cause) and a key naming that pause: for notifications. */
+  pause?: { reason: string; key: string };
 }
 
 /** Unknown statuses count as live, so an agent we do not understand is never doubled. */
@@ -126,6 +138,7 @@ export class DecisionDraft {
     if (this.status === "running") this.status = "paused";
     if (this.pausedReason === undefined) {
       this.pausedReason = reason;
+      this.decision.pause ??= { reason, key };
       if (comment) this.comment(key, messages.epicPaused(reason));
     }
   }

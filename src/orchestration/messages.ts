@@ -261,6 +261,11 @@ export function budgetExhausted(used: number, limit: number): string {
   return `the epic has used ${used} of its ${limit} agent runs. Raise \`budget.agentRuns\` in \`.github/orchestra.yml\` to allow more.`;
 }
 
+/** The reason given to {@link epicPaused} when the epic's LLM tokens reach `budget.llmTokens`. */
+export function llmTokenBudgetExhausted(spent: number, limit: number): string {
+  return `the epic has spent ${spent.toLocaleString("en-US")} LLM tokens (planning and audits), and its budget is ${limit.toLocaleString("en-US")}. Raise \`budget.llmTokens\` in \`.github/orchestra.yml\` to allow more.`;
+}
+
 export function epicStopped(agentsStopped: number): string {
   const agents = agentsStopped === 0 ? "" : ` and stopped ${agentsStopped} running agent${agentsStopped === 1 ? "" : "s"}`;
   return `⏹️ **The epic is stopped**${agents}. Open pull requests stay open; nothing more will be started on this issue.`;
@@ -376,4 +381,24 @@ function tasks(count: number): string {
 function andList(items: string[]): string {
   if (items.length <= 1) return items.join("");
   return `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
+}
+
+/** The auditor gave no verdict (`audit.enabled`): the PR is not merged unaudited, and a writer's resume audits it again. */
+export function auditFailed(taskId: string, pr: number, error: string): string {
+  return [
+    `⏸️ **The epic is paused**: the audit of #${pr} (${flatten(taskId)}) gave no verdict, so it was not merged.`,
+    "",
+    neutralizeCommands(neutralizeHtml(redactSecrets(error.trim()))),
+    "",
+    "Comment `/orchestra resume` to audit it again.",
+  ].join("\n");
+}
+
+/** GitHub refused the audit's check run: the App lacks `checks: write`, or the repository forbids it. */
+export function auditNotPublished(taskId: string, pr: number, status: number, message: string): string {
+  return [
+    `⏸️ **The epic is paused**: GitHub refused the \`Orchestra audit\` check run of #${pr} (${flatten(taskId)}) with ${status}: ${flatten(message)}`,
+    "",
+    "The App needs the `checks: write` permission to publish its audit (accept the new permission in the installation's settings). Then comment `/orchestra resume`.",
+  ].join("\n");
 }

@@ -9,7 +9,10 @@ import type { Intent, Snapshot } from "./snapshot.js";
 import { renderStatusComment, STATUS_MARKER } from "./status-comment.js";
 import { statusView } from "./status-comment-writer.js";
 import type { Plan, PlannedTask } from "./types.js";
-import { writeTrust } from "./body-writer.js";
+import { parsePlan, writeTrust } from "./body-writer.js";
+import { announce, eventSubject } from "./announce.js";
+import { plannedEvent } from "./epic-events.js";
+import { addLlmUsage, type LlmUsage } from "./llm-usage.js";
 import type { IssueRead } from "../github/gateway.js";
 import { childrenToAdopt } from "./children-read.js";
 import { isSubIssueEpic, plannedFromChildren } from "./sub-issues.js";
@@ -40,7 +43,12 @@ export async function planEpic(
 ): Promise<boolean> {
   const { title } = issue;
   const userText = userTextOf(issue.body);
-  const command = intents.find((intent) => intent.kind === "command");
+  const command = intents.find((intent) => intent.kind === "command" && intent.command.name === "plan");
+  // `/orchestra plan` and `/orchestra start` in one comment: plan, then run. The cursor moves past
+  // that comment with the plan, so its start is carried out here or never.
+  const startsToo = command?.kind === "command" && intents.some(
+    (intent) => intent.kind === "command" && intent.commentId === command.commentId && (intent.command.name === "start" || intent.command.name === "resume"),
+  );
   if (existing && !command) return false; // labelled again, or a duplicate event: already planned
   const instructions = command?.kind === "command" && command.command.name === "plan" ? command.command.arg : "";
   const reply = async (text: string) => {
@@ -57,11 +65,18 @@ export async function planEpic(
     await reply("this epic runs its sub-issues: add, remove or close sub-issues to change its plan.");
     return false;
   }
+  const tokenLimit = config.budget.llmTokens;
+  if (existing && tokenLimit !== undefined && (existing.llmTokens ?? 0) >= tokenLimit) {
+    // The cost ceiling holds for planning too: a re-plan would spend more.
+    await reply(`nothing was planned: ${messages.llmTokenBudgetExhausted(existing.llmTokens ?? 0, tokenLimit)}`);
+    return false;
+  }
 
   // Sub-issues the epic already has are its plan, in their order: no LLM call.
   const children = existing ? [] : await childrenToAdopt(issue, deps.gateway);
   const checklist = existing || children.length > 0 ? null : findChecklist(userText);
   let tasks: PlannedTask[];
+  let usage: Array<LlmUsage | undefined> | undefined;
   if (children.length > 0) {
     tasks = plannedFromChildren(children);
     log.info({ tasks: tasks.length }, "adopting the issue's sub-issues as the plan");
@@ -93,6 +108,7 @@ export async function planEpic(
       return false;
     }
     tasks = result.tasks;
+    usage = result.usage;
     log.info({ tasks: tasks.length, provider: result.provider, model: result.model }, "planned");
   }
 
@@ -104,7 +120,7 @@ export async function planEpic(
   const trust = writeTrust(fresh, deps, { acceptAll: !existing && fresh.body === issue.body && fresh.title === issue.title });
   const planned = applyPatch(
     fresh.body,
-    { replacePending: tasks, commandCursor, ...(existing ? {} : { status: config.autoStart ? "running" : "planned" }) },
+    addLlmUsage({ replacePending: tasks, commandCursor, ...(startsToo && existing?.status !== "running" ? { status: "running" as const } : existing ? {} : { status: config.autoStart ? "running" : "planned" }) }, usage),
     { ...(adopt ? { adoptChecklistAt: { start: adopt.start, end: adopt.end } } : {}), trust },
   );
   if (!planned.ok) {
@@ -125,7 +141,7 @@ export async function planEpic(
       intents: [],
     };
     // Rendered exactly as later reconciles will render it, so the first of them has nothing to edit.
-    const view = statusView(ref, snapshot, decide(snapshot, config), parsed.parsed.plan!, deps, config.budget.agentRuns);
+    const view = statusView(ref, snapshot, decide(snapshot, config), parsed.parsed.plan!, deps, config.budget.agentRuns, config.budget.llmTokens);
     const statusBody = renderStatusComment(view);
     const id = (await deps.gateway.findComment(ref.issueNumber, STATUS_MARKER)) ?? (await deps.gateway.createComment(ref.issueNumber, statusBody));
     deps.statusCache.set(id, statusBody);
@@ -133,6 +149,9 @@ export async function planEpic(
     if (withComment.ok) body = withComment.body;
   }
   if (body !== fresh.body) await deps.gateway.updateIssueBody(ref.issueNumber, body);
+  if (!existing && deps.notify) {
+    announce(deps, config, [plannedEvent(eventSubject(ref, fresh.title, deps), parsePlan(body), config.autoStart)], log);
+  }
   if (command?.kind === "command" && command.commentId) {
     await deps.gateway.reactToComment(command.commentId, "rocket");
   }

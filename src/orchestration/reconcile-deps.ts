@@ -2,9 +2,12 @@ import type { Logger } from "pino";
 import type { AgentCache } from "./agent-cache.js";
 import type { OrchestraConfig } from "./config.js";
 import type { CursorClient } from "../cursor/client.js";
+import type { LaunchLedger } from "../cursor/launch-ledger.js";
 import type { GitHubGateway } from "../github/gateway.js";
 import type { RepoContext } from "../github/repo-context.js";
+import type { AuditInput, AuditResult } from "../llm/audit-types.js";
 import type { PlanInput, PlanResult } from "../llm/types.js";
+import type { EpicEvent } from "./epic-events.js";
 import type { Plan } from "./types.js";
 
 /** What a reconcile of one epic works with: the edges, the caches, and where it runs. */
@@ -71,8 +74,16 @@ export interface ReconcileDeps {
   launches?: LaunchAllowance;
   /** Told of the plan each reconcile wrote (the epic and task gauges). */
   onPlan?: (plan: Plan) => void;
+  /** When Cursor is asked for an attempt's agent before a launch; absent: before every launch. */
+  launchLedger?: LaunchLedger;
   /** Told of every agent working for this epic, so Cursor webhooks find their epic. */
   onAgent?: (agentId: string) => void;
+  /** Queues a notification outside GitHub (ORCHESTRA_NOTIFY_URL); absent when none is set. Never blocks. */
+  notify?: (event: EpicEvent) => void;
+  /** The auditor (`audit.enabled`): the model's verdict on one PR, with the tokens it cost. */
+  audit?: (input: AuditInput, config: OrchestraConfig) => Promise<AuditResult>;
+  /** This App's id: its own check runs are told from others' of the same name by it. Asked only with the audit on. */
+  appId?: () => Promise<number>;
 }
 
 export interface ReconcileResult {

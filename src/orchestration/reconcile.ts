@@ -1,5 +1,7 @@
 import type { Logger } from "pino";
 import { act } from "./act.js";
+import { announce, eventSubject } from "./announce.js";
+import { transitionEvents } from "./epic-events.js";
 import { parseBody } from "./checklist.js";
 import { commentOnce } from "./comment-once.js";
 import { writeBody } from "./body-writer.js";
@@ -42,7 +44,9 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
   }
   const config = configResult.config;
 
-  const read = await readState(ref, deps);
+  // Orchestra's own audit check runs are told apart by the App's id: asked only with the audit on.
+  const ownAppId = config.audit.enabled && deps.appId ? await deps.appId() : undefined;
+  const read = await readState(ref, deps, ownAppId);
   if (!read) return {};
   const { observed, parsedResult } = read;
   const issue = observed.issue!;
@@ -81,19 +85,23 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
   // Whether the text agents read is accepted, before anything reads it: the planner included.
   const trust = parsed.plan ? await checkContent(issue, parsed, parsed.plan, deps) : undefined;
   if (trust && !trust.accepted) log.warn({ editors: trust.editors, changed: trust.changed, reason: trust.reason }, "the epic's text changed without a writer's approval");
-  if (planIntents.length > 0 && issue.state === "open" && trust && !trust.accepted) {
-    // Re-planning would hand the planner (and then agents) text nobody with write access accepted.
-    for (const intent of planIntents) {
-      if (intent.kind !== "command") continue;
-      const reply = messages.commandReply(intent.command.line, "the epic's text changed without the approval of someone with write access. Comment `/orchestra resume` to accept it first.");
-      await gateway.createComment(intent.target ?? ref.issueNumber, reply);
-    }
-  } else if (planIntents.length > 0 && issue.state === "open") {
+  // Re-planning would hand the planner (and then agents) text nobody with write access accepted:
+  // decide() refuses such a `/orchestra plan`, its reply going out with the cursor's write.
+  const planRefused = planIntents.length > 0 && issue.state === "open" && trust !== undefined && !trust.accepted;
+  if (planIntents.length > 0 && issue.state === "open" && !planRefused) {
     // Up to the plan's own comment: commands after it are read by the next reconcile, not lost.
     const planComment = planIntents.find((intent) => intent.kind === "command")?.commentId;
     const cursor = planComment ?? commands?.cursor ?? Math.max(0, ...observed.comments.map((comment) => comment.id));
-    const planned = await planEpic(ref, deps, config, parsed.plan, planIntents, issue, cursor, log);
-    if (planned) return { wakeAfterMs: 0 };
+    // The other commands of the plan's own comment: the cursor moves past them with the plan.
+    const alongside = intents.filter((intent) => intent.kind === "command" && planComment !== undefined && intent.commentId === planComment && !planIntents.includes(intent));
+    const planned = await planEpic(ref, deps, config, parsed.plan, [...planIntents, ...alongside], issue, cursor, log);
+    if (planned) {
+      for (const intent of alongside) {
+        if (intent.kind !== "command" || intent.command.name === "start" || intent.command.name === "resume") continue;
+        await gateway.createComment(intent.target ?? ref.issueNumber, messages.commandReply(intent.command.line, "not carried out: it came in the same comment as `/orchestra plan`. Post it again now that the plan is written."));
+      }
+      return { wakeAfterMs: 0 };
+    }
   }
   if (!parsed.plan) {
     for (const intent of intents) {
@@ -112,11 +120,14 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
 
   let observations: Record<string, TaskObservation>;
   try {
-    observations = await observe(ref, parsed.plan, observed, deps, log);
+    observations = await observe(ref, parsed.plan, observed, deps, log, ownAppId);
   } catch (error) {
     if (!isKeyRejected(error)) throw error;
     // Cursor refuses the key: nothing can be followed or launched. Pause once, say so, no spin.
-    if (parsed.plan.status === "running") await writeBody(ref, { status: "paused" }, deps, log, parsed.plan);
+    if (parsed.plan.status === "running") {
+      const written = await writeBody(ref, { status: "paused" }, deps, log, parsed.plan);
+      announce(deps, config, transitionEvents(eventSubject(ref, issue.title, deps), parsed.plan, written, { reason: "Cursor rejected the API key Orchestra runs with", key: "cursor-key-rejected" }), log);
+    }
     await commentOnce(deps, ref.issueNumber, "cursor-key-rejected", messages.cursorKeyRejected((error as Error).message));
     log.warn({ err: error }, "Cursor rejected the API key; epic paused");
     return {};
@@ -141,7 +152,7 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
     ...(children ? { children } : {}),
     ...(trust ? { trust } : {}),
     observations,
-    intents: intents.filter((intent) => !planIntents.includes(intent)),
+    intents: intents.filter((intent) => !planIntents.includes(intent) || (planRefused && intent.kind === "command")),
   };
   const decision = decide(snapshot, config);
   log.debug({ decision }, "decided");
@@ -155,6 +166,7 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
     await commentOnce(deps, ref.issueNumber, "missing-cursor-key", messages.missingCursorKey());
     decision.steps = decision.steps.filter((step) => step.effect.kind !== "launch");
     decision.patch.status = "paused";
+    decision.pause ??= { reason: "CURSOR_API_KEY is not set where Orchestra runs", key: "missing-cursor-key" };
   }
   const capWakeMs = await holdLaunchesOverCap(ref, decision, deps, log);
   const outcome = await act(ref, snapshot, decision, config, deps, log);
@@ -234,10 +246,10 @@ function samePull(url: string, reported: string): boolean {
   return number !== undefined && number === pullNumberOf(reported) && path(url) === path(reported);
 }
 
-async function readState(ref: EpicRef, deps: ReconcileDeps) {
+async function readState(ref: EpicRef, deps: ReconcileDeps, ownAppId?: number) {
   const key = epicKey(ref.owner, ref.repo, ref.issueNumber);
   let branches = deps.branchCache.get(key) ?? [];
-  let observed: SnapshotRead = await deps.gateway.readSnapshot(ref.issueNumber, branches);
+  let observed: SnapshotRead = await deps.gateway.readSnapshot(ref.issueNumber, branches, ownAppId);
   if (!observed.issue) return null;
   // Only what Orchestra signed for this very issue is believed as state.
   const verified = (issue: IssueRead) => parseBody(issue.body, { verifier: createStateSigner(deps.stateKeys, issue.id) });
@@ -246,7 +258,7 @@ async function readState(ref: EpicRef, deps: ReconcileDeps) {
   if (needed.some((branch) => !branches.includes(branch))) {
     // The plan moved on since the last read (or the process restarted): read again with its branches.
     branches = needed;
-    observed = await deps.gateway.readSnapshot(ref.issueNumber, branches);
+    observed = await deps.gateway.readSnapshot(ref.issueNumber, branches, ownAppId);
     if (!observed.issue) return null;
     parsedResult = verified(observed.issue);
   }
@@ -260,6 +272,7 @@ async function observe(
   observed: SnapshotRead,
   deps: ReconcileDeps,
   log: Logger,
+  ownAppId?: number,
 ): Promise<Record<string, TaskObservation>> {
   const observations: Record<string, TaskObservation> = {};
   const now = (deps.now ?? Date.now)();
@@ -280,7 +293,7 @@ async function observe(
       // Others' PRs of that branch name fill the window: read the one the agent reported by number.
       observation.crowded = true;
       const reported = pullNumberOf(observation.agent?.prUrl);
-      const byNumber = !pr && reported ? await deps.gateway.pullByNumber(reported) : null;
+      const byNumber = !pr && reported ? await deps.gateway.pullByNumber(reported, ownAppId) : null;
       if (byNumber && byNumber.sameRepo && byNumber.headRef === branch) {
         pr = byNumber;
         others = others.filter((other) => other.number !== byNumber.number);

@@ -71,6 +71,27 @@ export interface PullRequestView {
   ignoredReviews?: Array<{ id: number; author: string; state: string }>;
   /** More reviews than Orchestra reads: it does not merge rather than miss a change request. */
   reviewsIncomplete?: boolean;
+  /**
+   * Read only with the audit on. Orchestra's own audit of `checksSha` (a check run named
+   * `Orchestra audit` created by this App, by app id: another app's of that name is a check like
+   * any other), kept out of `checks` so that its own verdict never counts as CI.
+   */
+  audit?: AuditView;
+  /** Read only with the audit on: every check at `checksSha` but Orchestra's audit, for the auditor. */
+  checkResults?: CheckResult[];
+}
+
+export interface AuditView {
+  passed: boolean;
+  /** The check run's summary: Orchestra's own text, written from the auditor's findings. */
+  summary: string;
+}
+
+export interface CheckResult {
+  name: string;
+  /** A check run's conclusion (or status while it runs), a commit status's state; lower case. */
+  result: string;
+  summary: string;
 }
 
 export interface AgentView {

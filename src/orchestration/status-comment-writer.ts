@@ -24,6 +24,7 @@ export function statusView(
   plan: Plan,
   deps: ReconcileDeps,
   budgetLimit = 0,
+  tokenLimit?: number,
 ): StatusView {
   return {
     ...headline(plan),
@@ -31,6 +32,7 @@ export function statusView(
     issueNumber: ref.issueNumber,
     waitingFor: decision.waitingFor,
     budget: { used: plan.runs, limit: budgetLimit },
+    tokens: { used: plan.llmTokens ?? 0, ...(tokenLimit !== undefined ? { limit: tokenLimit } : {}) },
     tasks: plan.tasks.map((written) => {
       const observation = snapshot.observations[written.id];
       const agent = written.agent ? deps.agents.peek(written.agent) : undefined;
@@ -55,7 +57,7 @@ export async function refreshStatusComment(
   config: OrchestraConfig,
   deps: ReconcileDeps,
 ): Promise<boolean> {
-  const body = renderStatusComment(statusView(ref, snapshot, decision, plan, deps, config.budget.agentRuns));
+  const body = renderStatusComment(statusView(ref, snapshot, decision, plan, deps, config.budget.agentRuns, config.budget.llmTokens));
   try {
     let id = plan.statusComment ?? (await deps.gateway.findComment(ref.issueNumber, STATUS_MARKER)) ?? undefined;
     if (id && id === plan.statusComment && deps.statusCache.get(id) === body) return true;

@@ -24,6 +24,8 @@ export interface StatusView {
   /** What Orchestra waits for now, one line. */
   waitingFor: string;
   budget: { used: number; limit: number };
+  /** LLM tokens the epic spent, and `budget.llmTokens` when set; the line shows once either is. */
+  tokens?: { used: number; limit?: number };
   issueNumber: number;
   /** A sentence shown above the progress line (e.g. what planning did). */
   headline?: string;
@@ -60,7 +62,7 @@ export function renderStatusComment(view: StatusView): string {
     "",
     `**Waiting for:** ${waiting}`,
     "",
-    budgetLine(view.budget, view.plan.status),
+    budgetLine(view.budget, view.plan.status) + tokensText(view.tokens, view.plan.status),
     "",
     "<sub>This comment is updated in place. Comment `/orchestra help` for the commands.</sub>",
   ].join("\n");
@@ -118,6 +120,14 @@ function budgetLine(budget: { used: number; limit: number }, status: EpicStatus)
   // Advice to raise the budget only matters while the epic can still launch agents.
   if (budget.used < budget.limit || status === "completed" || status === "stopped") return line;
   return `${line}: the budget is used up; raise \`budget.agentRuns\` in \`.github/orchestra.yml\` to launch more.`;
+}
+
+function tokensText(tokens: StatusView["tokens"], status: EpicStatus): string {
+  if (!tokens || (tokens.used === 0 && tokens.limit === undefined)) return "";
+  const count = (n: number) => n.toLocaleString("en-US");
+  const text = ` · LLM tokens: ${count(tokens.used)}${tokens.limit === undefined ? "" : ` of ${count(tokens.limit)}`}`;
+  if (tokens.limit === undefined || tokens.used < tokens.limit || status === "completed" || status === "stopped") return text;
+  return `${text}: the budget is used up; raise \`budget.llmTokens\` in \`.github/orchestra.yml\` to go on.`;
 }
 
 function stateCell(task: Task): string {

@@ -86,6 +86,8 @@ export interface Plan {
   status: EpicStatus;
   /** Agent runs launched for this epic, counted against the per-epic budget. */
   runs: number;
+  /** LLM tokens (input and output) spent on this epic: planning, audits; against `budget.llmTokens`. */
+  llmTokens?: number;
   /** Id of the status comment, edited in place so it is found again without listing comments. */
   statusComment?: number;
   /** The number of the next task id: ids are never reused, so no new task inherits an old branch. */
@@ -157,6 +159,8 @@ export interface PlanPatch {
   statusComment?: number;
   /** Added to the fresh body's run count. */
   runsDelta?: number;
+  /** Added to the fresh body's LLM token count (see llm-usage.ts). */
+  llmTokensDelta?: number;
   tasks?: TaskPatch[];
   /**
    * Replaces every pending task (planning and re-planning); started or finished tasks are

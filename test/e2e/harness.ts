@@ -48,6 +48,8 @@ export async function startE2E(
     body?: string;
     /** Runs after the epic is opened and before alice labels it (sub-issues to add, say). */
     beforeLabel?: (sandbox: Sandbox, repo: string, epic: number) => void;
+    /** More of the app's environment (ORCHESTRA_NOTIFY_URL…). */
+    appEnv?: Record<string, string>;
   } = {},
 ): Promise<E2E> {
   const sandbox = await startSandbox({ ciDelayMs: 20, agentDelayMs: 20, logLevel: "warn", ...options });
@@ -59,7 +61,7 @@ export async function startE2E(
   const launch = async () => {
     child = startApp(sandbox, port, {
       command: UNTHROTTLED_APP,
-      env: { ORCHESTRA_DEBOUNCE_MS: "20", ORCHESTRA_RESYNC_INTERVAL_MS: "2000" },
+      env: { ORCHESTRA_DEBOUNCE_MS: "20", ORCHESTRA_RESYNC_INTERVAL_MS: "2000", ...options.appEnv },
       onLine: (line) => logs.push(line),
     });
     await waitForApp(appUrl, child, 20_000);

@@ -45,6 +45,8 @@ export interface WorldCheck {
   conclusion?: "SUCCESS" | "FAILURE" | "NEUTRAL" | "SKIPPED" | "CANCELLED" | "TIMED_OUT";
   summary?: string;
   kind?: "check" | "status";
+  /** The App that created the check run (GraphQL `checkSuite.app.databaseId`); absent: GitHub Actions. */
+  appId?: number;
 }
 
 /** The base branch's protection as GitHub enforces it (classic rules or rulesets, seen alike). */
@@ -533,6 +535,7 @@ function rollupJson(pull: WorldPull, from = 0) {
           title: check.conclusion === "FAILURE" ? "1 test failed" : "ok",
           summary: check.summary ?? "",
           detailsUrl: null,
+          checkSuite: { app: { databaseId: check.appId ?? 15368 } },
         },
   );
   const failed = all.some((check) => check.status === "COMPLETED" && !["SUCCESS", "NEUTRAL", "SKIPPED"].includes(check.conclusion ?? "SUCCESS"));

@@ -66,6 +66,7 @@ export function faultFor(effect: Effect, when: "before" | "after"): Fault {
     case "merge":
     case "update-branch":
     case "close-pr":
+    case "audit":
       return { kind: effect.kind, id: effect.pr, when };
     case "close-issue":
       return { kind: effect.kind, id: effect.issue, when };

@@ -8,6 +8,7 @@ import { ApiError } from "../errors.js";
 import * as subIssueOps from "../sub-issue-ops.js";
 import type { World } from "../world.js";
 import type { Account, CheckRun, Commit, CommitStatus, Issue, Pull, Repo, Review, ReviewComment } from "../state.js";
+import { nodeId } from "../state.js";
 
 const MAX_PAGE = 100;
 
@@ -167,6 +168,17 @@ function checkRunNode(world: World, repo: Repo, run: CheckRun) {
     startedAt: run.startedAt,
     completedAt: run.completedAt,
     url: `${world.ctx.web}/${repo.owner.login}/${repo.name}/runs/${run.id}`,
+    checkSuite: () => {
+      const suite = repo.checkSuites.find((candidate) => candidate.id === run.suiteId);
+      const app = world.appOf(run);
+      return {
+        id: suite?.nodeId ?? nodeId("CheckSuite", run.suiteId),
+        databaseId: run.suiteId,
+        status: (suite?.status ?? run.status).toUpperCase(),
+        conclusion: suite?.conclusion ? suite.conclusion.toUpperCase() : null,
+        app: { id: app.nodeId, databaseId: app.id, name: app.name, slug: app.slug },
+      };
+    },
   };
 }
 

@@ -472,6 +472,22 @@ type CheckRun implements Node {
   startedAt: DateTime
   completedAt: DateTime
   url: URI!
+  checkSuite: CheckSuite!
+}
+
+type CheckSuite implements Node {
+  id: ID!
+  databaseId: Int
+  app: App
+  status: CheckStatusState!
+  conclusion: CheckConclusionState
+}
+
+type App implements Node {
+  id: ID!
+  databaseId: Int
+  name: String!
+  slug: String!
 }
 
 type StatusContext implements Node {

@@ -20,7 +20,7 @@ export const SIGNED_ATTRIBUTES: Readonly<Record<MarkerKind, readonly string[]>> 
   plan: [
     "status", "runs", "comment", "next", "text", "seen", "held",
     // Added later: in the payload only when present, so markers signed before still verify.
-    "cmd", "live",
+    "cmd", "live", "tokens",
   ],
   task: [
     "id", "state", "attempt", "agent", "pr", "fixes", "followup", "asked", "reason", "after", "started", "finished", "launched",
