@@ -157,6 +157,11 @@ describe("decide() with sub-issues", () => {
     expect(decision.steps.map((step) => step.effect)).toEqual([{ kind: "close-issue", issue: 101 }]);
     expect(decision.notify).toEqual([expect.objectContaining({ key: "child-reopened-t2", once: true, body: expect.stringContaining("does not run it again") })]);
     expect(decision.patch.tasks).toBeUndefined();
+    // The epic completes only once every sub-issue is closed: a pass soon looks again.
+    expect(decision.patch.status).toBeUndefined();
+    expect(decision.wakeAfterMs).toBeLessThanOrEqual(2_000);
+    const closed = run(plan, [child(101, { state: "closed", stateReason: "completed" }), child(102, { stateReason: "reopened" })]);
+    expect(closed.patch.status).toBe("completed");
   });
 
   it("takes a child's new blocked-by link as its task's dependency, before anything launches", () => {

@@ -1,5 +1,6 @@
 import type { Context, Probot } from "probot";
 import type { Orchestra } from "../orchestra.js";
+import { isOwnEcho } from "./echo.js";
 import { epicRefOf } from "./epic-ref.js";
 
 /**
@@ -17,17 +18,22 @@ export function parentOf(issue: unknown): number | undefined {
 
 export function registerSubIssueHandlers(app: Probot, orchestra: Orchestra): void {
   app.on(["sub_issues.sub_issue_added", "sub_issues.sub_issue_removed"], async (context) => {
+    // Orchestra's own (plan.as: sub-issues) were recorded by the reconcile that made them.
+    if (await isOwnEcho(orchestra, context.payload.sender)) return;
     const ref = epicRefOf(context as Context, context.payload.parent_issue.number);
     if (ref) orchestra.schedule(ref);
   });
 
   app.on(["issues.closed", "issues.reopened"], async (context) => {
+    // Closed by Orchestra's merge or its own close: the reconcile that did it looks again.
+    if (await isOwnEcho(orchestra, context.payload.sender)) return;
     const parent = parentOf(context.payload.issue);
     const ref = parent === undefined ? null : epicRefOf(context as Context, parent);
     if (ref) orchestra.schedule(ref);
   });
 
   app.on(["issue_dependencies.blocked_by_added", "issue_dependencies.blocked_by_removed"], async (context) => {
+    if (await isOwnEcho(orchestra, context.payload.sender)) return;
     const parent = parentOf(context.payload.blocked_issue);
     const ref = parent === undefined ? null : epicRefOf(context as Context, parent);
     if (ref) orchestra.schedule(ref, [{ kind: "child-links", issues: [context.payload.blocked_issue.number] }]);

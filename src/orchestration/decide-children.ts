@@ -103,3 +103,23 @@ export function pointSubIssuesToTheEpic(p: DecisionDraft): void {
     step.notify = [...(step.notify ?? []), pointer];
   }
 }
+
+/** How soon to look again after a merge for GitHub to have closed the sub-issue (`Closes #…`). */
+export const CHILD_CLOSE_WAKE_MS = 2_000;
+
+/**
+ * The epic completes when every sub-issue is closed: a merged task whose sub-issue the snapshot
+ * shows open (GitHub closes it from the PR, or Orchestra does at the next pass) holds the
+ * completion until a pass sees it closed. A merged sub-issue a person reopened does not.
+ */
+export function awaitingChildClosures(p: DecisionDraft): boolean {
+  const children = p.snapshot.children;
+  if (!children) return false;
+  const open = p.tasks.some((task) => {
+    if (task.issue === undefined || task.state !== "merged") return false;
+    const child = children.find((candidate) => candidate.number === task.issue);
+    return child !== undefined && child.state === "open" && child.stateReason !== "reopened";
+  });
+  if (open) p.decision.wakeAfterMs = minWake(p.decision.wakeAfterMs, CHILD_CLOSE_WAKE_MS);
+  return open;
+}

@@ -3,7 +3,7 @@ import type { OrchestraConfig } from "./config.js";
 import { applyIntent, holdForUntrustedText, stopEpic } from "./decide-commands.js";
 import { observeTask } from "./decide-tasks.js";
 import { describeWaiting } from "./decide-waiting.js";
-import { followChildren, pointSubIssuesToTheEpic } from "./decide-children.js";
+import { awaitingChildClosures, followChildren, pointSubIssuesToTheEpic } from "./decide-children.js";
 import { DecisionDraft, isReady, minWake, SATISFIED, type Decision, type Notification } from "./decision.js";
 import * as messages from "./messages.js";
 import { branchName } from "./naming.js";
@@ -138,7 +138,7 @@ function pauseAtTokenBudget(p: DecisionDraft): void {
 }
 
 function completeIfDone(p: DecisionDraft): void {
-  if (p.tasks.length === 0 || !p.tasks.every((task) => SATISFIED.has(task.state))) return;
+  if (p.tasks.length === 0 || !p.tasks.every((task) => SATISFIED.has(task.state)) || awaitingChildClosures(p)) return;
   if (p.status === "completed" && p.snapshot.parsed.plan!.status === "completed") {
     // Completed in the body but the issue is open: either a process died between writing that
     // and announcing it, or a person reopened the issue. Announce and close unless announced.
