@@ -24,6 +24,7 @@ import { fenceCursor, fenceOctokit } from "./runtime/fence.js";
 import { untilNextUtcDay, type DailyLaunches } from "./runtime/daily-launches.js";
 import type { EpicStates } from "./runtime/epic-states.js";
 import type { FleetCache } from "./runtime/fleet-cache.js";
+import { EpicWriteQueue, epicWrites, type EpicWrites } from "./runtime/epic-write-queue.js";
 import { instrumentOctokit } from "./runtime/instrument.js";
 import { InstallationPausedError, InstallationPauses, rateLimitResetAt } from "./runtime/rate-limit.js";
 import { EpicIndex } from "./runtime/epic-index.js";
@@ -84,6 +85,8 @@ export class Orchestra {
   /** Open epics with nothing under way, which the resync leaves alone while their issue is unchanged. */
   readonly epics = new EpicIndex();
   private readonly resyncer: Resync;
+  /** Each epic's writes, merges first; cosmetic ones wait until the epic is quiet (in-process only). */
+  readonly writes = new EpicWriteQueue();
   /** Run when shutdown starts (the periodic resync registers its stop here). */
   private readonly shutdownHooks: Array<() => void> = [];
 
@@ -161,12 +164,16 @@ export class Orchestra {
     for (const hook of this.shutdownHooks.splice(0)) hook();
     const started = Date.now();
     const drained = await this.scheduler.drain(timeoutMs);
-    // What the last reconciles queued is sent too, within what is left of the time.
-    const sent = this.notifier ? await this.notifier.drain(Math.max(0, timeoutMs - (Date.now() - started))) : true;
-    return drained && sent;
+    // What the last reconciles queued is sent too (notifications, deferred status edits), within what is left of the time.
+    const left = () => Math.max(0, timeoutMs - (Date.now() - started));
+    const flushed = await Promise.race([this.writes.drain().then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, left(), false).unref())]);
+    const sent = this.notifier ? await this.notifier.drain(left()) : true;
+    return drained && flushed && sent;
   }
 
   schedule(ref: EpicRef, intents: Intent[] = []): void {
+    // A reconcile is coming: the epic's deferred cosmetic writes wait for it.
+    this.writes.touch(epicKey(ref.owner, ref.repo, ref.issueNumber));
     this.scheduler.schedule(ref, intents);
   }
 
@@ -257,12 +264,30 @@ export class Orchestra {
 
   /** `quiet`: nothing under way and no wake-up asked for; only a change to the issue can give the epic work. */
   private async reconcileNow(ref: EpicRef, intents: Intent[], fence?: Fence): Promise<{ result: ReconcileResult; quiet: boolean }> {
-    let busy = false;
     const octokit = await this.installationOctokit(ref.installationId);
     // With Redis, every write first checks that this process still holds the epic's lease.
     if (fence) fenceOctokit(octokit, fence);
     const cursor = fence && this.cursor ? fenceCursor(this.cursor, fence) : this.cursor;
     const gateway = this.gateway(octokit, { owner: ref.owner, repo: ref.repo });
+    const key = epicKey(ref.owner, ref.repo, ref.issueNumber);
+    // Under a lease (Redis) every write happens inside the reconcile that holds it: nothing deferred.
+    const ended = fence ? undefined : this.writes.begin(key);
+    try {
+      return await this.reconcileWith(ref, intents, gateway, octokit, cursor, fence ? undefined : epicWrites(this.writes, key));
+    } finally {
+      ended?.();
+    }
+  }
+
+  private async reconcileWith(
+    ref: EpicRef,
+    intents: Intent[],
+    gateway: GitHubGateway,
+    octokit: Octokit,
+    cursor: CursorClient | null,
+    writes: EpicWrites | undefined,
+  ): Promise<{ result: ReconcileResult; quiet: boolean }> {
+    let busy = false;
     const result = await reconcile(ref, intents, {
       gateway,
       cursor,
@@ -293,6 +318,7 @@ export class Orchestra {
         void this.epicStates.record(epicKey(ref.owner, ref.repo, ref.issueNumber), plan, Date.now()).catch((error: unknown) => this.log.debug({ err: error }, "could not record the epic's state for metrics"));
       },
       ...(this.launches ? { launches: this.launchAllowance(this.launches, ref.installationId) } : {}),
+      ...(writes ? { writes } : {}),
     });
     return { result, quiet: !busy && result.wakeAfterMs === undefined };
   }

@@ -37,16 +37,17 @@ const epicArb = fc
       deps: fc.tuple(...Array.from({ length: count }, (_, index) => fc.subarray(Array.from({ length: index }, (_, dep) => `t${dep + 1}`)))),
       scenarios: fc.tuple(...Array.from({ length: count }, () => fc.constantFrom(...TASK_SCENARIOS))),
       concurrency: fc.integer({ min: 1, max: 3 }),
+      comments: fc.constantFrom("quiet", "all") as fc.Arbitrary<OrchestraConfig["comments"]>,
     }),
   )
-  .map(({ deps, scenarios, concurrency }) => {
+  .map(({ deps, scenarios, concurrency, comments }) => {
     const plan = makePlan(
       deps.map((taskDeps, index) => makeTask(`t${index + 1}`, { deps: taskDeps })),
       { status: "planned" },
     );
     const byTask: Record<string, TaskScenario> = {};
     scenarios.forEach((scenario, index) => (byTask[`t${index + 1}`] = scenario));
-    return { plan, scenarios: byTask, config: { ...DEFAULT_CONFIG, concurrency } satisfies OrchestraConfig };
+    return { plan, scenarios: byTask, config: { ...DEFAULT_CONFIG, concurrency, comments } satisfies OrchestraConfig };
   });
 
 /**
@@ -176,10 +177,10 @@ describe("decide in a simulated world, carried out by the real act()", () => {
         expect(world.plan.status).toBe("completed");
         expect(world.plan.tasks.every((task) => task.state === "merged" && task.checked)).toBe(true);
         expect(world.issueClosed).toBe(1);
-        // Each task merged exactly once, and said so once.
+        // Each task merged exactly once, and said so once (with `comments: all`; quiet: in the status comment only).
         expect(world.merges.map((merge) => merge.taskId).sort()).toEqual(plan.tasks.map((task) => task.id).sort());
         for (const task of plan.tasks) {
-          expect(world.comments.filter((comment) => comment.key === `merged-${task.id}`)).toHaveLength(1);
+          expect(world.comments.filter((comment) => comment.key === `merged-${task.id}`)).toHaveLength(config.comments === "all" ? 1 : 0);
         }
         expect(world.comments.filter((comment) => comment.key === "completed")).toHaveLength(1);
         // Nothing in these scenarios is a failure a person must hear about.
@@ -244,12 +245,12 @@ function decisionOf(steps: Decision["steps"]): Decision {
 }
 
 /** t1 driven to an open, green, mergeable PR, then one reconcile. */
-async function greenWorld(): Promise<World> {
+async function greenWorld(config: OrchestraConfig = DEFAULT_CONFIG): Promise<World> {
   const world = new World(makePlan([makeTask("t1"), makeTask("t2", { deps: ["t1"] })]), {});
-  await reconcileOnce(world, DEFAULT_CONFIG); // launches t1
+  await reconcileOnce(world, config); // launches t1
   world.events()[0]!.apply(); // its agent opens a PR
   world.events()[0]!.apply(); // CI passes
-  await reconcileOnce(world, DEFAULT_CONFIG); // records pr_open, merges and launches t2 in one pass
+  await reconcileOnce(world, config); // records pr_open, merges and launches t2 in one pass
   return world;
 }
 
@@ -281,11 +282,35 @@ describe("the simulated world", () => {
     expect(world.violations).toEqual([`merge of #${pr.number} sent for ${pr.headSha} whose checks are pending`]);
   });
 
+  it("deletes a merged branch after the launches: only when its merge went through, even when a launch after it failed", async () => {
+    const world = new World(makePlan([makeTask("t1")]), {});
+    await reconcileOnce(world, DEFAULT_CONFIG);
+    world.events()[0]!.apply(); // a PR with pending checks
+    world.events()[0]!.apply(); // CI passes
+    const pr = world.prs[0]!;
+    const merge = (sha: string) => ({ effect: { kind: "merge" as const, taskId: "t1", pr: pr.number, sha, method: "squash" as const } });
+    const remove = { effect: { kind: "delete-branch" as const, branch: pr.branch }, soft: true };
+    const launch = { effect: { kind: "launch" as const, taskId: "t9", attempt: 1, branch: "orchestra/9-t9-a1", prompt: "" } };
+    const stale = "0".repeat(40);
+    world.checks.set(stale, "success");
+    // A refused merge: the deletion after it is never reached.
+    await world.execute(decisionOf([merge(stale), remove, launch]));
+    expect(world.deletedBranches).toEqual([]);
+    // A merge that went through, then a launch that fails: the deletion was reached, so it is made.
+    await world.execute(decisionOf([merge(pr.headSha), remove, launch]), { step: 2, when: "before" });
+    expect(world.merges).toHaveLength(1);
+    expect(world.agents.filter((agent) => agent.taskId === "t9")).toEqual([]);
+    expect(world.deletedBranches).toEqual([pr.branch]);
+  });
+
   it("merges a green PR and starts its dependant in one reconcile", async () => {
     const world = await greenWorld();
     expect(world.merges).toEqual([{ taskId: "t1", pr: 101, sha: world.prs[0]!.headSha }]);
     expect(world.plan.tasks.map((task) => [task.id, task.state])).toEqual([["t1", "merged"], ["t2", "running"]]);
-    expect(world.comments.map((comment) => comment.body)).toEqual(["✅ t1 merged in #101, starting t2."]);
+    // Quiet by default: the merge shows in the status comment; `comments: all` also comments.
+    expect(world.comments.map((comment) => comment.body)).toEqual([]);
+    const loud = await greenWorld({ ...DEFAULT_CONFIG, comments: "all" });
+    expect(loud.comments.map((comment) => comment.body)).toEqual(["✅ t1 merged in #101, starting t2."]);
   });
 
   it("a merge refused because a person pushed meanwhile is sent again at the new sha once it is green", async () => {

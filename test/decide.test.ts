@@ -223,8 +223,15 @@ describe("agent FINISHED without a PR, ERROR, EXPIRED or unknown", () => {
 });
 
 describe("PR checks green at the head sha, mergeable: merge", () => {
-  it("merges at the head sha with the configured method, deletes the branch, comments, starts t2", () => {
+  it("merges at the head sha with the configured method, deletes the branch, starts t2; quiet: no comment", () => {
     const decision = run(prOpenPlan(), withPr(), { mergeMethod: "rebase" });
+    expect(effects(decision)).toEqual(["merge", "delete-branch", "launch"]);
+    expect(decision.steps[0]!.notify).toBeUndefined();
+    expect(decision.notify).toEqual([]);
+  });
+
+  it("comments: all — the merge step also comments when it succeeds", () => {
+    const decision = run(prOpenPlan(), withPr(), { mergeMethod: "rebase", comments: "all" });
     expect(effects(decision)).toEqual(["merge", "delete-branch", "launch"]);
     expect(decision.steps[0]).toEqual({
       effect: { kind: "merge", taskId: "t1", pr: 12, sha: SHA, method: "rebase", dependsOn: `${SHA.slice(0, 12)}...success..`, refusals: 0 },
@@ -434,11 +441,13 @@ describe("PR closed or merged by a person", () => {
   });
 
   it("merged by a person: recorded as merged, and the next task starts", () => {
-    const decision = run(prOpenPlan(), withPr({ state: "merged" }));
+    const decision = run(prOpenPlan(), withPr({ state: "merged" }), { comments: "all" });
     // Its branch is deleted like one Orchestra merged (the run that merged it may have died first).
     expect(effects(decision)).toEqual(["delete-branch", "launch"]);
     expect(decision.patch).toEqual({ tasks: [{ id: "t1", state: "merged", pr: 12, checked: true, reason: undefined, finishedAt: NOW }] });
     expect(comments(decision)).toEqual([{ kind: "comment", key: "merged-t1", body: "✅ t1 merged in #12, starting t2." }]);
+    // Quiet (the default): the merge shows in the status comment only.
+    expect(comments(run(prOpenPlan(), withPr({ state: "merged" })))).toEqual([]);
   });
 });
 

@@ -27,8 +27,10 @@ describe("running an epic", () => {
     await routes?.close();
   });
 
-  it("runs a three-task epic with a dependency from /orchestra start to the closed issue", async () => {
+  /** From `/orchestra start` to the closed issue: each agent finishes with a green PR. */
+  async function runToCompletion(configText?: string): Promise<NockWorld> {
     const world = new NockWorld(PLANNED);
+    if (configText !== undefined) world.configText = configText;
     seedStatusComment(world);
     app = await createTestApp({ processEnv: CURSOR_WEBHOOK_ENV });
     routes = await serveRoutes(app);
@@ -44,6 +46,26 @@ describe("running an epic", () => {
         await app.settle();
       }
     }
+    return world;
+  }
+
+  it("comments: all brings back a comment for each merge", async () => {
+    const world = await runToCompletion("comments: all\n");
+    expect(app.failures()).toEqual([]);
+    expect(world.issueState).toBe("CLOSED");
+    const posted = world.comments.map((c) => c.body.split("\n").find((line) => line && !line.startsWith("<!--")));
+    expect(posted).toEqual([
+      "### Orchestra status",
+      "/orchestra start",
+      "✅ t1 merged in #1001, starting t2.",
+      "✅ t2 merged in #1004, starting t3.",
+      "✅ t3 merged in #1007.",
+      "🎉 **Epic completed**: 3 of 3 tasks merged.",
+    ]);
+  });
+
+  it("runs a three-task epic with a dependency from /orchestra start to the closed issue, quietly", async () => {
+    const world = await runToCompletion();
 
     expect(app.failures()).toEqual([]);
     expect(world.issueState).toBe("CLOSED");
@@ -53,9 +75,9 @@ describe("running an epic", () => {
       <!-- orchestra:plan v1 status=completed runs=3 comment=900 next=4 -->
       ### Tasks
       - [x] Add the model <!-- orchestra:task id=t1 state=merged attempt=1 agent=bc-1 pr=1001 started=1767268800000 finished=1767268800000 launched=1767268800000 -->
-      - [x] Add the API <!-- orchestra:task id=t2 state=merged attempt=1 agent=bc-2 pr=1004 deps=t1 started=1767268800000 finished=1767268800000 launched=1767268800000 -->
+      - [x] Add the API <!-- orchestra:task id=t2 state=merged attempt=1 agent=bc-2 pr=1003 deps=t1 started=1767268800000 finished=1767268800000 launched=1767268800000 -->
         CRUD endpoints.
-      - [x] Write the docs <!-- orchestra:task id=t3 state=merged attempt=1 agent=bc-3 pr=1007 started=1767268800000 finished=1767268800000 launched=1767268800000 -->
+      - [x] Write the docs <!-- orchestra:task id=t3 state=merged attempt=1 agent=bc-3 pr=1005 started=1767268800000 finished=1767268800000 launched=1767268800000 -->
       <!-- orchestra:plan:end -->"
     `);
     // Each PR merged once, at the sha its checks passed at.
@@ -77,31 +99,28 @@ describe("running an epic", () => {
         "graphql OrchestraSnapshot",
         "cursor get bc-1",
         "merge #1001 squash",
-        "DELETE branch orchestra/1-t1-a1",
         "cursor create orchestra/1-t2-a1",
         "GET issue",
         "PATCH issue body",
-        "POST comment on #1: ✅ t1 merged in #1001, starting t2.",
         "PATCH status comment",
+        "DELETE branch orchestra/1-t1-a1",
         "graphql OrchestraSnapshot",
         "cursor get bc-2",
-        "merge #1004 squash",
-        "DELETE branch orchestra/1-t2-a1",
+        "merge #1003 squash",
         "cursor create orchestra/1-t3-a1",
         "GET issue",
         "PATCH issue body",
-        "POST comment on #1: ✅ t2 merged in #1004, starting t3.",
         "PATCH status comment",
+        "DELETE branch orchestra/1-t2-a1",
         "graphql OrchestraSnapshot",
         "cursor get bc-3",
-        "merge #1007 squash",
-        "DELETE branch orchestra/1-t3-a1",
+        "merge #1005 squash",
         "GET issue",
         "PATCH issue body",
-        "POST comment on #1: ✅ t3 merged in #1007.",
         "POST comment on #1: 🎉 **Epic completed**: 3 of 3 tasks merged.",
-        "PATCH status comment",
         "PATCH issue state=closed",
+        "PATCH status comment",
+        "DELETE branch orchestra/1-t3-a1",
       ]
     `);
     const posted = world.comments.map((c) => c.body.split("\n").find((line) => line && !line.startsWith("<!--")));
@@ -109,9 +128,6 @@ describe("running an epic", () => {
       [
         "### Orchestra status",
         "/orchestra start",
-        "✅ t1 merged in #1001, starting t2.",
-        "✅ t2 merged in #1004, starting t3.",
-        "✅ t3 merged in #1007.",
         "🎉 **Epic completed**: 3 of 3 tasks merged.",
       ]
     `);

@@ -9,6 +9,7 @@ import { activeBranches, branchName, epicKey, pullNumberOf } from "./naming.js";
 import type { EpicRef, ReconcileDeps } from "./reconcile-deps.js";
 import type { Snapshot } from "./snapshot.js";
 import { renderStatusTable } from "./status-comment.js";
+import { ordered } from "./ordered-write.js";
 import { refreshStatusComment, statusView } from "./status-comment-writer.js";
 import type { Plan, PlanPatch, TaskPatch } from "./types.js";
 import type { CursorClient } from "../cursor/client.js";
@@ -56,7 +57,15 @@ export async function act(
   // What the audits of this pass cost, counted in the same write against `budget.llmTokens`.
   const auditUsage: TokenUsage[] = [];
 
+  // Deleting a merged branch is cleanup: it runs after the launches (so the next agent starts a
+  // write sooner), and only when it was reached, as if in its place: everything before it succeeded.
+  // Nothing rests on it; a branch left behind by a crash is harmless (the PR is merged).
+  const postponed: Step[] = [];
   for (const step of decision.steps) {
+    if (isCleanup(step)) {
+      postponed.push(step);
+      continue;
+    }
     try {
       const result = await runStep(ref, snapshot, step, config, deps, log);
       if (result.patch) succeeded.push(...result.patch);
@@ -97,6 +106,14 @@ export async function act(
     }
   }
 
+  for (const step of postponed) {
+    const cleanUp = () => runStep(ref, snapshot, step, config, deps, log);
+    const failed = (caught: unknown) => log.warn({ err: caught, effect: step.effect.kind }, "step failed; going on");
+    // With a write queue, once the epic is quiet: the next check's merge does not wait for it.
+    if (deps.writes) deps.writes.defer(`cleanup-${JSON.stringify(step.effect)}`, "cleanup", cleanUp, failed);
+    else await cleanUp().catch(failed);
+  }
+
   const patch: PlanPatch = addLlmUsage(
     {
       ...decision.patch,
@@ -130,6 +147,11 @@ export async function act(
 /** The attempts whose agent the body records: none of them is launched again. */
 function recordedBranches(issueNumber: number, plan: Plan): string[] {
   return plan.tasks.filter((task) => task.agent && task.attempt > 0).map((task) => branchName(issueNumber, task.id, task.attempt));
+}
+
+/** A soft step nothing else rests on and that records nothing: deleting a merged branch. */
+function isCleanup(step: Step): boolean {
+  return step.effect.kind === "delete-branch" && step.soft === true && !step.onSuccess && !step.onFailure && !step.notify;
 }
 
 function mergeTaskPatches(patches: TaskPatch[]): TaskPatch[] {
@@ -224,7 +246,7 @@ async function runStep(
       log.info({ task: effect.taskId, agent: effect.agentId }, "follow-up sent");
       return done;
     case "merge": {
-      const outcome = await deps.gateway.merge(effect.pr, effect.sha, effect.method);
+      const outcome = await ordered(deps, "merge", () => deps.gateway.merge(effect.pr, effect.sha, effect.method));
       if (outcome.merged) {
         log.info({ task: effect.taskId, pr: effect.pr, sha: effect.sha }, "merged");
         return done;
@@ -301,7 +323,8 @@ async function sendNotification(
   deps: ReconcileDeps,
 ): Promise<void> {
   if (item.kind === "react") {
-    await deps.gateway.reactToComment(item.commentId, item.content);
+    // "Done" on a person's command: they wait for it, and commands are rare: sent at once.
+    await ordered(deps, "notification", () => deps.gateway.reactToComment(item.commentId, item.content));
     return;
   }
   if (item.once) {
@@ -314,5 +337,5 @@ async function sendNotification(
   const body = item.body.includes(statusTablePlaceholder)
     ? item.body.replace(statusTablePlaceholder, renderStatusTable(statusView(ref, snapshot, decision, plan, deps)))
     : item.body;
-  await deps.gateway.createComment(item.target ?? ref.issueNumber, messages.withMarker(item.key, body));
+  await ordered(deps, "notification", () => deps.gateway.createComment(item.target ?? ref.issueNumber, messages.withMarker(item.key, body)));
 }

@@ -4,6 +4,7 @@ import type { IssueRead } from "../github/gateway.js";
 import { createStateSigner } from "./trust/state-mac.js";
 import { commentOnce } from "./comment-once.js";
 import * as messages from "./messages.js";
+import { ordered } from "./ordered-write.js";
 import type { EpicRef, ReconcileDeps } from "./reconcile-deps.js";
 import type { Plan, PlanPatch } from "./types.js";
 
@@ -45,7 +46,7 @@ export async function writeBody(
     throw new Error(`cannot write the plan: ${result.error}`);
   }
   if (result.changed) {
-    await deps.gateway.updateIssueBody(ref.issueNumber, result.body);
+    await ordered(deps, "body", () => deps.gateway.updateIssueBody(ref.issueNumber, result.body));
     if (result.folded) await commentOnce(deps, ref.issueNumber, "details-folded", messages.detailsFolded());
     log.info({ status: patch.status, tasks: patch.tasks?.map((t) => `${t.id}:${t.state ?? "~"}`) }, "plan written");
   }

@@ -117,6 +117,12 @@ export const configSchema = z
       })
       .prefault({})
       .describe("The audit gate before each merge."),
+    comments: z
+      .enum(["quiet", "all"])
+      .default("quiet")
+      .describe(
+        "Which news gets a new comment (each one e-mails every subscriber). `quiet`: only what a person should act on or wants to know (the plan, a pause or failure with the command that continues, the completion summary); each merge shows in the status comment. `all`: also a comment for each merged task.",
+      ),
     budget: z
       .object({
         agentRuns: z

@@ -48,7 +48,8 @@ function finish(p: DecisionDraft): Decision {
   if (p.status !== plan.status) patch.status = p.status;
   if (p.patches.size > 0) patch.tasks = [...p.patches.values()];
   p.decision.patch = patch;
-  for (const merge of p.merges) {
+  // Per-merge news is in the status comment; a comment for it only when asked for (`comments: all`).
+  for (const merge of p.config.comments === "all" ? p.merges : []) {
     const starting = p.launched.filter((id) => merge.pending.some((task) => task.id === id));
     const comment: Notification = {
       kind: "comment",

@@ -9,6 +9,7 @@ import type { AuditInput, AuditResult } from "../llm/audit-types.js";
 import type { PlanInput, PlanResult } from "../llm/types.js";
 import type { EpicEvent } from "./epic-events.js";
 import type { Plan } from "./types.js";
+import type { EpicWrites } from "../runtime/epic-write-queue.js";
 
 /** What a reconcile of one epic works with: the edges, the caches, and where it runs. */
 
@@ -84,6 +85,12 @@ export interface ReconcileDeps {
   audit?: (input: AuditInput, config: OrchestraConfig) => Promise<AuditResult>;
   /** This App's id: its own check runs are told from others' of the same name by it. Asked only with the audit on. */
   appId?: () => Promise<number>;
+  /**
+   * The epic's write queue (in-process): cosmetic writes (status edits, reactions) are deferred
+   * until the epic is quiet, so merges and launches never wait behind them. Absent (with Redis,
+   * where every write must happen under the epic's lease, and in tests): written at once.
+   */
+  writes?: EpicWrites;
 }
 
 export interface ReconcileResult {

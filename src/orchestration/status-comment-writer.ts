@@ -6,6 +6,10 @@ import type { EpicRef, ReconcileDeps } from "./reconcile-deps.js";
 import type { Snapshot } from "./snapshot.js";
 import { renderStatusComment, STATUS_MARKER, type StatusView } from "./status-comment.js";
 import type { Plan, Task } from "./types.js";
+import type { EpicWrites } from "../runtime/epic-write-queue.js";
+
+/** The key of the epic's pending status edit in its write queue: a newer one replaces it. */
+const STATUS_WRITE = "status-comment";
 
 /**
  * The epic's one status comment: what it shows, and editing it only when that changed. A status
@@ -60,7 +64,17 @@ export async function refreshStatusComment(
   const body = renderStatusComment(statusView(ref, snapshot, decision, plan, deps, config.budget.agentRuns, config.budget.llmTokens));
   try {
     let id = plan.statusComment ?? (await deps.gateway.findComment(ref.issueNumber, STATUS_MARKER)) ?? undefined;
-    if (id && id === plan.statusComment && deps.statusCache.get(id) === body) return true;
+    if (id && id === plan.statusComment && deps.statusCache.get(id) === body) {
+      // What GitHub shows is already this; an older edit still waiting would undo it.
+      deps.writes?.cancel(STATUS_WRITE);
+      return true;
+    }
+    // Deferred only when this process last wrote it (so it exists): otherwise the edit is made now,
+    // and a deleted comment is posted again and recorded within this reconcile.
+    if (id && id === plan.statusComment && deps.writes && deps.statusCache.get(id)) {
+      deferStatusEdit(deps, deps.writes, id, body);
+      return true;
+    }
     if (id && !(await deps.gateway.updateComment(id, body))) id = undefined; // someone deleted it
     if (!id) id = await deps.gateway.createComment(ref.issueNumber, body);
     deps.statusCache.set(id, body);
@@ -71,4 +85,25 @@ export async function refreshStatusComment(
     deps.log.warn({ err: error }, "status comment not updated; the next reconcile tries again");
     return false;
   }
+}
+
+/**
+ * An edit of the known status comment, sent once the epic is quiet; a newer one replaces it. The
+ * cache says what GitHub shows only once the edit is made: on failure (or a deleted comment) it
+ * is cleared, so the next reconcile draws the comment again (or posts it anew).
+ */
+function deferStatusEdit(deps: ReconcileDeps, writes: EpicWrites, id: number, body: string): void {
+  const { gateway, statusCache, log } = deps;
+  writes.defer(
+    STATUS_WRITE,
+    "status",
+    async () => {
+      const edited = await gateway.updateComment(id, body);
+      statusCache.set(id, edited ? body : "");
+    },
+    (error) => {
+      statusCache.set(id, "");
+      log.warn({ err: error }, "status comment not updated; the next reconcile tries again");
+    },
+  );
 }

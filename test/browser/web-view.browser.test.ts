@@ -54,8 +54,9 @@ describe("the sandbox's web view in Chromium", () => {
     await view?.close();
     await e2e?.stop();
     view = e2e = undefined;
-    // Steps slow enough that "running" lasts long enough to be seen and photographed.
-    e2e = await startE2E({ tasks: 3, bullets: BULLETS, start: false, agentDelayMs: 250, ciDelayMs: 250 });
+    // Steps slow enough that "running" lasts long enough to be seen and photographed: the status
+    // comment is edited once the epic has been quiet for a moment (newer states replace older ones).
+    e2e = await startE2E({ tasks: 3, bullets: BULLETS, start: false, agentDelayMs: 1_500, ciDelayMs: 250 });
     view = await startWebView(e2e.sandbox);
     const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
     onTestFailed(async () => {
@@ -86,7 +87,7 @@ describe("the sandbox's web view in Chromium", () => {
 
     // Running: a person starts it and the page follows on its own.
     e2e.comment("/orchestra start");
-    await progress(/1 of 3 merged · 1 in progress · epic running/).waitFor({ timeout: 30_000 });
+    await progress(/[0-2] of 3 merged · 1 in progress · epic running/).waitFor({ timeout: 30_000 });
     await shoot(page, "epic-running");
 
     // Completed.

@@ -54,9 +54,11 @@ describe("end to end: the app is killed right after the first merge and started 
 
   // A PR merged by a run that died before recording it is recorded by the next one, which
   // deletes its branch too.
-  it("deletes the merged task's branch even though the app died before it could", () => {
-    const branches = Object.keys(e2e!.sandbox.github.branches(e2e!.repo));
-    expect(branches.filter((branch) => branch.startsWith("orchestra/"))).toEqual([]);
+  it("deletes the merged task's branch even though the app died before it could", async () => {
+    const taskBranches = () => Object.keys(e2e!.sandbox.github.branches(e2e!.repo)).filter((branch) => branch.startsWith("orchestra/"));
+    // Deleting a merged branch is cleanup, sent once the epic is quiet: shortly after it closes.
+    await e2e!.until(() => taskBranches().length === 0, "the task branches to be deleted", 10_000);
+    expect(taskBranches()).toEqual([]);
   });
 });
 

@@ -98,7 +98,13 @@ export async function createTestApp(
     receive: async (name, payload) => {
       await probot.receive({ id: `delivery-${Math.random()}`, name, payload } as never);
     },
-    settle: () => ready.scheduler.idle(),
+    settle: async () => {
+      // Deferred cosmetic writes (status edits, reactions) are sent at once in tests, and a
+      // reconcile they lead to is waited for too.
+      await ready.scheduler.idle();
+      await ready.writes.drain();
+      await ready.scheduler.idle();
+    },
     failures: () =>
       logs
         .filter((line) => (line.level as number) >= 50 || /(reconcile|step|resync) failed/.test(String(line.msg)))
