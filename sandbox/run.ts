@@ -28,8 +28,17 @@ interface Options {
 
 const DEFAULT_UI_PORT = 4100;
 
+/** Scenarios about the epic's shape rather than how an agent behaves (every agent passes). */
+const EPIC_SCENARIOS = {
+  "sub-issues": "an epic made of four existing sub-issues, the first blocked by the third: adopted without the LLM, run in dependency order",
+} as const;
+
+function isEpicScenario(name: string): name is keyof typeof EPIC_SCENARIOS {
+  return Object.hasOwn(EPIC_SCENARIOS, name);
+}
+
 function usage(): string {
-  const scenarios = Object.entries(SCENARIOS).map(([name, text]) => `  ${name.padEnd(16)} ${text}`).join("\n");
+  const scenarios = [...Object.entries(SCENARIOS), ...Object.entries(EPIC_SCENARIOS)].map(([name, text]) => `  ${name.padEnd(16)} ${text}`).join("\n");
   return [
     "Usage: npm run sandbox [-- --scenario <name>] [--tasks N] [--timeout <seconds>] [--verbose] [--no-ui] [--ui-port N]",
     "",
@@ -65,7 +74,7 @@ function readOptions(): Options {
   if (!Number.isFinite(timeout) || timeout <= 0) throw new Error(`--timeout must be a number of seconds, got "${values.timeout}"`);
   const uiPort = Number(values["ui-port"]);
   if (!Number.isInteger(uiPort) || uiPort < 0 || uiPort > 65535) throw new Error(`--ui-port must be a port number, got "${values["ui-port"]}"`);
-  if (!Object.hasOwn(SCENARIOS, values.scenario)) {
+  if (!Object.hasOwn(SCENARIOS, values.scenario) && !isEpicScenario(values.scenario)) {
     throw new Error(`unknown scenario "${values.scenario}"\n\n${usage()}`);
   }
   return { scenario: values.scenario, tasks, timeoutMs: timeout * 1000, verbose: values.verbose, ui: !values["no-ui"], uiPort };
@@ -132,7 +141,8 @@ function summary(sandbox: Sandbox): void {
 async function main(): Promise<number> {
   const options = readOptions();
   ensureBuilt();
-  const sandbox = await startSandbox({ scenario: options.scenario, logLevel: options.verbose ? "debug" : "warn" });
+  const agents = isEpicScenario(options.scenario) ? "pass" : options.scenario;
+  const sandbox = await startSandbox({ scenario: agents, logLevel: options.verbose ? "debug" : "warn" });
   sandbox.on("event", (event: TranscriptEvent) => print(event.kind, event.text));
   print("info", `SANDBOX: every service below is a local fake (scenario "${options.scenario}", ${options.tasks} tasks)`);
   const view = options.ui ? await startWebView(sandbox, { port: options.uiPort }) : undefined;
@@ -187,7 +197,7 @@ async function runEpic(sandbox: Sandbox, child: ChildProcess, appUrl: string, op
   // A short retry backoff keeps the agent-error and expire scenarios quick to watch.
   const audit = options.scenario === "audit";
   const repo = seedRepository(sandbox, { config: `retryBackoffSeconds: 2\n${audit ? AUDIT_CONFIG : ""}` });
-  const epic = openEpic(sandbox, repo, audit ? auditedEpicBody(options.tasks) : epicBody(options.tasks));
+  const epic = options.scenario === "sub-issues" ? openSubIssueEpic(sandbox, repo) : openEpic(sandbox, repo, audit ? auditedEpicBody(options.tasks) : epicBody(options.tasks));
   if (view) print("info", `the epic in the web view: ${view.url}/${repo}/issues/${epic}`);
 
   const planned = await waitFor(() => github.issue(repo, epic).body.includes("<!-- orchestra:plan"), deadline, child);
@@ -209,6 +219,23 @@ async function runEpic(sandbox: Sandbox, child: ChildProcess, appUrl: string, op
   }
   print("info", "✓ the epic is done and closed");
   return 0;
+}
+
+/** The `sub-issues` scenario: four sub-issues written by a maintainer, the first blocked by the third, then the epic label. */
+function openSubIssueEpic(sandbox: Sandbox, repo: string): number {
+  const github = sandbox.github;
+  const epic = github.openIssue(repo, PERSON, { title: "Build a todo app", body: "A small todo application; the work is in the sub-issues.\n" });
+  const children = [
+    { title: "Add a REST API", body: "Expose the todos over HTTP: GET and POST /todos." },
+    { title: "Add a README section", body: "Explain how to run the app." },
+    { title: "Add a Todo model", body: "A Todo has a title and a done flag." },
+    { title: "Add a CLI", body: "List todos from the command line." },
+  ].map((child) => github.openIssue(repo, PERSON, child));
+  for (const child of children) github.addSubIssue(repo, epic, child, PERSON);
+  github.addBlockedBy(repo, children[0]!, children[2]!, PERSON);
+  print("info", `sub-issues ${children.map((child) => `#${child}`).join(", ")} of #${epic}; #${children[0]} is blocked by #${children[2]}`);
+  github.addLabel(repo, epic, "epic", PERSON);
+  return epic;
 }
 
 /** The audit scenario turns the audit gate on; the fake auditor sends back the task marked `[audit:changes]` once. */

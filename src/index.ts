@@ -5,6 +5,7 @@ import { readEnv, startupWarnings, type OrchestraEnv } from "./env.js";
 import { cursorStatusHandler } from "./handlers/cursor.js";
 import { registerCommentHandlers } from "./handlers/issue-comment.js";
 import { registerIssueHandlers } from "./handlers/issues.js";
+import { registerSubIssueHandlers } from "./handlers/sub-issues.js";
 import { registerPullRequestHandlers } from "./handlers/pull-requests.js";
 import { healthHandler } from "./health.js";
 import { Orchestra } from "./orchestra.js";
@@ -32,6 +33,7 @@ export function createApp(options: OrchestraAppOptions = {}) {
     });
 
     registerIssueHandlers(app, orchestra);
+    registerSubIssueHandlers(app, orchestra);
     registerCommentHandlers(app, orchestra);
     registerPullRequestHandlers(app, orchestra);
     addHandler(

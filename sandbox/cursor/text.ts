@@ -32,9 +32,14 @@ export function pullTitle(prompt: string): string {
   return (firstLine(prompt).replace(/^#+\s*/, "").replace(/\[scenario:[^\]]*\]/gi, "").trim() || "Changes from a background agent").slice(0, 256);
 }
 
-/** The PR body repeats "Part of #N" from the prompt, never a closing keyword. */
+/**
+ * The PR body repeats "Part of #N" from the prompt, and the one closing keyword the prompt asks
+ * for (a sub-issue's `Write "Closes #M"`), never one for the epic.
+ */
 export function pullBody(agent: FakeAgent): string {
   const lines = [`This pull request was opened by a Cursor background agent (sandbox fake ${agent.id}).`, ""];
+  const closes = /Write "Closes #(\d+)"/.exec(agent.prompt);
+  if (closes) lines.push(`Closes #${closes[1]}`);
   const partOf = /Part of #(\d+)/i.exec(agent.prompt);
   if (partOf) lines.push(`Part of #${partOf[1]}`, "");
   lines.push(`Agent: ${agent.target.url}`);

@@ -14,6 +14,7 @@ import { ApiError } from "./errors.js";
 import * as issueOps from "./issue-ops.js";
 import { GitHubOpenApi } from "./openapi.js";
 import * as pullOps from "./pull-ops.js";
+import * as subIssueOps from "./sub-issue-ops.js";
 import { createGitHubHandler, type RequestLogEntry } from "./server.js";
 import type { ResponseProblem, ValidationFailure } from "./server.js";
 import type { ShapeContext } from "./shapes.js";
@@ -363,6 +364,33 @@ export class FakeGitHub {
     issueOps.setIssueState(this.world, repo, issueOps.getIssue(repo, issueNumber), this.person(as), "open");
   }
 
+  /** Makes `child` a sub-issue of `parent` (last in priority), as a person does in the issue's sidebar. */
+  addSubIssue(fullName: string, parent: number, child: number, as: Login): void {
+    const repo = this.repo(fullName);
+    subIssueOps.addSubIssue(this.world, repo, parent, this.person(as), issueOps.getIssue(repo, child).id);
+  }
+
+  removeSubIssue(fullName: string, parent: number, child: number, as: Login): void {
+    const repo = this.repo(fullName);
+    subIssueOps.removeSubIssue(this.world, repo, parent, this.person(as), issueOps.getIssue(repo, child).id);
+  }
+
+  /** Marks `issue` as blocked by `blocker`. */
+  addBlockedBy(fullName: string, issue: number, blocker: number, as: Login): void {
+    const repo = this.repo(fullName);
+    subIssueOps.addBlockedBy(this.world, repo, issue, this.person(as), issueOps.getIssue(repo, blocker).id);
+  }
+
+  /** The numbers of `parent`'s sub-issues, in priority order. */
+  subIssues(fullName: string, parent: number): number[] {
+    return [...issueOps.getIssue(this.repo(fullName), parent).subIssues];
+  }
+
+  /** The numbers of the issues `issue` is blocked by. */
+  blockedBy(fullName: string, issue: number): number[] {
+    return [...issueOps.getIssue(this.repo(fullName), issue).blockedBy];
+  }
+
   react(fullName: string, target: { issue: number } | { comment: number }, content: ReactionContent, as: Login): void {
     const repo = this.repo(fullName);
     const entity = "issue" in target ? issueOps.getIssue(repo, target.issue) : issueOps.findComment(repo, target.comment).comment;
@@ -471,6 +499,11 @@ export class FakeGitHub {
       closedBy: entry.closedBy?.login ?? null,
       reactions: entry.reactions.map((reaction) => ({ content: reaction.content, user: reaction.user.login })),
     };
+  }
+
+  /** Every issue and pull request of the repository, by number. */
+  issues(fullName: string): IssueView[] {
+    return [...this.repo(fullName).issues.keys()].sort((a, b) => a - b).map((number) => this.issue(fullName, number));
   }
 
   comments(fullName: string, issueNumber: number): CommentView[] {

@@ -82,6 +82,9 @@ export function newIssueRecord(
     edits: [],
     renames: [],
     labelEvents: [],
+    subIssues: [],
+    parent: null,
+    blockedBy: [],
   };
 }
 

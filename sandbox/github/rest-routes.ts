@@ -9,6 +9,7 @@ import { ApiError, notFound } from "./errors.js";
 import * as issueOps from "./issue-ops.js";
 import type { OperationKey } from "./openapi.js";
 import * as pullOps from "./pull-ops.js";
+import * as subIssueOps from "./sub-issue-ops.js";
 import * as shapes from "./shapes.js";
 import type { Account, Permission, ReactionContent, Repo } from "./state.js";
 import type { World } from "./world.js";
@@ -342,6 +343,57 @@ export const ROUTES: Record<OperationKey, RouteHandler> = {
       .filter(Boolean);
     const issue = issueOps.addLabels(world, repo, number(request.params.issue_number), actorOf(world, request), names);
     return { status: 200, body: shapes.issue(world.ctx, repo, issue).labels };
+  },
+
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues": (world, request) => {
+    const repo = repoOf(world, request);
+    const children = subIssueOps.subIssuesOf(repo, number(request.params.issue_number));
+    return { status: 200, items: children.map((child) => shapes.issue(world.ctx, repo, child)) };
+  },
+
+  "POST /repos/{owner}/{repo}/issues/{issue_number}/sub_issues": (world, request) => {
+    const repo = repoOf(world, request);
+    const { sub_issue_id, replace_parent } = request.body as { sub_issue_id: number; replace_parent?: boolean };
+    const parent = subIssueOps.addSubIssue(world, repo, number(request.params.issue_number), actorOf(world, request), sub_issue_id, replace_parent ?? false);
+    return { status: 201, body: shapes.issue(world.ctx, repo, parent) };
+  },
+
+  "DELETE /repos/{owner}/{repo}/issues/{issue_number}/sub_issue": (world, request) => {
+    const repo = repoOf(world, request);
+    const { sub_issue_id } = request.body as { sub_issue_id: number };
+    const parent = subIssueOps.removeSubIssue(world, repo, number(request.params.issue_number), actorOf(world, request), sub_issue_id);
+    return { status: 200, body: shapes.issue(world.ctx, repo, parent) };
+  },
+
+  "PATCH /repos/{owner}/{repo}/issues/{issue_number}/sub_issues/priority": (world, request) => {
+    const repo = repoOf(world, request);
+    const parent = subIssueOps.reprioritizeSubIssue(world, repo, number(request.params.issue_number), actorOf(world, request), request.body);
+    return { status: 200, body: shapes.issue(world.ctx, repo, parent) };
+  },
+
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by": (world, request) => {
+    const repo = repoOf(world, request);
+    const blockers = subIssueOps.blockedByOf(repo, number(request.params.issue_number));
+    return { status: 200, items: blockers.map((other) => shapes.issue(world.ctx, repo, other)) };
+  },
+
+  "POST /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by": (world, request) => {
+    const repo = repoOf(world, request);
+    const { issue_id } = request.body as { issue_id: number };
+    const blocked = subIssueOps.addBlockedBy(world, repo, number(request.params.issue_number), actorOf(world, request), issue_id);
+    return { status: 201, body: shapes.issue(world.ctx, repo, blocked) };
+  },
+
+  "DELETE /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by/{issue_id}": (world, request) => {
+    const repo = repoOf(world, request);
+    const blocked = subIssueOps.removeBlockedBy(world, repo, number(request.params.issue_number), actorOf(world, request), number(request.params.issue_id));
+    return { status: 200, body: shapes.issue(world.ctx, repo, blocked) };
+  },
+
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking": (world, request) => {
+    const repo = repoOf(world, request);
+    const blocked = subIssueOps.blocking(repo, number(request.params.issue_number));
+    return { status: 200, items: blocked.map((other) => shapes.issue(world.ctx, repo, other)) };
   },
 
   "GET /repos/{owner}/{repo}/collaborators/{username}/permission": (world, request) => {

@@ -256,6 +256,7 @@ export function issue(ctx: ShapeContext, repo: Repo, entry: Issue): Json {
     timeline_url: `${url}/timeline`,
     performed_via_github_app: null,
   };
+  if (!entry.isPull) Object.assign(shape, subIssueFields(url, repo, entry));
   if (entry.isPull) {
     const pull = repo.pulls.get(entry.number);
     shape.draft = pull?.draft ?? false;
@@ -268,6 +269,29 @@ export function issue(ctx: ShapeContext, repo: Repo, entry: Issue): Json {
     };
   }
   return shape;
+}
+
+/** The sub-issue and dependency summaries GitHub adds to an issue (see sub-issue-ops.ts). */
+function subIssueFields(url: string, repo: Repo, entry: Issue): Json {
+  const children = entry.subIssues.map((number) => repo.issues.get(number)).filter((child) => child !== undefined);
+  const completed = children.filter((child) => child.state === "closed").length;
+  const blockers = entry.blockedBy.map((number) => repo.issues.get(number)).filter((other) => other !== undefined);
+  const blocked = [...repo.issues.values()].filter((other) => other.blockedBy.includes(entry.number));
+  const fields: Json = {
+    sub_issues_summary: {
+      total: children.length,
+      completed,
+      percent_completed: children.length === 0 ? 0 : Math.floor((completed * 100) / children.length),
+    },
+    issue_dependencies_summary: {
+      blocked_by: blockers.filter((other) => other.state === "open").length,
+      blocking: blocked.filter((other) => other.state === "open").length,
+      total_blocked_by: blockers.length,
+      total_blocking: blocked.length,
+    },
+  };
+  if (entry.parent !== null) fields.parent_issue_url = url.replace(/\/issues\/\d+$/, `/issues/${entry.parent}`);
+  return fields;
 }
 
 export function issueComment(ctx: ShapeContext, repo: Repo, comment: IssueComment): Json {

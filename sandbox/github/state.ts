@@ -90,6 +90,12 @@ export interface Issue {
   renames: Array<{ id: number; actor: Account; at: string; from: string; to: string }>;
   /** Labels added, oldest first (the timeline's LabeledEvent). */
   labelEvents: Array<{ id: number; actor: Account; at: string; name: string }>;
+  /** Sub-issues (numbers in this repository) in priority order; see sub-issue-ops.ts. */
+  subIssues: number[];
+  /** The parent issue's number, when this issue is a sub-issue. */
+  parent: number | null;
+  /** Issues (numbers in this repository) this one is "blocked by", in the order the links were added. */
+  blockedBy: number[];
 }
 
 export interface Review {

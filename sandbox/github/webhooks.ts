@@ -24,12 +24,18 @@ function examples(): ExampleDefinition[] {
   return exampleIndex;
 }
 
+/** Events GitHub sends (sub-issues, issue dependencies) that `@octokit/webhooks-examples` has no example of. */
+const EVENTS_WITHOUT_EXAMPLES: ReadonlySet<string> = new Set(["sub_issues", "issue_dependencies"]);
+
 /**
  * A deep copy of a real payload for `event`/`action`. Some actions have no example (e.g.
  * `issues.closed`): another example of the same event stands in, with the action replaced.
  */
 export function examplePayload(event: string, action?: string): Json {
   const definition = examples().find((entry) => entry.name === event);
+  // GitHub documents these events (openapi-webhooks-types) but the examples have none yet: the
+  // payload is made of the documented fields alone.
+  if (!definition && EVENTS_WITHOUT_EXAMPLES.has(event)) return action === undefined ? {} : { action };
   if (!definition || definition.examples.length === 0) throw new Error(`no webhook example for event ${event}`);
   const matching = definition.examples.filter((example) => example.action === action);
   // Prefer the example carrying `installation`, the shape a GitHub App receives.

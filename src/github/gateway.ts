@@ -21,6 +21,7 @@ import {
   type GqlSnapshot,
 } from "./snapshot-query.js";
 import type { PullRequestView } from "../orchestration/snapshot.js";
+import { inRepository, toChildRead, type ChildRead } from "./sub-issues-query.js";
 import type { ContentEdit, EditHistory } from "../orchestration/trust/attribution.js";
 import type { EditCounts } from "../orchestration/types.js";
 
@@ -43,6 +44,8 @@ export interface IssueRead {
   labels?: string[];
   /** Read right before a write. */
   counts?: EditCounts;
+  /** The issue's sub-issues in priority order, read with the snapshot (absent: not read). */
+  children?: ChildRead[];
 }
 
 
@@ -207,6 +210,7 @@ export class GitHubGateway {
         ...(issue.userContentEdits && issue.timelineItems
           ? { counts: { edits: issue.userContentEdits.totalCount, renames: issue.timelineItems.totalCount } }
           : {}),
+        ...(issue.subIssues ? { children: issue.subIssues.nodes.filter((node) => inRepository(node, repository.nameWithOwner)).map(toChildRead) } : {}),
       },
       pulls,
       foreignPulls,
@@ -470,6 +474,46 @@ export class GitHubGateway {
     } catch (error) {
       // Already gone (GitHub's auto-delete, or a person): that is the outcome we wanted.
       if (!isStatus(error, 404, 422)) throw error;
+    }
+  }
+
+  /** The numbers of the issues `issueNumber` is "blocked by" (REST only: GraphQL does not show dependencies). */
+  async blockedBy(issueNumber: number): Promise<number[]> {
+    const issues = await this.octokit.paginate(this.octokit.rest.issues.listDependenciesBlockedBy, { ...this.repo, issue_number: issueNumber, per_page: 100 });
+    // Blockers in other repositories have numbers of their own: only this repository's are tasks.
+    const here = `/repos/${this.fullName}`.toLowerCase();
+    return issues.filter((issue) => issue.repository_url.toLowerCase().endsWith(here)).map((issue) => issue.number);
+  }
+
+  /** Opens an issue; its REST database id is what the sub-issue and dependency APIs take. */
+  async createIssue(input: { title: string; body: string; labels: string[] }): Promise<{ number: number; id: number }> {
+    const { data } = await this.octokit.rest.issues.create({ ...this.repo, ...input });
+    return { number: data.number, id: data.id };
+  }
+
+  /** Issues (open or closed) that `creator` opened with `label`, newest first: at most `limit`. */
+  async issuesBy(creator: string, label: string, limit = 100): Promise<Array<{ number: number; id: number; body: string }>> {
+    const { data } = await this.octokit.rest.issues.listForRepo({ ...this.repo, creator, labels: label, state: "all", sort: "created", direction: "desc", per_page: limit });
+    return data.filter((issue) => !issue.pull_request).map((issue) => ({ number: issue.number, id: issue.id, body: issue.body ?? "" }));
+  }
+
+  /** Makes the issue with database id `subIssueId` a sub-issue of `parent`; already one is fine (422). */
+  async addSubIssue(parent: number, subIssueId: number): Promise<void> {
+    try {
+      await this.octokit.rest.issues.addSubIssue({ ...this.repo, issue_number: parent, sub_issue_id: subIssueId });
+    } catch (error) {
+      // Added by a run that died before recording it: GitHub says it exists, or is a duplicate.
+      const said = responseMessage(error) + JSON.stringify((error as { response?: { data?: unknown } }).response?.data ?? "");
+      if (!isStatus(error, 422) || !/already exists|duplicate/i.test(said)) throw error;
+    }
+  }
+
+  /** Records that `issueNumber` is blocked by the issue with database id `blockerId`; an existing link is fine (422). */
+  async addBlockedBy(issueNumber: number, blockerId: number): Promise<void> {
+    try {
+      await this.octokit.rest.issues.addBlockedByDependency({ ...this.repo, issue_number: issueNumber, issue_id: blockerId });
+    } catch (error) {
+      if (!isStatus(error, 422)) throw error;
     }
   }
 

@@ -1,4 +1,5 @@
 import { EDIT_WINDOW } from "../orchestration/trust/attribution.js";
+import { CHILD_ISSUE_FRAGMENT, SUB_ISSUES_FIELD, type GqlSubIssues } from "./sub-issues-query.js";
 
 /**
  * One GraphQL query reads everything a reconcile needs from GitHub: the issue and, for each
@@ -87,6 +88,7 @@ export function buildSnapshotQuery(branchCount: number): string {
       userContentEdits(last: 1) { totalCount }
       timelineItems(itemTypes: [RENAMED_TITLE_EVENT], last: 1) { totalCount }
       comments(last: ${COMMENT_WINDOW}) { nodes { ...CommandComment } pageInfo { hasPreviousPage startCursor } }
+      ${SUB_ISSUES_FIELD}
     }
 ${aliases.join("\n")}
   }
@@ -95,7 +97,8 @@ ${
   // GraphQL rejects a fragment that is defined but not used.
   branchCount > 0 ? `\nfragment TaskPullRequest on PullRequest {${PULL_REQUEST_FIELDS}\n}` : ""
 }
-${COMMENT_FRAGMENT}`;
+${COMMENT_FRAGMENT}
+${CHILD_ISSUE_FRAGMENT}`;
 }
 
 /**
@@ -327,6 +330,8 @@ export interface GqlSnapshot {
       userContentEdits?: { totalCount: number };
       timelineItems?: { totalCount: number };
       comments?: { nodes: GqlComment[]; pageInfo: { hasPreviousPage: boolean; startCursor: string | null } };
+      /** Absent in fixtures that predate reading them. */
+      subIssues?: GqlSubIssues;
     }) | null;
     [alias: `b${number}`]: { nodes: GqlPullRequest[] };
   } | null;

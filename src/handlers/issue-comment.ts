@@ -5,6 +5,7 @@ import { parseBranchName } from "../orchestration/naming.js";
 import type { Intent } from "../orchestration/snapshot.js";
 import type { Orchestra } from "../orchestra.js";
 import { epicRefOf, isBot } from "./epic-ref.js";
+import { parentOf } from "./sub-issues.js";
 
 /**
  * Slash commands in new comments, on an epic or on one of its task PRs. For a person with write
@@ -24,6 +25,7 @@ export function registerCommentHandlers(app: Probot, orchestra: Orchestra): void
 
     let epicNumber = issue.number;
     let prTaskId: string | undefined;
+    let inSubIssue = false;
     if (issue.pull_request) {
       const { data: pull } = await context.octokit.rest.pulls.get(context.repo({ pull_number: issue.number }));
       const branch = parseBranchName(pull.head.ref);
@@ -31,14 +33,19 @@ export function registerCommentHandlers(app: Probot, orchestra: Orchestra): void
       epicNumber = branch.issueNumber;
       prTaskId = branch.taskId;
     } else if (!(await isEpic(orchestra, gateway, issue))) {
-      return; // `/retry` is a common word among bots' commands; answer only on epics
+      // A sub-issue's commands act on its task: the reconcile of its parent (if an epic) reads them.
+      const parent = parentOf(issue);
+      if (parent === undefined) return; // `/retry` is a common word among bots' commands; answer only on epics
+      epicNumber = parent;
+      inSubIssue = true;
     }
     const ref = epicRefOf(context as Context, epicNumber);
     if (!ref) return;
 
-    const where = { commentId: comment.id, at: comment.created_at, ...(issue.pull_request ? { target: issue.number } : {}) };
+    const where = { commentId: comment.id, at: comment.created_at, ...(issue.pull_request || inSubIssue ? { target: issue.number } : {}) };
     if (!(await orchestra.canWrite(gateway, sender.login))) {
-      if (await orchestra.shouldReplyToRefusal(ref, sender.login)) {
+      // The parent of a sub-issue may be no epic at all: nothing is said there.
+      if (!inSubIssue && (await orchestra.shouldReplyToRefusal(ref, sender.login))) {
         await gateway.createComment(issue.number, messages.notAuthorized(sender.login, "run Orchestra's commands"));
       }
       return;

@@ -238,6 +238,7 @@ async function runStep(
         ],
         // Launching means the body does not record this agent yet, found or created: count it now.
         runs: 1,
+        ...(step.notify ? { notify: step.notify } : {}),
       };
     }
     case "stop-agent":
@@ -286,6 +287,10 @@ async function runStep(
       return done;
     case "close-pr":
       await deps.gateway.closePull(effect.pr);
+      return done;
+    case "close-issue":
+      await deps.gateway.closeIssue(effect.issue);
+      log.info({ issue: effect.issue }, "sub-issue closed as completed");
       return done;
     case "close-out": {
       let agentsPull: number | undefined;

@@ -10,6 +10,8 @@ export interface AgentPromptInput {
   epicText: string;
   task: Task;
   merged: Array<{ id: string; title: string; pr?: number }>;
+  /** The sub-issue the task is: its title and body are the task, its writers' comments context. */
+  subIssue?: { number: number; title: string; body: string; context: Array<{ author: string; body: string }> };
 }
 
 /**
@@ -25,12 +27,20 @@ export function fenced(text: string, info = "text"): string {
 
 export function buildAgentPrompt(input: AgentPromptInput): string {
   const epicText = stripOrchestraMarkers(input.epicText).trim().slice(0, MAX_EPIC_TEXT);
+  const sub = input.subIssue;
   const lines = [
-    `# ${stripOrchestraMarkers(input.task.title).trim()}`,
+    `# ${stripOrchestraMarkers(sub ? sub.title : input.task.title).trim()}`,
     "",
   ];
-  const details = stripOrchestraMarkers(input.task.details).trim();
+  const details = stripOrchestraMarkers(sub ? sub.body : input.task.details).trim();
   if (details) lines.push(details, "");
+  if (sub) {
+    lines.push(`This task is the issue #${sub.number}.`, "");
+    if (sub.context.length > 0) {
+      lines.push(`Comments on #${sub.number} by the repository's maintainers, as context:`, "");
+      for (const comment of sub.context) lines.push(`${comment.author}:`, fenced(stripOrchestraMarkers(comment.body).trim().slice(0, 2_000)), "");
+    }
+  }
   lines.push(
     `This task is part of the epic #${input.issueNumber}: ${stripOrchestraMarkers(input.issueTitle).trim()}.`,
   );
@@ -48,7 +58,9 @@ export function buildAgentPrompt(input: AgentPromptInput): string {
     "## Rules",
     "",
     "- Keep the change focused on this task; later tasks of the epic will follow in their own pull requests.",
-    `- Write "Part of #${input.issueNumber}" in the pull request description. Never write "Closes #${input.issueNumber}", "Fixes #${input.issueNumber}" or any other closing keyword for it.`,
+    sub
+      ? `- Write "Closes #${sub.number}" and "Part of #${input.issueNumber}" in the pull request description. Never write "Closes #${input.issueNumber}", "Fixes #${input.issueNumber}" or any other closing keyword for the epic.`
+      : `- Write "Part of #${input.issueNumber}" in the pull request description. Never write "Closes #${input.issueNumber}", "Fixes #${input.issueNumber}" or any other closing keyword for it.`,
     "- Make the repository's checks pass.",
   );
   return lines.join("\n");

@@ -19,7 +19,10 @@ function isEmptyPatch(patch: PlanPatch): boolean {
     patch.acceptDigest === undefined &&
     patch.held === undefined &&
     patch.commandCursor === undefined &&
-    !patch.closedOut?.length
+    !patch.closedOut?.length &&
+    !patch.addTasks?.length &&
+    !patch.subIssuesCreated?.length &&
+    !patch.taskDeps?.length
   );
 }
 

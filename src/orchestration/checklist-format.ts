@@ -241,6 +241,8 @@ function taskMarker(task: Task, signer?: StateSigner): string {
   if (isCount(task.refusedAt)) attributes.set("refusedat", String(task.refusedAt));
   if (task.stuck) attributes.set("stuck", encodeValue(task.stuck));
   if (isCount(task.stuckAt)) attributes.set("stuckat", String(task.stuckAt));
+  if (isCount(task.issue)) attributes.set("issue", String(task.issue));
+  if (task.accepted) attributes.set("accepted", encodeValue(task.accepted));
   return marker(TASK_MARKER, [], attributes, "task", signer);
 }
 

@@ -333,6 +333,10 @@ function readTask(id: string, title: string, item: RawItem, attributes: Map<stri
   if (reason !== undefined) task.reason = reason;
   const refused = optionalText(attributes.get("refused"));
   if (refused !== undefined) task.refused = refused;
+  const issue = readCount(attributes.get("issue"));
+  if (issue !== undefined && issue > 0) task.issue = issue;
+  const accepted = optionalText(attributes.get("accepted"));
+  if (accepted !== undefined) task.accepted = accepted;
   const stuck = optionalText(attributes.get("stuck"));
   if (stuck !== undefined) task.stuck = stuck;
   for (const [key, attribute] of [

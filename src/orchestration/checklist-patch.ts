@@ -102,6 +102,16 @@ function apply(input: string, patch: PlanPatch, options: ApplyOptions): ApplyRes
     if (task) applyTaskPatch(task, taskPatch);
   }
   if (patch.replacePending) replacePending(plan, patch.replacePending);
+  if (patch.addTasks) addTasks(plan, patch.addTasks);
+  for (const change of patch.taskDeps ?? []) {
+    const task = plan.tasks.find((candidate) => candidate.id === change.id);
+    if (task && task.state === "pending" && task.attempt === 0) task.deps = change.deps.filter((dep) => dep !== task.id);
+  }
+  for (const created of patch.subIssuesCreated ?? []) {
+    const task = plan.tasks.find((candidate) => candidate.id === created.id);
+    if (!task || !isCount(created.issue) || task.issue !== undefined) continue;
+    Object.assign(task, { issue: created.issue, title: `#${created.issue}`, details: "" });
+  }
   for (const task of plan.tasks) task.checked = isTicked(task.state);
   trackLiveAttempts(plan, patch.closedOut ?? []);
 
@@ -196,7 +206,7 @@ function applyTaskPatch(task: Task, patch: TaskPatch): void {
     if (isCount(value)) task[key] = value;
     else delete task[key];
   }
-  for (const key of ["agent", "followup", "reason", "refused", "stuck"] as const) {
+  for (const key of ["agent", "followup", "reason", "refused", "stuck", "accepted"] as const) {
     if (!(key in patch)) continue;
     const value = patch[key];
     if (value) task[key] = value;
@@ -242,9 +252,35 @@ function replacePending(plan: Plan, planned: PlannedTask[]): void {
       attempt: 0,
       deps: [...new Set(deps)],
       fixes: 0,
+      ...(isCount(task.issue) ? { issue: task.issue } : {}),
     };
   });
   plan.tasks = [...kept, ...added];
+}
+
+/** Sub-issues added to the epic: appended with fresh ids, each issue at most once. */
+function addTasks(plan: Plan, planned: PlannedTask[]): void {
+  const has = new Set(plan.tasks.map((task) => task.issue).filter((issue) => issue !== undefined));
+  const fresh = planned.filter((task) => !isCount(task.issue) || !has.has(task.issue));
+  if (fresh.length === 0) return;
+  let highest = Math.max(highestTaskNumber(plan.tasks), (plan.nextId ?? 1) - 1);
+  const ids = new Map(fresh.map((task) => [task.id, `t${++highest}`]));
+  const existing = new Set(plan.tasks.map((task) => task.id));
+  for (const task of fresh) {
+    const id = ids.get(task.id)!;
+    const deps = task.deps.map((dep) => ids.get(dep) ?? (existing.has(dep) ? dep : undefined)).filter((dep): dep is string => dep !== undefined && dep !== id);
+    plan.tasks.push({
+      id,
+      title: canonicalTitle(task.title),
+      details: canonicalDetails(task.details),
+      checked: task.done === true,
+      state: task.done ? "done" : "pending",
+      attempt: 0,
+      deps: [...new Set(deps)],
+      fixes: 0,
+      ...(isCount(task.issue) ? { issue: task.issue } : {}),
+    });
+  }
 }
 
 /**

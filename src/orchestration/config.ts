@@ -31,6 +31,15 @@ export const configSchema = z
       })
       .prefault({})
       .describe("How epics are planned."),
+    plan: z
+      .object({
+        as: z
+          .enum(["checklist", "sub-issues"])
+          .default("checklist")
+          .describe("Where the planner's tasks go: a checklist in the epic's description, or sub-issues of the epic (each listed in the checklist as `#<number>`)."),
+      })
+      .prefault({})
+      .describe("How a plan is written. An epic that already has sub-issues runs them, whatever this says."),
     agent: z
       .object({
         model: z.string().min(1).optional().describe("Cursor agent model; Cursor's default when absent."),

@@ -3,6 +3,7 @@ import type { OrchestraConfig } from "./config.js";
 import { applyIntent, holdForUntrustedText, stopEpic } from "./decide-commands.js";
 import { observeTask } from "./decide-tasks.js";
 import { describeWaiting } from "./decide-waiting.js";
+import { awaitingChildClosures, followChildren, pointSubIssuesToTheEpic } from "./decide-children.js";
 import { DecisionDraft, isReady, minWake, SATISFIED, type Decision, type Notification } from "./decision.js";
 import * as messages from "./messages.js";
 import { branchName } from "./naming.js";
@@ -24,6 +25,7 @@ export function decide(snapshot: Snapshot, config: OrchestraConfig): Decision {
   const p = new DecisionDraft(snapshot, config);
   for (const intent of snapshot.intents) applyIntent(p, intent);
   holdForUntrustedText(p);
+  followChildren(p);
   closeOutTakenAway(p);
   if (snapshot.issue.state === "closed") {
     stopEpic(p, false);
@@ -31,6 +33,7 @@ export function decide(snapshot: Snapshot, config: OrchestraConfig): Decision {
     pauseAtTokenBudget(p);
     for (const task of p.tasks) observeTask(p, task);
     if (p.status === "running") launchReady(p);
+    pointSubIssuesToTheEpic(p);
     completeIfDone(p);
   } else if (p.status === "completed") {
     completeIfDone(p);
@@ -89,7 +92,7 @@ function launchReady(p: DecisionDraft): void {
     if (task.state === "pending" && task.notBefore !== undefined && task.notBefore > p.snapshot.now) {
       p.decision.wakeAfterMs = minWake(p.decision.wakeAfterMs, task.notBefore - p.snapshot.now);
     }
-    if (!isReady(p, task)) continue;
+    if (!isReady(p, task) || p.held.has(task.id)) continue;
     if (runs >= p.config.budget.agentRuns) {
       p.pause(messages.budgetExhausted(runs, p.config.budget.agentRuns), `paused-budget-${runs}`);
       break;
@@ -111,6 +114,7 @@ function launchReady(p: DecisionDraft): void {
           epicText: p.snapshot.parsed.before + p.snapshot.parsed.after,
           task,
           merged,
+          ...subIssueOf(p, task),
         }),
         ...(p.config.agent.model ? { model: p.config.agent.model } : {}),
       },
@@ -135,7 +139,7 @@ function pauseAtTokenBudget(p: DecisionDraft): void {
 }
 
 function completeIfDone(p: DecisionDraft): void {
-  if (p.tasks.length === 0 || !p.tasks.every((task) => SATISFIED.has(task.state))) return;
+  if (p.tasks.length === 0 || !p.tasks.every((task) => SATISFIED.has(task.state)) || awaitingChildClosures(p)) return;
   if (p.status === "completed" && p.snapshot.parsed.plan!.status === "completed") {
     // Completed in the body but the issue is open: either a process died between writing that
     // and announcing it, or a person reopened the issue. Announce and close unless announced.
@@ -163,4 +167,10 @@ function completeIfDone(p: DecisionDraft): void {
     ),
   });
   p.decision.closeIssue = p.config.closeOnComplete;
+}
+
+/** A sub-issue task's instructions: the sub-issue's title, body and writers' comments. */
+function subIssueOf(p: DecisionDraft, task: { issue?: number }) {
+  const child = task.issue === undefined ? undefined : p.snapshot.children?.find((candidate) => candidate.number === task.issue);
+  return child ? { subIssue: { number: child.number, title: child.title, body: child.body, context: child.context } } : {};
 }

@@ -38,6 +38,8 @@ export type Effect =
     }
   | { kind: "delete-branch"; branch: string }
   | { kind: "close-pr"; pr: number }
+  /** A sub-issue whose task was merged, still open: closed as completed. */
+  | { kind: "close-issue"; issue: number }
   /** An attempt whose task a person deleted (or ticked: then only its agent is stopped). */
   | { kind: "close-out"; taskId: string; attempt: number; branch: string; closePull: boolean };
 
@@ -94,6 +96,8 @@ export class DecisionDraft {
   readonly merges: Array<{ step?: Step; task: Task; pr: number; pending: Task[] }> = [];
   /** Tasks launched in this pass. */
   readonly launched: string[] = [];
+  /** Tasks that must not start in this pass (a sub-issue whose text is not accepted). */
+  readonly held = new Set<string>();
   private pausedReason?: string;
 
   constructor(

@@ -14,6 +14,8 @@ import { announce, eventSubject } from "./announce.js";
 import { plannedEvent } from "./epic-events.js";
 import { addLlmUsage, type LlmUsage } from "./llm-usage.js";
 import type { IssueRead } from "../github/gateway.js";
+import { childrenToAdopt } from "./children-read.js";
+import { isSubIssueEpic, plannedFromChildren } from "./sub-issues.js";
 
 /** The start of every notice of a failed plan (`plan-failed-<kind>`), as a comment marker. */
 export const PLAN_FAILED_MARKER = messages.commentMarker("plan-failed-").replace(/ -->$/, "");
@@ -58,6 +60,11 @@ export async function planEpic(
     await reply(`the epic is ${existing.status}; nothing to re-plan.`);
     return false;
   }
+  if (existing && isSubIssueEpic(existing.tasks)) {
+    // Its sub-issues are the plan: a re-plan would drop them, and the next pass would add them back.
+    await reply("this epic runs its sub-issues: add, remove or close sub-issues to change its plan.");
+    return false;
+  }
   const tokenLimit = config.budget.llmTokens;
   if (existing && tokenLimit !== undefined && (existing.llmTokens ?? 0) >= tokenLimit) {
     // The cost ceiling holds for planning too: a re-plan would spend more.
@@ -65,10 +72,15 @@ export async function planEpic(
     return false;
   }
 
-  const checklist = existing ? null : findChecklist(userText);
+  // Sub-issues the epic already has are its plan, in their order: no LLM call.
+  const children = existing ? [] : await childrenToAdopt(issue, deps.gateway);
+  const checklist = existing || children.length > 0 ? null : findChecklist(userText);
   let tasks: PlannedTask[];
   let usage: Array<LlmUsage | undefined> | undefined;
-  if (checklist && checklist.tasks.length > 0) {
+  if (children.length > 0) {
+    tasks = plannedFromChildren(children);
+    log.info({ tasks: tasks.length }, "adopting the issue's sub-issues as the plan");
+  } else if (checklist && checklist.tasks.length > 0) {
     tasks = checklist.tasks;
     log.info({ tasks: tasks.length }, "adopting the issue's checklist as the plan");
   } else {

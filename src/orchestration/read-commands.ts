@@ -41,6 +41,15 @@ export async function readCommands(
       for (const comment of observed.pullComments.get(pr.number) ?? []) onPulls.push({ comment, pr: pr.number, taskId: task.id });
     }
   }
+  // Commands in a sub-issue act on its task, like commands in a task's PR.
+  const children = new Map((observed.issue?.children ?? []).map((child) => [child.number, child]));
+  for (const task of plan.tasks) {
+    const child = task.issue === undefined ? undefined : children.get(task.issue);
+    for (const comment of child?.comments ?? []) {
+      const author = comment.author;
+      onPulls.push({ comment: { id: comment.id, body: comment.body, ...(comment.createdAt ? { createdAt: comment.createdAt } : {}), author: author?.login ?? null, bot: author?.bot ?? false }, pr: child!.number, taskId: task.id });
+    }
+  }
   const seen = [...onIssue.map((comment) => comment.id), ...onPulls.map((entry) => entry.comment.id)];
   const newest = seen.length > 0 ? Math.max(...seen) : undefined;
   const cursor = known === undefined ? newest : Math.max(known, newest ?? known);

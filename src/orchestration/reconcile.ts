@@ -13,6 +13,8 @@ import { decide, type Decision } from "./decide.js";
 import * as messages from "./messages.js";
 import { activeBranches, branchName, epicKey, pullNumberOf } from "./naming.js";
 import { planEpic } from "./plan-epic.js";
+import { observeChildren } from "./children-read.js";
+import { createPlannedSubIssues } from "./plan-sub-issues.js";
 import { PLAN_FAILED_MARKER } from "./plan-epic.js";
 import { readCommands, type CommandsRead } from "./read-commands.js";
 import type { EpicRef, ReconcileDeps, ReconcileResult } from "./reconcile-deps.js";
@@ -75,7 +77,7 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
   const commands = parsed.plan ? await readCommands(ref.issueNumber, parsed.plan, observed, intents, deps) : undefined;
   if (commands) {
     deferPlanBehindEarlierCommands(commands);
-    intents = [...intents.filter((intent) => intent.kind === "plan" || intent.kind === "stop-agents"), ...commands.intents];
+    intents = [...intents.filter((intent) => intent.kind === "plan" || intent.kind === "stop-agents" || intent.kind === "child-links"), ...commands.intents];
   }
   const planIntents = intents.filter(
     (intent) => intent.kind === "plan" || (intent.kind === "command" && intent.command.name === "plan"),
@@ -112,6 +114,9 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
     }
     return {};
   }
+  // `plan.as: sub-issues`: the plan's new tasks become sub-issues before anything runs.
+  const created = await createPlannedSubIssues(ref, parsed.plan, issue, config, trust, deps, log);
+  if (created) return created;
 
   let observations: Record<string, TaskObservation>;
   try {
@@ -127,6 +132,7 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
     log.warn({ err: error }, "Cursor rejected the API key; epic paused");
     return {};
   }
+  const children = await observeChildren(issue, parsed.plan, deps, intents);
   const snapshot: Snapshot = {
     now: (deps.now ?? Date.now)(),
     repo: {
@@ -143,6 +149,7 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
       ...(issue.createdAt ? { createdAt: issue.createdAt } : {}),
     },
     parsed,
+    ...(children ? { children } : {}),
     ...(trust ? { trust } : {}),
     observations,
     intents: intents.filter((intent) => !planIntents.includes(intent) || (planRefused && intent.kind === "command")),

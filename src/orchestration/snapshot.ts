@@ -1,5 +1,6 @@
 import type { Command } from "./commands.js";
 import type { ContentPart } from "./trust/content-digest.js";
+import type { ChildView } from "./sub-issues.js";
 import type { ParsedBody } from "./types.js";
 
 /**
@@ -125,6 +126,8 @@ export type Intent =
       at?: string;
     }
   | { kind: "plan"; actor: string }
+  /** Sub-issues whose "blocked by" links changed: their tasks' dependencies are read again. */
+  | { kind: "child-links"; issues: number[] }
   | { kind: "stop-agents"; agentIds: string[] };
 
 /** Whether the text agents read is what Orchestra accepted (see content-trust.ts). */
@@ -152,5 +155,7 @@ export interface Snapshot {
   trust?: ContentTrust;
   /** Keyed by task id; present for every task that has been launched. */
   observations: Record<string, TaskObservation>;
+  /** The epic's sub-issues in priority order, read when the epic is made of them (see sub-issues.ts). */
+  children?: ChildView[];
   intents: Intent[];
 }

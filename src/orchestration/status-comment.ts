@@ -79,7 +79,8 @@ export function renderStatusTable(view: StatusView): string {
     return [
       String(position === -1 ? index + 1 : position + 1),
       tableCell(task.id, 20),
-      titleCell(task.title, TITLE_MAX),
+      // A sub-issue's number is Orchestra's own (signed), and the link to it is the point.
+      task.issue !== undefined ? `#${task.issue}` : titleCell(task.title, TITLE_MAX),
       stateCell(task),
       prCell(task, item.prUrl),
       attemptsCell(task),

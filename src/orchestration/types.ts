@@ -73,6 +73,13 @@ export interface Task {
   /** Something the task waits for that should come by itself (`pr`: the PR its agent reported), and since when (epoch ms). */
   stuck?: string;
   stuckAt?: number;
+  /**
+   * The sub-issue this task is, in an epic made of sub-issues (see sub-issues.ts): its title and
+   * body are the task's, and its item reads `#<issue>`. Signed, so a typed `#123` is never one.
+   */
+  issue?: number;
+  /** Digest of the sub-issue's text as a writer accepted it (see sub-issues.ts, child-trust.ts). */
+  accepted?: string;
 }
 
 export interface Plan {
@@ -172,6 +179,19 @@ export interface PlanPatch {
   commandCursor?: number;
   /** Attempts of deleted or hand-ticked tasks now closed out (`t3.1`). */
   closedOut?: string[];
+  /**
+   * Appended after every task, with new ids (`deps` naming other added tasks by their given ids,
+   * or tasks already in the plan): sub-issues added to the epic. One whose `issue` the plan
+   * already has is left out, so applying the same patch twice adds nothing.
+   */
+  addTasks?: PlannedTask[];
+  /**
+   * Tasks now written as sub-issues (`plan.as: sub-issues`): each becomes the item `#<issue>`,
+   * its title and details living in the sub-issue from now on.
+   */
+  subIssuesCreated?: Array<{ id: string; issue: number }>;
+  /** New dependencies of tasks that have not started, from their sub-issues' "blocked by" links. */
+  taskDeps?: Array<{ id: string; deps: string[] }>;
 }
 
 /** A task as the planner (or an adopted checklist) proposes it. */
@@ -182,4 +202,6 @@ export interface PlannedTask {
   deps: string[];
   /** Ticked in an adopted checklist: already done by a person. */
   done?: boolean;
+  /** The sub-issue this task is (see Task.issue). */
+  issue?: number;
 }

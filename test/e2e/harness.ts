@@ -44,6 +44,10 @@ export async function startE2E(
     start?: boolean;
     /** Who opens the epic (with read access), before alice labels it; alice by default. */
     author?: string;
+    /** The epic's description instead of the bullets'. */
+    body?: string;
+    /** Runs after the epic is opened and before alice labels it (sub-issues to add, say). */
+    beforeLabel?: (sandbox: Sandbox, repo: string, epic: number) => void;
     /** More of the app's environment (ORCHESTRA_NOTIFY_URL…). */
     appEnv?: Record<string, string>;
   } = {},
@@ -65,7 +69,15 @@ export async function startE2E(
   await launch();
   const repo = seedRepository(sandbox, options.config ? { config: options.config } : {});
   if (options.author) sandbox.github.addCollaborator(repo, options.author, "read");
-  const epic = openEpic(sandbox, repo, epicBody(options.tasks ?? 3, options.bullets), undefined, options.author);
+  const body = options.body ?? epicBody(options.tasks ?? 3, options.bullets);
+  let epic: number;
+  if (options.beforeLabel) {
+    epic = sandbox.github.openIssue(repo, options.author ?? PERSON, { title: "Build a todo app", body });
+    options.beforeLabel(sandbox, repo, epic);
+    sandbox.github.addLabel(repo, epic, "epic", PERSON);
+  } else {
+    epic = openEpic(sandbox, repo, body, undefined, options.author);
+  }
   const e2e: E2E = {
     sandbox,
     repo,

@@ -68,6 +68,8 @@ export function faultFor(effect: Effect, when: "before" | "after"): Fault {
     case "close-pr":
     case "audit":
       return { kind: effect.kind, id: effect.pr, when };
+    case "close-issue":
+      return { kind: effect.kind, id: effect.issue, when };
   }
 }
 

@@ -4,6 +4,8 @@
  * Connections enforce GitHub's rule that `first` or `last` is given and at most 100.
  */
 import { GraphQLError } from "graphql";
+import { ApiError } from "../errors.js";
+import * as subIssueOps from "../sub-issue-ops.js";
 import type { World } from "../world.js";
 import type { Account, CheckRun, Commit, CommitStatus, Issue, Pull, Repo, Review, ReviewComment } from "../state.js";
 import { nodeId } from "../state.js";
@@ -281,6 +283,31 @@ class IssueNode {
     const page = connection("timelineItems", items, args, (item) => item);
     return { ...page, filteredCount: items.length, pageCount: page.nodes.length };
   }
+  stateReason(): string | null {
+    return this.issue.stateReason?.toUpperCase() ?? null;
+  }
+  parent(): IssueNode | null {
+    const parent = this.issue.parent === null ? undefined : this.repo.issues.get(this.issue.parent);
+    return parent ? new IssueNode(this.world, this.repo, parent) : null;
+  }
+  subIssues(args: PageArgs) {
+    const children = this.issue.subIssues.map((number) => this.repo.issues.get(number)!);
+    return connection("subIssues", children, args, (child) => new IssueNode(this.world, this.repo, child));
+  }
+  subIssuesSummary() {
+    const children = this.issue.subIssues.map((number) => this.repo.issues.get(number)!);
+    const completed = children.filter((child) => child.state === "closed").length;
+    return { total: children.length, completed, percentCompleted: children.length === 0 ? 0 : Math.floor((completed * 100) / children.length) };
+  }
+}
+
+/** The issue with this node id in a repository the installation can see. */
+function issueByNodeId(context: GraphqlContext, id: string): { repo: Repo; issue: Issue } {
+  for (const repo of context.world.state.repos.values()) {
+    if (context.installationOwner !== null && repo.owner.login.toLowerCase() !== context.installationOwner.toLowerCase()) continue;
+    for (const issue of repo.issues.values()) if (issue.nodeId === id && !issue.isPull) return { repo, issue };
+  }
+  throw notFound(`Could not resolve to a node with the global id of '${id}'`);
 }
 
 /** An issue's (or a pull request's) comments; the viewer is the installation's bot, the token Orchestra reads with. */
@@ -586,6 +613,26 @@ export function rootValue(context: GraphqlContext) {
         throw notFound(`Could not resolve to a Repository with the name '${args.owner}/${args.name}'.`);
       }
       return new RepositoryNode(context.world, repo);
+    },
+    addSubIssue(args: { input: { issueId: string; subIssueId?: string | null; subIssueUrl?: string | null; replaceParent?: boolean | null; clientMutationId?: string | null } }) {
+      if (!context.installationOwner) throw new GraphQLError("Resource not accessible by integration", { extensions: { type: "FORBIDDEN" } });
+      const { input } = args;
+      const parent = issueByNodeId(context, input.issueId);
+      let child: Issue | undefined;
+      if (input.subIssueId) child = issueByNodeId(context, input.subIssueId).issue;
+      else if (input.subIssueUrl) child = parent.repo.issues.get(Number(/\/issues\/(\d+)$/.exec(input.subIssueUrl)?.[1]));
+      if (!child || child.isPull) throw notFound("Could not resolve the sub-issue");
+      try {
+        subIssueOps.addSubIssue(context.world, parent.repo, parent.issue.number, context.world.state.app.bot, child.id, input.replaceParent ?? false);
+      } catch (error) {
+        if (error instanceof ApiError) throw new GraphQLError(error.errors?.[0]?.message ?? error.message, { extensions: { type: "UNPROCESSABLE" } });
+        throw error;
+      }
+      return {
+        clientMutationId: input.clientMutationId ?? null,
+        issue: new IssueNode(context.world, parent.repo, parent.issue),
+        subIssue: new IssueNode(context.world, parent.repo, child),
+      };
     },
     rateLimit() {
       return { cost: 1, limit: 5000, nodeCount: 0, remaining: 4999, resetAt: new Date(Date.now() + 3_600_000).toISOString(), used: 1 };

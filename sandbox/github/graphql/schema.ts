@@ -247,6 +247,48 @@ type Issue implements Node {
   comments(after: String, before: String, first: Int, last: Int): IssueCommentConnection!
   userContentEdits(after: String, before: String, first: Int, last: Int): UserContentEditConnection
   timelineItems(after: String, before: String, first: Int, itemTypes: [IssueTimelineItemsItemType!], last: Int, since: DateTime, skip: Int): IssueTimelineItemsConnection!
+  stateReason(enableDuplicate: Boolean = false): IssueStateReason
+  parent: Issue
+  subIssues(after: String, before: String, first: Int, last: Int): IssueConnection!
+  subIssuesSummary: SubIssuesSummary!
+}
+
+enum IssueStateReason {
+  COMPLETED
+  DUPLICATE
+  NOT_PLANNED
+  REOPENED
+}
+
+type IssueConnection {
+  nodes: [Issue]
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type SubIssuesSummary {
+  completed: Int!
+  percentCompleted: Int!
+  total: Int!
+}
+
+type Mutation {
+  "Adds a sub-issue to a given issue"
+  addSubIssue(input: AddSubIssueInput!): AddSubIssuePayload
+}
+
+input AddSubIssueInput {
+  clientMutationId: String
+  issueId: ID!
+  replaceParent: Boolean
+  subIssueId: ID
+  subIssueUrl: String
+}
+
+type AddSubIssuePayload {
+  clientMutationId: String
+  issue: Issue
+  subIssue: Issue
 }
 
 type Label implements Node {

@@ -9,7 +9,7 @@ import { createHmac, hkdfSync, timingSafeEqual } from "node:crypto";
  * Keys: the first signs; all of them verify, which is how a secret is rotated (docs/security.md).
  */
 
-export type MarkerKind = "plan" | "task";
+export type MarkerKind = "plan" | "task" | "child";
 
 /**
  * The attributes a MAC covers, in payload order. `deps` is left out on purpose: it only orders
@@ -26,11 +26,15 @@ export const SIGNED_ATTRIBUTES: Readonly<Record<MarkerKind, readonly string[]>> 
     "id", "state", "attempt", "agent", "pr", "fixes", "followup", "asked", "reason", "after", "started", "finished", "launched",
     // Added later: in the payload only when present, so markers signed before still verify.
     "refused", "refusals", "refusedat", "stuck", "stuckat",
+    // The sub-issue a task is: which issue's text becomes an agent's instructions.
+    "issue", "accepted",
   ],
+  // The marker in a sub-issue Orchestra created: which epic's task it is (plan.as: sub-issues).
+  child: ["epic", "task"],
 };
 
 /** How many attributes of each kind the first signed format had: each is in every payload, present or not. */
-const FIRST_FORMAT: Readonly<Record<MarkerKind, number>> = { plan: 7, task: 13 };
+const FIRST_FORMAT: Readonly<Record<MarkerKind, number>> = { plan: 7, task: 13, child: 2 };
 
 /** The attribute that carries the MAC. */
 export const MAC_ATTRIBUTE = "mac";

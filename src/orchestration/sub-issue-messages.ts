@@ -1,0 +1,30 @@
+import { inlineCode } from "./messages.js";
+
+/** What Orchestra says about an epic's sub-issues (see decide-children.ts). */
+
+function andList(items: string[]): string {
+  if (items.length <= 1) return items.join("");
+  return `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
+}
+
+export function untrustedChild(issue: number, people: string[]): string {
+  return [
+    `⏸️ **Nothing new starts on this epic**: the sub-issue #${issue} was written or changed by ${andList(people.map((login) => inlineCode(login)))}. Its title and description become an agent's instructions, so only text by people with write, maintain or admin permission is used on its own.`,
+    "",
+    "A maintainer can review the sub-issue and comment `/orchestra resume` on this epic to run it as it is now.",
+  ].join("\n");
+}
+
+export function childDropped(taskId: string, issue: number, why: "removed" | "not-planned"): string {
+  const what = why === "removed" ? "was removed from this epic's sub-issues" : "was closed as not planned";
+  return `⏭️ ${taskId} (#${issue}) is skipped: the sub-issue ${what}. Its agent, if any, is stopped and its pull request closed.`;
+}
+
+export function mergedChildReopened(taskId: string, issue: number, pr: number | undefined): string {
+  const where = pr ? ` in #${pr}` : "";
+  return `ℹ️ The sub-issue #${issue} was reopened, but its task ${taskId} was already merged${where}: Orchestra does not run it again. To have more work done, open a new sub-issue of this epic.`;
+}
+
+export function agentPointer(taskId: string, epic: number): string {
+  return `🤖 Orchestra's agent works on this sub-issue as task ${taskId} of the epic #${epic}; its progress is in the epic's status comment. \`/retry\` and \`/skip\` here act on this task.`;
+}
