@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { AuditVerdict } from "./audit-types.js";
-import { stripCodeFence } from "./plan-output.js";
+import { parseJsonAnswer } from "./plan-output.js";
 
 /** Bounds that keep a check run (65,535 characters of summary, 50 annotations a request) and a follow-up readable. */
 export const MAX_FINDINGS = 100;
@@ -42,15 +42,9 @@ export type ParsedAudit = ({ ok: true } & AuditVerdict) | { ok: false; error: st
 
 /** The model's answer as a verdict, or what is wrong with it (sent back to the model once). Never throws. */
 export function parseAuditAnswer(answer: string): ParsedAudit {
-  const text = stripCodeFence(answer);
-  if (!text) return { ok: false, error: "the answer was empty" };
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    return { ok: false, error: `the answer is not valid JSON (${(error as Error).message})` };
-  }
-  const parsed = auditSchema.safeParse(raw);
+  const json = parseJsonAnswer(answer);
+  if (!json.ok) return json;
+  const parsed = auditSchema.safeParse(json.value);
   if (!parsed.success) return { ok: false, error: z.prettifyError(parsed.error) };
   const findings = parsed.data.findings.map(({ line, ...finding }) => ({ ...finding, ...(line !== undefined ? { line } : {}) }));
   return { ok: true, verdict: parsed.data.verdict, findings };

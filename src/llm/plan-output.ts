@@ -58,17 +58,9 @@ function planSchema(maxTasks: number) {
  * sent back to the model once, then shown to the user). Never throws.
  */
 export function parsePlanAnswer(answer: string, maxTasks: number): ParsedPlan {
-  const text = stripCodeFence(answer);
-  if (!text) return { ok: false, error: "the answer was empty" };
-
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    return { ok: false, error: `the answer is not valid JSON (${(error as Error).message})` };
-  }
-
-  const parsed = planSchema(maxTasks).safeParse(raw);
+  const json = parseJsonAnswer(answer);
+  if (!json.ok) return json;
+  const parsed = planSchema(maxTasks).safeParse(json.value);
   if (!parsed.success) return { ok: false, error: z.prettifyError(parsed.error) };
 
   const tasks = parsed.data.tasks.map((task) => ({ ...task, deps: [...new Set(task.deps)] }));
@@ -94,6 +86,17 @@ export function checkDependencies(tasks: readonly PlannedTask[]): string | null 
     return `the dependencies form a cycle: ${cycle.map((id) => `\`${id}\``).join(" → ")} (each depends on the next)`;
   }
   return null;
+}
+
+/** A model's answer as JSON (inside a Markdown fence or not), or what is wrong with it. */
+export function parseJsonAnswer(answer: string): { ok: true; value: unknown } | { ok: false; error: string } {
+  const text = stripCodeFence(answer);
+  if (!text) return { ok: false, error: "the answer was empty" };
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (error) {
+    return { ok: false, error: `the answer is not valid JSON (${(error as Error).message})` };
+  }
 }
 
 /**

@@ -243,17 +243,7 @@ function replacePending(plan: Plan, planned: PlannedTask[]): void {
     const deps = task.deps
       .map((dep) => byPlannerId.get(dep) ?? (keptIds.has(dep) ? dep : undefined))
       .filter((dep): dep is string => dep !== undefined && dep !== id);
-    return {
-      id,
-      title: canonicalTitle(task.title),
-      details: canonicalDetails(task.details),
-      checked: task.done === true,
-      state: task.done ? "done" : "pending",
-      attempt: 0,
-      deps: [...new Set(deps)],
-      fixes: 0,
-      ...(isCount(task.issue) ? { issue: task.issue } : {}),
-    };
+    return newTask(id, task, deps);
   });
   plan.tasks = [...kept, ...added];
 }
@@ -269,18 +259,23 @@ function addTasks(plan: Plan, planned: PlannedTask[]): void {
   for (const task of fresh) {
     const id = ids.get(task.id)!;
     const deps = task.deps.map((dep) => ids.get(dep) ?? (existing.has(dep) ? dep : undefined)).filter((dep): dep is string => dep !== undefined && dep !== id);
-    plan.tasks.push({
-      id,
-      title: canonicalTitle(task.title),
-      details: canonicalDetails(task.details),
-      checked: task.done === true,
-      state: task.done ? "done" : "pending",
-      attempt: 0,
-      deps: [...new Set(deps)],
-      fixes: 0,
-      ...(isCount(task.issue) ? { issue: task.issue } : {}),
-    });
+    plan.tasks.push(newTask(id, task, deps));
   }
+}
+
+/** A planned task as it enters the block: not started, ticked only when already done. */
+function newTask(id: string, task: PlannedTask, deps: string[]): Task {
+  return {
+    id,
+    title: canonicalTitle(task.title),
+    details: canonicalDetails(task.details),
+    checked: task.done === true,
+    state: task.done ? "done" : "pending",
+    attempt: 0,
+    deps: [...new Set(deps)],
+    fixes: 0,
+    ...(isCount(task.issue) ? { issue: task.issue } : {}),
+  };
 }
 
 /**
