@@ -69,6 +69,12 @@ describe("the audit prompt", () => {
     expect(renderAuditPrompt({ ...INPUT, maxDiffBytes: 30 })).toContain("Note: the diff is truncated at 30 bytes");
   });
 
+  it("shows a file with an empty patch after a patch that spent the whole limit, rather than calling it left out", () => {
+    const files = ["𐀀𐀀𐀀𐀀ࠀ𐀀𐀀ࠀ ", ""].map((patch, i) => ({ path: `f${i}`, status: "modified", additions: 1, deletions: 1, patch }));
+    const diff = renderDiff(files, 31, files.length);
+    expect(diff).toMatchObject({ shown: 2, truncated: false });
+  });
+
   it("never sends more patch bytes than the limit, nor half a character", () => {
     fc.assert(
       fc.property(fc.array(fc.string({ unit: "grapheme", maxLength: 200 }).map((text) => text.replace(/\uFFFD/g, "")), { minLength: 1, maxLength: 6 }), fc.integer({ min: 1, max: 600 }), (patches, max) => {

@@ -63,7 +63,7 @@ export function renderDiff(files: AuditInput["files"], maxBytes: number, changed
   let budget = maxBytes;
   let cut = false;
   for (const file of files) {
-    if (budget <= 0) break;
+    // A file whose patch is empty costs nothing, even with the budget spent: it is shown, not "left out".
     const patch = file.patch ?? "(no patch: a binary file, or too large for GitHub to show)";
     const bytes = Buffer.byteLength(patch, "utf8");
     parts.push(`--- ${file.status} ${file.path} (+${file.additions} -${file.deletions})`, bytes > budget ? cutUtf8(patch, budget) : patch);
