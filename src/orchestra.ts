@@ -206,8 +206,8 @@ export class Orchestra {
     if (this.bodyWrites?.echoed(epicKey(ref.owner, ref.repo, ref.issueNumber), from, to)) this.schedule(ref);
   }
 
-  /** The epic's issue changed in a way that asks for no reconcile (another app's edit): the next write reads it first. */
-  issueChanged(ref: EpicRef): void {
+  /** The epic changed in a way that asks for no reconcile (another app's edit, a PR made draft): its next pass reads GitHub, and its next write reads the body first. */
+  forgetSnapshot(ref: EpicRef): void {
     this.snapshots?.invalidate(epicKey(ref.owner, ref.repo, ref.issueNumber));
   }
 

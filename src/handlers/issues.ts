@@ -47,7 +47,7 @@ export function registerIssueHandlers(app: Probot, orchestra: Orchestra): void {
       if (await isOwnEcho(orchestra, sender)) {
         if (typeof changes.body?.from === "string") orchestra.ownBodyEdited(ref, changes.body.from, issue.body ?? "");
       } else {
-        orchestra.issueChanged(ref);
+        orchestra.forgetSnapshot(ref);
       }
       return;
     }

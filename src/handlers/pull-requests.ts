@@ -49,6 +49,14 @@ export function registerPullRequestHandlers(app: Probot, orchestra: Orchestra): 
     },
   );
 
+  // Other changes to a task PR (made draft, a review dismissed, a base changed…) schedule nothing
+  // of their own, but a merge must not be decided on a snapshot from before them.
+  app.on(["pull_request", "pull_request_review"], async (context) => {
+    const branch = parseBranchName(context.payload.pull_request.head.ref);
+    const ref = branch ? epicRefOf(context as Context, branch.issueNumber) : null;
+    if (ref) orchestra.forgetSnapshot(ref);
+  });
+
   app.on("check_suite.completed", async (context) => {
     const suite = context.payload.check_suite;
     const delta: CheckDelta = { kind: "check_suite", sha: suite.head_sha, appId: suite.app?.id ?? null, conclusion: suite.conclusion };

@@ -57,6 +57,8 @@ export class BodyWriteLog {
    */
   echoed(epic: string, from: string, to: string): boolean {
     const log = this.epics.get(epic);
+    // A title edit also comes as `issues.edited`; only a change of the body says what it overwrote.
+    if (from === to) return false;
     const index = log?.writes.findIndex((write) => write.written === to) ?? -1;
     if (!log || index < 0) return false;
     const write = log.writes[index]!;
