@@ -197,6 +197,16 @@ export class Orchestra {
     this.enqueue(ref, []);
   }
 
+  /** Something about one of the repository's epics is on its way (a command on a PR, whose epic takes a request to learn). */
+  forgetRepositorySnapshots(owner: string, repo: string): void {
+    this.snapshots?.invalidateRepository(`${owner}/${repo}#`.toLowerCase());
+  }
+
+  /** A check started: the epic's last snapshot holds it as running (or becomes stale); no reconcile is needed for it. */
+  noteCheck(ref: EpicRef, delta: CheckDelta): void {
+    this.snapshots?.apply(epicKey(ref.owner, ref.repo, ref.issueNumber), delta);
+  }
+
   /**
    * GitHub's webhook of Orchestra's own edit of an epic's body: if the body before it was not
    * what the write started from, a person's edit was overwritten, and the epic is reconciled to

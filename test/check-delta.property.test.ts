@@ -16,11 +16,12 @@ const BRANCH = "orchestra/7-t1-a1";
 const CI_APP = 15368;
 
 type Check = { kind: "run"; id: number; app: number; status: "QUEUED" | "IN_PROGRESS" | "COMPLETED"; conclusion: string | null } | { kind: "status"; context: string; state: string };
+const SUITE = 501;
 
 function contexts(checks: Check[]): Array<GqlCheckRun | GqlStatusContext> {
   return checks.map((check) =>
     check.kind === "run"
-      ? { __typename: "CheckRun", databaseId: check.id, name: `check ${check.id}`, status: check.status, conclusion: check.conclusion, title: null, summary: null, detailsUrl: null, checkSuite: { app: { databaseId: check.app } } }
+      ? { __typename: "CheckRun", databaseId: check.id, name: `check ${check.id}`, status: check.status, conclusion: check.conclusion, title: null, summary: null, detailsUrl: null, checkSuite: { databaseId: SUITE, app: { databaseId: check.app } } }
       : { __typename: "StatusContext", context: check.context, state: check.state, description: null, targetUrl: null },
   );
 }
@@ -75,24 +76,18 @@ const checksArb = fc
   .chain((ids) =>
     fc.tuple(
       ...ids.map((id) =>
-        fc.oneof(
-          fc.record({ kind: fc.constant("run" as const), id: fc.constant(id), app: fc.constantFrom(CI_APP, 42), status: fc.constantFrom("QUEUED" as const, "IN_PROGRESS" as const), conclusion: fc.constant(null) }),
-          fc.record({ kind: fc.constant("status" as const), context: fc.constant(`ctx-${id}`), state: fc.constant("PENDING") }),
-        ),
+        fc.record({ kind: fc.constant("run" as const), id: fc.constant(id), app: fc.constantFrom(CI_APP, 42), status: fc.constantFrom("QUEUED" as const, "IN_PROGRESS" as const), conclusion: fc.constant(null) }),
       ),
     ),
   );
 
-/** What each check ends as, and the webhook that says so. */
-function finish(check: Check, conclusion: string): { done: Check; delta: CheckDelta } {
-  if (check.kind === "run") {
-    return {
-      done: { ...check, status: "COMPLETED", conclusion },
-      delta: { kind: "check_run", sha: HEAD, id: check.id, name: `check ${check.id}`, conclusion: conclusion.toLowerCase(), title: null, summary: null },
-    };
-  }
-  const state = conclusion === "SUCCESS" ? "SUCCESS" : "FAILURE";
-  return { done: { ...check, state }, delta: { kind: "status", sha: HEAD, context: check.context, state: state.toLowerCase(), description: null } };
+/** What a run ends as, and the webhook that says so (its suite done once it is the last). */
+function finish(check: Check, conclusion: string, last = true): { done: Check; delta: Extract<CheckDelta, { kind: "check_run" }> } {
+  if (check.kind !== "run") throw new Error("only runs finish here");
+  return {
+    done: { ...check, status: "COMPLETED", conclusion },
+    delta: { kind: "check_run", sha: HEAD, id: check.id, conclusion: conclusion.toLowerCase(), title: null, summary: null, startedAt: null, suiteCompleted: last },
+  };
 }
 
 describe("applyCheckDelta", () => {
@@ -109,10 +104,13 @@ describe("applyCheckDelta", () => {
           const open = initial.map((_, i) => i);
           while (open.length > 0) {
             const at = open.splice(picks.next().value % open.length, 1)[0]!;
-            const { done, delta } = finish(truth[at]!, conclusions[at]!);
+            const { done, delta } = finish(truth[at]!, conclusions[at]!, open.length === 0);
             truth = truth.map((check, i) => (i === at ? done : check));
             const applied = applyCheckDelta(cached, 1, delta);
-            if (!applied) {
+            // The same webhook again (a redelivery) is never taken in twice.
+            expect(applyCheckDelta(structuredClone(cached), 1, delta)).toBe("stale");
+            expect(applied).not.toBe(open.length === 0 ? "pending" : "taken");
+            if (applied === "stale") {
               // Only a failure is refused here: its details must be read from GitHub.
               expect(rollupOf([done])).toBe("FAILURE");
               return;
@@ -132,21 +130,40 @@ describe("applyCheckDelta", () => {
   it("takes in nothing it did not see start, nor anything about a PR whose merge verdict rests on more than its checks", () => {
     const running: Check[] = [{ kind: "run", id: 1, app: CI_APP, status: "IN_PROGRESS", conclusion: null }];
     const pass = finish(running[0]!, "SUCCESS").delta;
-    expect(applyCheckDelta(snapshot(running, "UNSTABLE"), 1, { ...pass, id: 2 } as CheckDelta)).toBe(false);
-    expect(applyCheckDelta(snapshot(running, "UNSTABLE"), 1, { ...pass, sha: "b".repeat(40) })).toBe(false);
-    for (const state of ["BLOCKED", "BEHIND", "DIRTY", "UNKNOWN", "DRAFT"] as const) expect(applyCheckDelta(snapshot(running, state), 1, pass)).toBe(false);
-    expect(applyCheckDelta(snapshot(running, "UNSTABLE", "UNKNOWN"), 1, pass)).toBe(false);
-    expect(applyCheckDelta(snapshot([], "UNSTABLE"), 1, pass)).toBe(false);
+    expect(applyCheckDelta(snapshot(running, "UNSTABLE"), 1, { ...pass, id: 2 } as CheckDelta)).toBe("stale");
+    expect(applyCheckDelta(snapshot(running, "UNSTABLE"), 1, { ...pass, sha: "b".repeat(40) })).toBe("stale");
+    for (const state of ["BLOCKED", "BEHIND", "DIRTY", "UNKNOWN", "DRAFT"] as const) expect(applyCheckDelta(snapshot(running, state), 1, pass)).toBe("stale");
+    expect(applyCheckDelta(snapshot(running, "UNSTABLE", "UNKNOWN"), 1, pass)).toBe("stale");
+    expect(applyCheckDelta(snapshot([], "UNSTABLE"), 1, pass)).toBe("stale");
+    // GitHub's rollup says more than the contexts held: something unseen is pending.
+    const unexplained = snapshot(running, "UNSTABLE");
+    const rollup = unexplained.repository!.b0!.nodes[0]!.commits.nodes[0]!.commit.statusCheckRollup!;
+    (rollup.contexts.nodes[0] as GqlCheckRun).status = "COMPLETED";
+    (rollup.contexts.nodes[0] as GqlCheckRun).conclusion = "SUCCESS";
+    rollup.contexts.nodes.push(...contexts([{ kind: "run", id: 2, app: CI_APP, status: "IN_PROGRESS", conclusion: null }]));
+    rollup.state = "FAILURE";
+    expect(applyCheckDelta(unexplained, 1, { ...pass, id: 2 })).toBe("stale");
+    // A run whose suite is still going takes the run in, but decides nothing; a run that starts later is taken in as running.
+    const chained = snapshot(running, "UNSTABLE");
+    expect(applyCheckDelta(chained, 1, { ...pass, suiteCompleted: false })).toBe("pending");
+    expect(applyCheckDelta(chained, 1, { kind: "check_run_started", sha: HEAD, id: 3, name: "test", status: "queued", startedAt: null, suiteId: SUITE, appId: CI_APP })).toBe("pending");
+    expect(view(chained)).toMatchObject({ checks: "pending", mergeState: "UNSTABLE" });
+    expect(applyCheckDelta(chained, 1, { ...pass, id: 3 })).toBe("taken");
+    expect(view(chained)).toMatchObject({ checks: "success", mergeState: "CLEAN" });
+    // A webhook of an earlier run of the same id (it started again since) is not this run's.
+    const rerun = snapshot(running, "UNSTABLE");
+    (rerun.repository!.b0!.nodes[0]!.commits.nodes[0]!.commit.statusCheckRollup!.contexts.nodes[0] as GqlCheckRun).startedAt = "2026-01-01T00:05:00Z";
+    expect(applyCheckDelta(rerun, 1, { ...pass, startedAt: "2026-01-01T00:00:00Z" })).toBe("stale");
     // Orchestra's own audit is never taken from a webhook: its verdict is read with the snapshot.
     const audit = snapshot(running, "UNSTABLE");
     (audit.repository!.b0!.nodes[0]!.commits.nodes[0]!.commit.statusCheckRollup!.contexts.nodes[0] as GqlCheckRun).name = "Orchestra audit";
-    expect(applyCheckDelta(audit, 1, pass)).toBe(false);
+    expect(applyCheckDelta(audit, 1, pass)).toBe("stale");
     // A suite's completion must agree with its runs as the snapshot has them.
-    const suite: CheckDelta = { kind: "check_suite", sha: HEAD, appId: CI_APP, conclusion: "success" };
-    expect(applyCheckDelta(snapshot(running, "UNSTABLE"), 1, suite)).toBe(false);
+    const suite: CheckDelta = { kind: "check_suite", sha: HEAD, id: SUITE, conclusion: "success" };
+    expect(applyCheckDelta(snapshot(running, "UNSTABLE"), 1, suite)).toBe("stale");
     const finished = snapshot(running, "UNSTABLE");
-    expect(applyCheckDelta(finished, 1, pass)).toBe(true);
-    expect(applyCheckDelta(finished, 1, suite)).toBe(true);
+    expect(applyCheckDelta(finished, 1, { ...pass, suiteCompleted: false })).toBe("pending");
+    expect(applyCheckDelta(finished, 1, suite)).toBe("taken");
     expect(view(finished)).toMatchObject({ checks: "success", mergeState: "CLEAN" });
   });
 });

@@ -150,7 +150,7 @@ describe("a person editing a running epic", () => {
     await app.settle();
 
     expect(app.failures()).toEqual([]);
-    expect(world.calls.slice(0, 2)).toEqual(["graphql OrchestraSnapshot", "PATCH issue body"]);
+    expect(world.calls.slice(0, 3)).toEqual(["graphql OrchestraSnapshot", "GET issue", "PATCH issue body"]);
     expect(world.plainBody).toMatchInlineSnapshot(`
       "Build a todo app, in TypeScript.
 

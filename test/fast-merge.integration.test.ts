@@ -43,6 +43,8 @@ describe("a green check merged without a read first", () => {
     pull.contexts = [{ name: "ci / test", status: "COMPLETED", conclusion: conclusion === "success" ? "SUCCESS" : "FAILURE" }];
     const payload = checkRunCompleted(BRANCH);
     Object.assign(payload.check_run, { id: pull.number * 1000, name: "ci / test", head_sha: pull.sha, status: "completed", conclusion });
+    // The suite's only run: the suite is done with it.
+    Object.assign(payload.check_run.check_suite, { status: "completed", conclusion });
     return payload;
   }
 

@@ -1,6 +1,7 @@
 import type { Context, Probot } from "probot";
 import type { CheckDelta } from "../github/check-delta.js";
 import { parseBranchName } from "../orchestration/naming.js";
+import type { EpicRef } from "../orchestration/reconcile.js";
 import type { Orchestra } from "../orchestra.js";
 import { isOwnEcho } from "./echo.js";
 import { epicRefOf } from "./epic-ref.js";
@@ -15,14 +16,7 @@ import { epicRefOf } from "./epic-ref.js";
 export function registerPullRequestHandlers(app: Probot, orchestra: Orchestra): void {
   /** The epics the branches name, each reconciled; a finished check is also taken into the epic's last snapshot. */
   const scheduleBranches = (context: Context, branches: Array<string | null | undefined>, check?: CheckDelta) => {
-    const epics = new Set<number>();
-    for (const branch of branches) {
-      const parsed = branch ? parseBranchName(branch) : null;
-      if (parsed) epics.add(parsed.issueNumber);
-    }
-    for (const issueNumber of epics) {
-      const ref = epicRefOf(context, issueNumber);
-      if (!ref) continue;
+    for (const ref of epicsOf(context, branches)) {
       if (check) orchestra.scheduleCheck(ref, check);
       else orchestra.schedule(ref);
     }
@@ -57,9 +51,31 @@ export function registerPullRequestHandlers(app: Probot, orchestra: Orchestra): 
     if (ref) orchestra.forgetSnapshot(ref);
   });
 
+  // A run that starts was in no snapshot read before it: the epic's snapshot takes it in as running.
+  app.on(["check_run.created", "check_run.rerequested"], async (context) => {
+    const run = context.payload.check_run;
+    const delta: CheckDelta = {
+      kind: "check_run_started",
+      sha: run.head_sha,
+      id: run.id,
+      name: run.name,
+      status: run.status,
+      startedAt: run.started_at ?? null,
+      suiteId: run.check_suite?.id ?? -1,
+      appId: run.app?.id ?? null,
+    };
+    for (const ref of epicsOf(context as Context, [run.check_suite?.head_branch, ...run.pull_requests.map((pr) => pr.head.ref)])) orchestra.noteCheck(ref, delta);
+  });
+
+  // A suite run again may reset runs in ways no webhook of a run tells: the next pass reads GitHub.
+  app.on("check_suite.rerequested", async (context) => {
+    const suite = context.payload.check_suite;
+    for (const ref of epicsOf(context as Context, [suite.head_branch, ...suite.pull_requests.map((pr) => pr.head.ref)])) orchestra.forgetSnapshot(ref);
+  });
+
   app.on("check_suite.completed", async (context) => {
     const suite = context.payload.check_suite;
-    const delta: CheckDelta = { kind: "check_suite", sha: suite.head_sha, appId: suite.app?.id ?? null, conclusion: suite.conclusion };
+    const delta: CheckDelta = { kind: "check_suite", sha: suite.head_sha, id: suite.id, conclusion: suite.conclusion };
     scheduleBranches(context as Context, [suite.head_branch, ...suite.pull_requests.map((pr) => pr.head.ref)], delta);
   });
 
@@ -69,17 +85,26 @@ export function registerPullRequestHandlers(app: Probot, orchestra: Orchestra): 
       kind: "check_run",
       sha: run.head_sha,
       id: run.id,
-      name: run.name,
       conclusion: run.conclusion,
       title: run.output?.title ?? null,
       summary: run.output?.summary ?? null,
+      startedAt: run.started_at ?? null,
+      suiteCompleted: (run.check_suite as { status?: string | null } | undefined)?.status === "completed",
     };
     scheduleBranches(context as Context, [run.check_suite?.head_branch, ...run.pull_requests.map((pr) => pr.head.ref)], delta);
   });
 
   app.on("status", async (context) => {
-    const { sha, context: name, state, description } = context.payload;
-    const delta: CheckDelta = { kind: "status", sha, context: name, state, description: description ?? null };
-    scheduleBranches(context as Context, context.payload.branches.map((branch) => branch.name), delta);
+    scheduleBranches(context as Context, context.payload.branches.map((branch) => branch.name));
   });
+}
+
+/** The epics Orchestra branches among `branches` name (each once). */
+function epicsOf(context: Context, branches: Array<string | null | undefined>): EpicRef[] {
+  const epics = new Set<number>();
+  for (const branch of branches) {
+    const parsed = branch ? parseBranchName(branch) : null;
+    if (parsed) epics.add(parsed.issueNumber);
+  }
+  return [...epics].map((issueNumber) => epicRefOf(context, issueNumber)).filter((ref): ref is EpicRef => ref !== null);
 }

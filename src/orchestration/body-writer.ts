@@ -66,29 +66,34 @@ function wrote(deps: ReconcileDeps, fresh: IssueRead, body: string, patches: Bod
 
 /**
  * A person's edit that one of Orchestra's writes overwrote (its webhook said so) is written back,
- * with Orchestra's changes since applied to it again; as long as nobody edited the body after
- * Orchestra's last write (then their edit stands, and this one is logged). The edit is judged
- * like any other: its author's permission decides whether the epic holds.
+ * with Orchestra's changes since applied to it again, as long as nobody edited the body after
+ * Orchestra's last write (their edit then stands, and the person is told where theirs is). The
+ * write accepts nothing: the edit written back is judged like any other, from GitHub's history,
+ * by the next pass (whose edit counts still ask about it).
  */
-export async function restoreOverwrittenEdit(ref: EpicRef, current: IssueRead, deps: ReconcileDeps, log: Logger): Promise<boolean> {
-  const overwritten = deps.bodyLog?.takeOverwritten();
+export async function restoreOverwrittenEdit(ref: EpicRef, deps: ReconcileDeps, log: Logger): Promise<boolean> {
+  const overwritten = deps.bodyLog?.overwritten();
   if (!overwritten) return false;
-  if (current.body !== overwritten.written) {
-    log.warn({ issue: ref.issueNumber }, "an edit Orchestra overwrote was not written back: the body was edited again since");
-    return false;
-  }
-  let body = overwritten.from;
-  for (const { patch, accept } of overwritten.patches) {
-    const result = applyPatch(body, patch, { trust: writeTrust({ ...current, body }, deps, accept) });
-    if (!result.ok) {
-      log.warn({ issue: ref.issueNumber, error: result.error }, "an edit Orchestra overwrote could not be written back");
-      return false;
+  const current = await deps.gateway.getIssue(ref.issueNumber);
+  let body: string | undefined = overwritten.from;
+  if (current.body === overwritten.written) {
+    for (const { patch } of overwritten.patches) {
+      const result = applyPatch(body, patch, { trust: { ...writeTrust(current, deps), neverAccept: true } });
+      body = result.ok ? result.body : undefined;
+      if (body === undefined) break;
     }
-    body = result.body;
+  } else {
+    body = undefined;
   }
-  await ordered(deps, "body", () => deps.gateway.updateIssueBody(ref.issueNumber, body));
-  wrote(deps, current, body, overwritten.patches);
-  log.info({ issue: ref.issueNumber }, "wrote back an edit that Orchestra's own write had overwritten");
+  if (body === undefined) {
+    log.warn({ issue: ref.issueNumber }, "an edit Orchestra overwrote could not be written back");
+    await commentOnce(deps, ref.issueNumber, `edit-overwritten-${current.counts?.edits ?? 0}`, messages.editOverwritten());
+  } else {
+    await ordered(deps, "body", () => deps.gateway.updateIssueBody(ref.issueNumber, body));
+    wrote(deps, current, body, overwritten.patches);
+    log.info({ issue: ref.issueNumber }, "wrote back an edit that Orchestra's own write had overwritten");
+  }
+  deps.bodyLog?.settled();
   return true;
 }
 

@@ -63,7 +63,7 @@ async function reconcileEpic(ref: EpicRef, hints: Intent[], deps: ReconcileDeps,
   if (!read) return {};
   const { observed, parsedResult } = read;
   const issue = observed.issue!;
-  if (await restoreOverwrittenEdit(ref, issue, deps, log)) return { wakeAfterMs: 0 };
+  if (await restoreOverwrittenEdit(ref, deps, log)) return { wakeAfterMs: 0 };
   // Orchestra acts only on epics: an issue carrying the label, which only triage or write can set.
   if (!(issue.labels ?? []).some((label) => label.toLowerCase() === config.label.toLowerCase())) {
     await holdUnlabelled(ref, parsedResult, config.label, deps, log);

@@ -31,23 +31,34 @@ export interface OverwrittenEdit {
 /** One epic's log, for the reconcile that holds the epic. */
 export interface EpicBodyLog {
   record(write: BodyWrite): void;
-  takeOverwritten(): OverwrittenEdit | undefined;
+  /** The overwritten edit to write back, with every write of Orchestra's since (resolved now). */
+  overwritten(): OverwrittenEdit | undefined;
+  /** The overwritten edit was written back (or cannot be): forget it. */
+  settled(): void;
 }
 
 const WRITES_KEPT = 8;
 
 interface EpicLog {
-  writes: BodyWrite[];
-  overwritten?: OverwrittenEdit;
+  writes: Array<BodyWrite & { seq: number }>;
+  /** The person's body, and the first of Orchestra's writes that overwrote it. */
+  overwritten?: { from: string; seq: number };
 }
 
 export class BodyWriteLog {
+  private seq = 0;
   // A write's webhook comes within seconds; an hour covers any redelivery worth acting on.
-  private readonly epics = new LRUCache<string, EpicLog>({ max: 2_000, ttl: 60 * 60_000 });
+  // Bounded by bytes: bodies are up to 65,536 characters each.
+  private readonly epics = new LRUCache<string, EpicLog>({
+    max: 2_000,
+    maxSize: 32 * 1024 * 1024,
+    sizeCalculation: (log) => Math.max(1, log.writes.reduce((sum, write) => sum + write.base.length + write.written.length, 0)),
+    ttl: 60 * 60_000,
+  });
 
   record(epic: string, write: BodyWrite): void {
     const log = this.epics.get(epic) ?? { writes: [] };
-    log.writes = [...log.writes, write].slice(-WRITES_KEPT);
+    log.writes = [...log.writes, { ...write, seq: ++this.seq }].slice(-WRITES_KEPT);
     this.epics.set(epic, log);
   }
 
@@ -58,24 +69,27 @@ export class BodyWriteLog {
   echoed(epic: string, from: string, to: string): boolean {
     const log = this.epics.get(epic);
     // A title edit also comes as `issues.edited`; only a change of the body says what it overwrote.
-    if (from === to) return false;
-    const index = log?.writes.findIndex((write) => write.written === to) ?? -1;
-    if (!log || index < 0) return false;
-    const write = log.writes[index]!;
-    if (write.base === from) return false;
-    log.overwritten = { from, written: log.writes.at(-1)!.written, patches: log.writes.slice(index).flatMap((later) => later.patches) };
+    if (!log || from === to) return false;
+    const write = [...log.writes].reverse().find((candidate) => candidate.written === to);
+    if (!write || write.base === from) return false;
+    log.overwritten ??= { from, seq: write.seq };
     return true;
   }
 
   forEpic(epic: string): EpicBodyLog {
-    return { record: (write) => this.record(epic, write), takeOverwritten: () => this.takeOverwritten(epic) };
-  }
-
-  /** The overwritten edit to write back, once. */
-  takeOverwritten(epic: string): OverwrittenEdit | undefined {
-    const log = this.epics.get(epic);
-    const overwritten = log?.overwritten;
-    if (log) delete log.overwritten;
-    return overwritten;
+    return {
+      record: (write) => this.record(epic, write),
+      overwritten: () => {
+        const log = this.epics.get(epic);
+        const pending = log?.overwritten;
+        const since = log?.writes.filter((write) => write.seq >= (pending?.seq ?? Infinity)) ?? [];
+        if (!pending || since.length === 0) return undefined;
+        return { from: pending.from, written: since.at(-1)!.written, patches: since.flatMap((write) => write.patches) };
+      },
+      settled: () => {
+        const log = this.epics.get(epic);
+        if (log) delete log.overwritten;
+      },
+    };
   }
 }

@@ -22,7 +22,12 @@ interface Entry {
   current: boolean;
   /** A delta was taken in since the last reconcile used the snapshot. */
   ready: boolean;
+  /** About what the snapshot holds in memory (its JSON's length). */
+  bytes: number;
 }
+
+/** A snapshot larger than this is not kept: its epic reads GitHub every time, as with Redis. */
+const MAX_SNAPSHOT_BYTES = 1024 * 1024;
 
 /** One epic's snapshot, for the reconcile that holds the epic. */
 export interface EpicSnapshot {
@@ -41,9 +46,16 @@ export interface EpicSnapshot {
 export class SnapshotCache {
   private readonly entries: LRUCache<string, Entry>;
 
-  constructor(options: { max?: number; maxAgeMs?: number } = {}) {
+  constructor(options: { max?: number; maxBytes?: number; maxAgeMs?: number } = {}) {
     // A snapshot older than this is doubted: a lost webhook would otherwise be trusted for longer.
-    this.entries = new LRUCache({ max: options.max ?? 500, ttl: options.maxAgeMs ?? 10 * 60_000 });
+    // Bounded by bytes too: anyone can make an epic's snapshot large (long comments, PRs on its branch names).
+    this.entries = new LRUCache({
+      max: options.max ?? 500,
+      maxSize: options.maxBytes ?? 32 * 1024 * 1024,
+      sizeCalculation: (entry) => entry.bytes,
+      ttl: options.maxAgeMs ?? 10 * 60_000,
+      ttlAutopurge: true,
+    });
   }
 
   /** A read of the epic starts: the token says whether an event came in before it ended. */
@@ -56,11 +68,17 @@ export class SnapshotCache {
   /** Keeps what a read returned, as current only if nothing about the epic happened since it began. */
   store(epic: string, read: SnapshotRead, token: number): void {
     const entry = this.entry(epic);
-    if (!read.source) return;
+    const bytes = read.source ? JSON.stringify(read.source.data).length : 0;
+    if (!read.source || bytes > MAX_SNAPSHOT_BYTES) {
+      this.invalidate(epic);
+      delete entry.source;
+      return;
+    }
     entry.source = read.source;
+    entry.bytes = bytes;
     entry.current = entry.version === token;
     entry.ready = false;
-    // Its age counts from this read.
+    // Its age counts from this read, and its size is counted anew.
     this.entries.set(epic, entry);
   }
 
@@ -73,6 +91,11 @@ export class SnapshotCache {
     entry.ready = false;
   }
 
+  /** Every epic of a repository (`owner/repo#` keys): an event names the repository before it names an epic. */
+  invalidateRepository(prefix: string): void {
+    for (const epic of this.entries.keys()) if (epic.startsWith(prefix)) this.invalidate(epic);
+  }
+
   /** A check finished: true when the epic's snapshot took it in and its next reconcile can use it. */
   apply(epic: string, delta: CheckDelta): boolean {
     const entry = this.entries.get(epic);
@@ -81,13 +104,11 @@ export class SnapshotCache {
       return false;
     }
     entry.version++;
-    if (!applyCheckDelta(entry.source.data, entry.source.branches.length, delta)) {
-      entry.current = false;
-      entry.ready = false;
-      return false;
-    }
-    entry.ready = true;
-    return true;
+    const applied = applyCheckDelta(entry.source.data, entry.source.branches.length, delta);
+    entry.current = applied !== "stale";
+    // A run whose suite may still add runs is taken in, but decides nothing until the suite is done.
+    entry.ready = applied === "taken";
+    return entry.ready;
   }
 
   /**
@@ -144,7 +165,7 @@ export class SnapshotCache {
   private entry(epic: string): Entry {
     let entry = this.entries.get(epic);
     if (!entry) {
-      entry = { version: 0, current: false, ready: false };
+      entry = { version: 0, current: false, ready: false, bytes: 1 };
       this.entries.set(epic, entry);
     }
     return entry;
