@@ -16,7 +16,7 @@ export type CheckDelta =
       conclusion: string | null;
       title: string | null;
       summary: string | null;
-      /** When this run (this time) started: a late webhook of an earlier run of the same id does not match. */
+      /** When this run (this time) started: a late webhook of an earlier run of the same id started before the snapshot's. */
       startedAt: string | null;
       /** Its suite had finished too: no run of the suite is still to come. */
       suiteCompleted: boolean;
@@ -87,7 +87,8 @@ function applyToPull(pr: GqlPullRequest, delta: CheckDelta): "taken" | "pending"
     const run = runs.find((candidate) => candidate.databaseId === delta.id);
     const conclusion = delta.conclusion?.toUpperCase() ?? "";
     if (!run || run.status === "COMPLETED" || run.name === AUDIT_CHECK_NAME || !PASSING.has(conclusion)) return "stale";
-    if (run.startedAt && (!delta.startedAt || Date.parse(run.startedAt) !== Date.parse(delta.startedAt))) return "stale";
+    // A queued run's start time may move when it starts; one earlier than the snapshot's is a run before it.
+    if (run.startedAt && (!delta.startedAt || Date.parse(delta.startedAt) < Date.parse(run.startedAt))) return "stale";
     Object.assign(run, { status: "COMPLETED", conclusion, title: delta.title, summary: delta.summary });
     if (!delta.suiteCompleted) result = "pending";
   } else {

@@ -13,6 +13,15 @@ import { epicRefOf } from "./epic-ref.js";
  * which GitHub's signed webhook states exactly: it brings the epic's last snapshot up to date
  * where it can (see SnapshotCache), so that the merge it allows needs no read first.
  */
+/** The PR events that reconcile their epic. */
+const SCHEDULING = new Set([
+  "pull_request.opened",
+  "pull_request.synchronize",
+  "pull_request.closed",
+  "pull_request.reopened",
+  "pull_request_review.submitted",
+] as const);
+
 export function registerPullRequestHandlers(app: Probot, orchestra: Orchestra): void {
   /** The epics the branches name, each reconciled; a finished check is also taken into the epic's last snapshot. */
   const scheduleBranches = (context: Context, branches: Array<string | null | undefined>, check?: CheckDelta) => {
@@ -23,13 +32,7 @@ export function registerPullRequestHandlers(app: Probot, orchestra: Orchestra): 
   };
 
   app.on(
-    [
-      "pull_request.opened",
-      "pull_request.synchronize",
-      "pull_request.closed",
-      "pull_request.reopened",
-      "pull_request_review.submitted",
-    ],
+    [...SCHEDULING],
     async (context) => {
       const { pull_request: pull, repository } = context.payload;
       // A fork's PR is never a task's, whatever its branch is called: no reconcile for it.
@@ -46,6 +49,7 @@ export function registerPullRequestHandlers(app: Probot, orchestra: Orchestra): 
   // Other changes to a task PR (made draft, a review dismissed, a base changed…) schedule nothing
   // of their own, but a merge must not be decided on a snapshot from before them.
   app.on(["pull_request", "pull_request_review"], async (context) => {
+    if ((SCHEDULING as ReadonlySet<string>).has(`${context.name}.${context.payload.action}`)) return; // made stale by its own handler, or Orchestra's own echo
     const branch = parseBranchName(context.payload.pull_request.head.ref);
     const ref = branch ? epicRefOf(context as Context, branch.issueNumber) : null;
     if (ref) orchestra.forgetSnapshot(ref);
