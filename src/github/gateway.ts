@@ -21,7 +21,7 @@ import {
   type GqlSnapshot,
 } from "./snapshot-query.js";
 import type { PullRequestView } from "../orchestration/snapshot.js";
-import { inRepository, toChildRead, type ChildRead } from "./sub-issues-query.js";
+import { buildChildHistoryQuery, inRepository, toChildHistory, toChildRead, type ChildHistory, type ChildRead, type GqlChildHistory } from "./sub-issues-query.js";
 import type { ContentEdit, EditHistory } from "../orchestration/trust/attribution.js";
 import type { EditCounts } from "../orchestration/types.js";
 
@@ -483,6 +483,15 @@ export class GitHubGateway {
     // Blockers in other repositories have numbers of their own: only this repository's are tasks.
     const here = `/repos/${this.fullName}`.toLowerCase();
     return issues.filter((issue) => issue.repository_url.toLowerCase().endsWith(here)).map((issue) => issue.number);
+  }
+
+  /** Who removed these children from `epic` (when `removed`), and who closed each of `closed`, and as what. */
+  async childHistory(epic: number, removed: boolean, closed: readonly number[]): Promise<ChildHistory> {
+    const variables: Record<string, string | number> = { owner: this.repo.owner, repo: this.repo.repo };
+    if (removed) variables.issue = epic;
+    closed.forEach((number, i) => (variables[`c${i}`] = number));
+    const data = await this.octokit.graphql<GqlChildHistory>(buildChildHistoryQuery(removed, closed.length), variables);
+    return toChildHistory(data, closed);
   }
 
   /** Opens an issue; its REST database id is what the sub-issue and dependency APIs take. */

@@ -1,4 +1,5 @@
 import { inlineCode } from "./messages.js";
+import type { UntrustedChildChange } from "./sub-issues.js";
 
 /** What Orchestra says about an epic's sub-issues (see decide-children.ts). */
 
@@ -12,6 +13,24 @@ export function untrustedChild(issue: number, people: string[]): string {
     `⏸️ **Nothing new starts on this epic**: the sub-issue #${issue} was written or changed by ${andList(people.map((login) => inlineCode(login)))}. Its title and description become an agent's instructions, so only text by people with write, maintain or admin permission is used on its own.`,
     "",
     "A maintainer can review the sub-issue and comment `/orchestra resume` on this epic to run it as it is now.",
+  ].join("\n");
+}
+
+export function untrustedChildChange(taskId: string, change: UntrustedChildChange): string {
+  const who = change.by.length > 0 ? andList(change.by.map((login) => inlineCode(login))) : "someone GitHub does not name";
+  const what = {
+    removed: `removed the sub-issue #${change.issue} from this epic, which would skip its task ${taskId}`,
+    closed: `closed the sub-issue #${change.issue}, which would end its task ${taskId} without its work`,
+    relinked: `changed the "blocked by" links of the sub-issue #${change.issue}, which would change when its task ${taskId} runs`,
+  }[change.kind];
+  const unnamed =
+    change.by.length === 0 && change.kind === "relinked"
+      ? " (GitHub keeps no history of these links, and the event that names who changed them did not reach Orchestra)"
+      : "";
+  return [
+    `⏸️ **Nothing new starts on this epic**: ${who} ${what}${unnamed}. Only changes by people with write, maintain or admin permission take effect on their own.`,
+    "",
+    "A maintainer can review the change and comment `/orchestra resume` on this epic to accept it, or undo it (add the sub-issue back, reopen it, restore the link).",
   ].join("\n");
 }
 
