@@ -7,6 +7,7 @@
  */
 import { ProbotOctokit } from "probot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GitHubGateway } from "../src/github/gateway.js";
 import { startSandbox } from "../sandbox/index.js";
 import type { Sandbox } from "../sandbox/index.js";
 
@@ -130,6 +131,29 @@ describe("fake GitHub sub-issues (GraphQL)", () => {
         { number: added.number, state: "OPEN", stateReason: null, databaseId: added.id },
       ],
     });
+    await github.idle();
+  });
+
+  it("records who removed a sub-issue, who closed one and as what, in the timeline items GitHub's schema names, and answers Orchestra's query", async () => {
+    const github = sandbox.github;
+    github.addCollaborator(REPO, "tess", "triage");
+    const parent = github.openIssue(REPO, "alice", { title: "Timeline epic" });
+    const [kept, removed] = [github.openIssue(REPO, "alice", { title: "Kept" }), github.openIssue(REPO, "alice", { title: "Removed" })];
+    for (const child of [kept, removed]) github.addSubIssue(REPO, parent, child, "alice");
+    github.removeSubIssue(REPO, parent, removed, "tess");
+    github.closeIssue(REPO, kept, "tess", "not_planned");
+
+    const history = await new GitHubGateway(octokit as never, base).childHistory(parent, true, [kept]);
+    expect([...history.removed]).toEqual([[removed, { actor: { login: "tess", bot: false }, at: expect.any(String) }]]);
+    expect(history.closed.get(kept)).toMatchObject({ actor: { login: "tess", bot: false }, reason: "not_planned" });
+
+    const child = await octokit.graphql<{ repository: { issue: { timelineItems: { nodes: Array<Record<string, unknown>> } } } }>(
+      `query($owner: String!, $repo: String!, $n: Int!) { repository(owner: $owner, name: $repo) { issue(number: $n) {
+        timelineItems(itemTypes: [PARENT_ISSUE_ADDED_EVENT, PARENT_ISSUE_REMOVED_EVENT], first: 10) { nodes { __typename ... on ParentIssueRemovedEvent { actor { login } parent { number } } } }
+      } } }`,
+      { owner: OWNER, repo: NAME, n: removed },
+    );
+    expect(child.repository.issue.timelineItems.nodes).toEqual([{ __typename: "ParentIssueAddedEvent" }, { __typename: "ParentIssueRemovedEvent", actor: { login: "tess" }, parent: { number: parent } }]);
     await github.idle();
   });
 });

@@ -517,12 +517,21 @@ export class GitHubGateway {
     }
   }
 
-  /** Records that `issueNumber` is blocked by the issue with database id `blockerId`; an existing link is fine (422). */
-  async addBlockedBy(issueNumber: number, blockerId: number): Promise<void> {
+  /**
+   * Records that `issueNumber` is blocked by the issue with database id `blockerId`. A link that
+   * exists already (a run that died before recording it) is fine; any other 422 (a cycle, a
+   * limit) is GitHub's refusal, returned in its words for the epic to explain.
+   */
+  async addBlockedBy(issueNumber: number, blockerId: number): Promise<{ refused: string } | undefined> {
     try {
       await this.octokit.rest.issues.addBlockedByDependency({ ...this.repo, issue_number: issueNumber, issue_id: blockerId });
+      return undefined;
     } catch (error) {
       if (!isStatus(error, 422)) throw error;
+      const errors = (error as { response?: { data?: { errors?: Array<{ message?: string } | string> } } }).response?.data?.errors ?? [];
+      const details = errors.map((item) => (typeof item === "string" ? item : item.message ?? "")).filter((text) => text !== "");
+      const said = [responseMessage(error), ...details].join(": ");
+      return /already exists|duplicate/i.test(said) ? undefined : { refused: said };
     }
   }
 

@@ -47,3 +47,7 @@ export function mergedChildReopened(taskId: string, issue: number, pr: number | 
 export function agentPointer(taskId: string, epic: number): string {
   return `🤖 Orchestra's agent works on this sub-issue as task ${taskId} of the epic #${epic}; its progress is in the epic's status comment. \`/retry\` and \`/skip\` here act on this task.`;
 }
+
+export function blockedByRefused(taskId: string, issue: number, dep: string, refusal: string): string {
+  return `⚠️ GitHub refused to mark the sub-issue #${issue} (${taskId}) as blocked by the sub-issue of ${dep}: ${inlineCode(refusal)}. The epic's plan still runs ${taskId} after ${dep}; GitHub's own picture of the order lacks the link (a maintainer can add it by hand once what GitHub objects to is resolved).`;
+}
