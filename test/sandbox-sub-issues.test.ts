@@ -7,6 +7,7 @@
  */
 import { ProbotOctokit } from "probot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ConditionalRequests } from "../src/github/conditional-requests.js";
 import { GitHubGateway } from "../src/github/gateway.js";
 import { startSandbox } from "../sandbox/index.js";
 import type { Sandbox } from "../sandbox/index.js";
@@ -34,6 +35,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await sandbox?.stop();
 });
+
+/** The installation token the shared client authenticates with. */
+async function installationToken(): Promise<string> {
+  const auth = (await octokit.auth({ type: "installation" })) as { token: string };
+  return auth.token;
+}
 
 async function open(title: string): Promise<{ number: number; id: number; node_id: string }> {
   const { data } = await octokit.rest.issues.create({ ...base, title });
@@ -90,6 +97,23 @@ describe("fake GitHub sub-issues (REST)", () => {
     expect(() => sandbox.github.addBlockedBy(REPO, second.number, first.number, "rita")).toThrow(/triage/);
     expect(() => sandbox.github.addSubIssue(REPO, first.number, second.number, "rita")).toThrow(/triage/);
     await sandbox.github.idle();
+  });
+});
+
+describe("blocked-by links read again", () => {
+  it("cost a 304 while they are unchanged, and show a change at once", async () => {
+    const github = sandbox.github;
+    const [blocked, blocker] = [github.openIssue(REPO, "alice", { title: "Blocked" }), github.openIssue(REPO, "alice", { title: "Blocker" })];
+    const conditional = new ConditionalRequests();
+    const client = conditional.apply(new (ProbotOctokit.defaults({ retry: { enabled: false }, throttle: { enabled: false } }))({ auth: { token: await installationToken() }, baseUrl: octokit.request.endpoint.DEFAULTS.baseUrl }) as never, 1);
+    const gateway = new GitHubGateway(client, base);
+    expect(await gateway.blockedBy(blocked)).toEqual([]);
+    expect(await gateway.blockedBy(blocked)).toEqual([]);
+    expect(conditional.notModified).toBe(1);
+    github.addBlockedBy(REPO, blocked, blocker, "alice");
+    expect(await gateway.blockedBy(blocked)).toEqual([blocker]);
+    expect(conditional.notModified).toBe(1);
+    await github.idle();
   });
 });
 

@@ -5,7 +5,7 @@ import { judgeChildren } from "../src/orchestration/child-trust.js";
 import { DEFAULT_CONFIG } from "../src/orchestration/config.js";
 import { decide, type Decision } from "../src/orchestration/decide.js";
 import { childDigest, plannedFromChildren, type ChildView, type UntrustedChildChange } from "../src/orchestration/sub-issues.js";
-import { untrustedChildChanges } from "../src/orchestration/children-read.js";
+import { LINKS_STALE_MS, observeChildren, untrustedChildChanges } from "../src/orchestration/children-read.js";
 import type { ReconcileDeps } from "../src/orchestration/reconcile-deps.js";
 import type { Intent } from "../src/orchestration/snapshot.js";
 import { createStateSigner, deriveStateKeys } from "../src/orchestration/trust/state-mac.js";
@@ -396,5 +396,29 @@ describe("who made a change to the children", () => {
     canWrite.mockClear();
     expect(await untrustedChildChanges({ number: ISSUE }, plan, [child(101, { blockedBy: [] }), child(102)], deps, [hint("mallory")])).toEqual([]);
     expect(canWrite).not.toHaveBeenCalled();
+  });
+});
+
+describe("the blocked-by links of children not started, read again without their webhook", () => {
+  const log = { warn: vi.fn() } as unknown as ReconcileDeps["log"];
+  const read = (number: number): ChildRead => ({ number, nodeId: `I_${number}`, databaseId: 5000 + number, title: `Child ${number}`, body: "", state: "open", stateReason: null, author: { login: "alice", bot: false }, changedBy: [], complete: true, comments: [] });
+  const plan = makePlan([subTask("t1", 101), subTask("t2", 102, { state: "running", attempt: 1, agent: "bc-2" })], { status: "running" });
+
+  it("reads them on a process's first pass, then not until LINKS_STALE_MS has passed or a writer resumes, and only for tasks not started", async () => {
+    let now = Date.parse("2026-01-01T00:00:00Z");
+    const blockedBy = vi.fn(async () => [] as number[]);
+    const deps = { gateway: { blockedBy }, canWrite: async () => true, appSlug: async () => "orchestra", log, now: () => now } as unknown as ReconcileDeps;
+    const issue = { id: "I_epic_links", children: [read(101), read(102)] };
+    const linksOf = async (hints: Intent[] = []) => (await observeChildren(issue, plan, deps, hints))!.map((view) => view.blockedBy);
+
+    expect(await linksOf()).toEqual([[], undefined]);
+    expect(blockedBy.mock.calls).toEqual([[101]]);
+    now += LINKS_STALE_MS - 1;
+    expect(await linksOf()).toEqual([undefined, undefined]);
+    expect(await linksOf([{ kind: "child-links", issues: [101], actor: { login: "alice", bot: false } }])).toEqual([[], undefined]);
+    expect(await linksOf([commandIntent("resume")])).toEqual([[], undefined]);
+    now += LINKS_STALE_MS;
+    expect(await linksOf()).toEqual([[], undefined]);
+    expect(blockedBy).toHaveBeenCalledTimes(4);
   });
 });
