@@ -144,6 +144,18 @@ describe("decide() with sub-issues", () => {
     }
   });
 
+  it("edits a sub-issue's pointer once its task ends: with the merge that succeeds, or when it is skipped", () => {
+    const plan = running([subTask("t1", 101, { state: "pr_open", attempt: 1, agent: "bc-1", pr: 12 }), subTask("t2", 102, { state: "running", attempt: 1, agent: "bc-2" })]);
+    const options: SnapshotOptions = { observations: { t1: observation("t1", 1, { pr: makePr("t1", 1), agent: makeAgent("bc-1", "FINISHED") }) } };
+    const decision = run(plan, [child(101)], options);
+    const merge = decision.steps.find((step) => step.effect.kind === "merge");
+    expect(merge?.notify).toEqual([{ kind: "comment-edit", key: "pointer-t1", target: 101, body: expect.stringContaining("its pull request #12 is merged") }]);
+    expect(decision.notify).toEqual(expect.arrayContaining([{ kind: "comment-edit", key: "pointer-t2", target: 102, body: expect.stringContaining("it was skipped") }]));
+    // A task that never launched has no pointer to edit; a checklist epic has none at all.
+    const unlaunched = run(running([subTask("t1", 101), subTask("t2", 102)]), [child(101)]);
+    expect([...unlaunched.notify, ...unlaunched.steps.flatMap((step) => step.notify ?? [])].some((note) => note.kind === "comment-edit")).toBe(false);
+  });
+
   it("counts a child closed as completed as done, and completes the epic when every child is closed", () => {
     const decision = run(running([subTask("t1", 101, { state: "merged", attempt: 1, pr: 12, checked: true }), subTask("t2", 102)]), [
       child(101, { state: "closed", stateReason: "completed" }),

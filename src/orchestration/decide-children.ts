@@ -124,6 +124,27 @@ export function pointSubIssuesToTheEpic(p: DecisionDraft): void {
   }
 }
 
+/**
+ * Once a sub-issue's task has ended (merged, skipped, done), its pointer comment says so, edited
+ * in place: the sub-issue does not keep saying an agent works on it. Only for tasks whose agent
+ * was launched (the pointer is posted then); a merge sent in this pass edits it only if it succeeds.
+ */
+export function retirePointers(p: DecisionDraft): void {
+  if (!p.snapshot.children) return;
+  const before = new Map(p.snapshot.parsed.plan!.tasks.map((task) => [task.id, task]));
+  for (const task of p.tasks) {
+    const was = before.get(task.id);
+    if (task.issue === undefined || !was || was.attempt < 1 || SATISFIED.has(was.state)) continue;
+    const merge = p.decision.steps.find((step) => step.effect.kind === "merge" && step.effect.taskId === task.id);
+    const ended = merge ? "merged" : p.patches.get(task.id)?.state;
+    if (ended !== "merged" && ended !== "skipped" && ended !== "done") continue;
+    const pr = merge?.effect.kind === "merge" ? merge.effect.pr : task.pr;
+    const edit = { kind: "comment-edit" as const, key: `pointer-${task.id}`, body: say.agentPointerEnded(task.id, p.issueNumber, ended, pr), target: task.issue };
+    if (merge) merge.notify = [...(merge.notify ?? []), edit];
+    else p.decision.notify.push(edit);
+  }
+}
+
 /** How soon to look again after a merge for GitHub to have closed the sub-issue (`Closes #…`). */
 export const CHILD_CLOSE_WAKE_MS = 2_000;
 

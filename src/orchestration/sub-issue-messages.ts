@@ -48,6 +48,11 @@ export function agentPointer(taskId: string, epic: number): string {
   return `🤖 Orchestra's agent works on this sub-issue as task ${taskId} of the epic #${epic}; its progress is in the epic's status comment. \`/retry\` and \`/skip\` here act on this task.`;
 }
 
+export function agentPointerEnded(taskId: string, epic: number, ended: "merged" | "skipped" | "done", pr: number | undefined): string {
+  const how = { merged: `its pull request${pr ? ` #${pr}` : ""} is merged`, skipped: "it was skipped", done: "it was marked done" }[ended];
+  return `🏁 Orchestra's task ${taskId} of the epic #${epic} for this sub-issue has ended: ${how}. No agent works on it any more.`;
+}
+
 export function blockedByRefused(taskId: string, issue: number, dep: string, refusal: string): string {
   return `⚠️ GitHub refused to mark the sub-issue #${issue} (${taskId}) as blocked by the sub-issue of ${dep}: ${inlineCode(refusal)}. The epic's plan still runs ${taskId} after ${dep}; GitHub's own picture of the order lacks the link (a maintainer can add it by hand once what GitHub objects to is resolved).`;
 }

@@ -167,7 +167,10 @@ describe("end to end: people steer an epic of sub-issues through the issues", E2
     expect(github.issue(e2e!.repo, c)).toMatchObject({ state: "closed", stateReason: "completed" });
     // Each child whose agent worked got one pointer to the epic.
     for (const child of [a, c]) {
-      expect(github.comments(e2e!.repo, child).filter((comment) => comment.author === "orchestra[bot]" && comment.body.includes(`epic #${e2e!.epic}`))).toHaveLength(1);
+      const pointers = github.comments(e2e!.repo, child).filter((comment) => comment.author === "orchestra[bot]" && comment.body.includes(`epic #${e2e!.epic}`));
+      expect(pointers).toHaveLength(1);
+      // Edited in place once the task merged: the sub-issue no longer says an agent works on it.
+      expect(pointers[0]!.body).toMatch(/has ended: its pull request #\d+ is merged/);
     }
     expect(github.issue(e2e!.repo, e2e!.epic).state).toBe("closed");
     expect(e2e!.sandbox.openai.requests).toEqual([]);
