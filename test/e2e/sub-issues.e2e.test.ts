@@ -212,17 +212,13 @@ describe("end to end: a sub-issue written by someone without write access", E2E_
 
 describe("end to end: a child removed by someone with triage only, and one by a maintainer", E2E_OPTIONS, () => {
   let e2e: E2E | undefined;
-  afterAll(async () => {
-    if (process.env.SUB_TRUST_DEBUG) console.log(e2e?.logs.join("\n"), JSON.stringify(e2e?.sandbox.transcript.events ?? [], null, 0).replace(/\},\{/g, "}\n{"));
-    await e2e?.stop();
-  });
+  afterAll(async () => e2e?.stop());
 
   it("holds the epic for the outsider's removal with one comment until a maintainer resumes; the maintainer's takes effect at once", async () => {
     let [a, b, c] = [0, 0, 0];
     e2e = await startE2E({
       body: "Three sub-issues; two of them are taken away.\n",
       start: false,
-      ...(process.env.SUB_TRUST_DEBUG ? { appEnv: { LOG_LEVEL: "info" } } : {}),
       beforeLabel: (sandbox, repo, epic) => {
         sandbox.github.addCollaborator(repo, "mallory", "triage");
         a = sandbox.github.openIssue(repo, "alice", { title: "Add a Todo model", body: "A Todo has a title." });
