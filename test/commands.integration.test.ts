@@ -97,13 +97,11 @@ describe("slash commands on an epic", () => {
           "graphql OrchestraSnapshot",
           "cursor list",
           "cursor create orchestra/1-t1-a1",
-          "GET issue",
           "PATCH issue body",
           "react rocket",
           "PATCH status comment",
           "react eyes",
           "graphql OrchestraSnapshot",
-          "GET issue",
           "PATCH issue body",
           "POST comment on #1: \`/orchestra start\`: the epic is already running.",
         ]

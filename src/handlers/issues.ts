@@ -39,9 +39,18 @@ export function registerIssueHandlers(app: Probot, orchestra: Orchestra): void {
 
   app.on("issues.edited", async (context) => {
     const { issue, sender, changes } = context.payload;
-    if (isBot(sender)) return;
     const ref = epicRefOf(context as Context, issue.number);
     if (!ref) return;
+    if (isBot(sender)) {
+      // Orchestra's own write: did it overwrite someone's edit? Another app's edit steers nothing,
+      // but Orchestra's next write must start from it.
+      if (await isOwnEcho(orchestra, sender)) {
+        if (typeof changes.body?.from === "string") orchestra.ownBodyEdited(ref, changes.body.from, issue.body ?? "");
+      } else {
+        orchestra.forgetSnapshot(ref);
+      }
+      return;
+    }
     // Only Orchestra's own signed state is believed, here as everywhere: a marker someone typed
     // cannot name an agent to stop.
     const verifier = createStateSigner(orchestra.stateKeys, issue.node_id);

@@ -1,4 +1,5 @@
 import type { Context, Probot } from "probot";
+import type { CheckDelta } from "../github/check-delta.js";
 import { parseBranchName } from "../orchestration/naming.js";
 import type { Orchestra } from "../orchestra.js";
 import { isOwnEcho } from "./echo.js";
@@ -7,10 +8,13 @@ import { epicRefOf } from "./epic-ref.js";
 /**
  * PR, check and review events are hints: each names a branch, an Orchestra branch names its
  * epic, and the epic is reconciled. What changed is read again by the reconcile, not taken
- * from the payload, so a late or repeated event does no harm.
+ * from the payload, so a late or repeated event does no harm — except a check that finished,
+ * which GitHub's signed webhook states exactly: it brings the epic's last snapshot up to date
+ * where it can (see SnapshotCache), so that the merge it allows needs no read first.
  */
 export function registerPullRequestHandlers(app: Probot, orchestra: Orchestra): void {
-  const scheduleBranches = (context: Context, branches: Array<string | null | undefined>) => {
+  /** The epics the branches name, each reconciled; a finished check is also taken into the epic's last snapshot. */
+  const scheduleBranches = (context: Context, branches: Array<string | null | undefined>, check?: CheckDelta) => {
     const epics = new Set<number>();
     for (const branch of branches) {
       const parsed = branch ? parseBranchName(branch) : null;
@@ -18,7 +22,9 @@ export function registerPullRequestHandlers(app: Probot, orchestra: Orchestra): 
     }
     for (const issueNumber of epics) {
       const ref = epicRefOf(context, issueNumber);
-      if (ref) orchestra.schedule(ref);
+      if (!ref) continue;
+      if (check) orchestra.scheduleCheck(ref, check);
+      else orchestra.schedule(ref);
     }
   };
 
@@ -43,17 +49,37 @@ export function registerPullRequestHandlers(app: Probot, orchestra: Orchestra): 
     },
   );
 
+  // Other changes to a task PR (made draft, a review dismissed, a base changed…) schedule nothing
+  // of their own, but a merge must not be decided on a snapshot from before them.
+  app.on(["pull_request", "pull_request_review"], async (context) => {
+    const branch = parseBranchName(context.payload.pull_request.head.ref);
+    const ref = branch ? epicRefOf(context as Context, branch.issueNumber) : null;
+    if (ref) orchestra.forgetSnapshot(ref);
+  });
+
   app.on("check_suite.completed", async (context) => {
     const suite = context.payload.check_suite;
-    scheduleBranches(context as Context, [suite.head_branch, ...suite.pull_requests.map((pr) => pr.head.ref)]);
+    const delta: CheckDelta = { kind: "check_suite", sha: suite.head_sha, appId: suite.app?.id ?? null, conclusion: suite.conclusion };
+    scheduleBranches(context as Context, [suite.head_branch, ...suite.pull_requests.map((pr) => pr.head.ref)], delta);
   });
 
   app.on("check_run.completed", async (context) => {
     const run = context.payload.check_run;
-    scheduleBranches(context as Context, [run.check_suite?.head_branch, ...run.pull_requests.map((pr) => pr.head.ref)]);
+    const delta: CheckDelta = {
+      kind: "check_run",
+      sha: run.head_sha,
+      id: run.id,
+      name: run.name,
+      conclusion: run.conclusion,
+      title: run.output?.title ?? null,
+      summary: run.output?.summary ?? null,
+    };
+    scheduleBranches(context as Context, [run.check_suite?.head_branch, ...run.pull_requests.map((pr) => pr.head.ref)], delta);
   });
 
   app.on("status", async (context) => {
-    scheduleBranches(context as Context, context.payload.branches.map((branch) => branch.name));
+    const { sha, context: name, state, description } = context.payload;
+    const delta: CheckDelta = { kind: "status", sha, context: name, state, description: description ?? null };
+    scheduleBranches(context as Context, context.payload.branches.map((branch) => branch.name), delta);
   });
 }
