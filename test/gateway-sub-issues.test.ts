@@ -42,6 +42,63 @@ describe("GitHubGateway and sub-issues", () => {
     expect(scope.isDone()).toBe(true);
   });
 
+  it("adds a blocked-by link, takes 'already exists' as done, and returns any other refusal in GitHub's words", async () => {
+    const refusal = (message: string) => ({ message: "Validation Failed", errors: [{ resource: "IssueDependency", field: "issue_id", code: "custom", message }] });
+    const scope = nock(API)
+      .post(`${REPO_PATH}/issues/7/dependencies/blocked_by`, { issue_id: 5003 })
+      .reply(201, issue(7))
+      .post(`${REPO_PATH}/issues/7/dependencies/blocked_by`, { issue_id: 5003 })
+      .reply(422, refusal("Dependency already exists"))
+      .post(`${REPO_PATH}/issues/7/dependencies/blocked_by`, { issue_id: 5003 })
+      .reply(422, refusal("Adding this dependency would create a cycle"))
+      .post(`${REPO_PATH}/issues/7/dependencies/blocked_by`, { issue_id: 5003 })
+      .reply(403, { message: "Resource not accessible by integration" });
+    expect(await gateway().addBlockedBy(7, 5003)).toBeUndefined();
+    expect(await gateway().addBlockedBy(7, 5003)).toBeUndefined();
+    expect(await gateway().addBlockedBy(7, 5003)).toEqual({ refused: "Validation Failed: Adding this dependency would create a cycle" });
+    await expect(gateway().addBlockedBy(7, 5003)).rejects.toMatchObject({ status: 403 });
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it("reads who removed children from the epic and who closed others, in one query, asking only what it needs", async () => {
+    const queries: Array<{ query: string; variables: Record<string, unknown> }> = [];
+    const actor = (login: string, typename = "User") => ({ __typename: typename, login });
+    const scope = nock(API)
+      .post("/graphql", (body) => (queries.push(body), true))
+      .reply(200, {
+        data: {
+          repository: {
+            nameWithOwner: `${OWNER}/${NAME}`,
+            removals: {
+              timelineItems: {
+                nodes: [
+                  { createdAt: "2026-01-01T00:00:00Z", actor: actor("alice"), subIssue: { number: 3, url: `https://github.com/${OWNER}/${NAME}/issues/3` } },
+                  { createdAt: "2026-01-02T00:00:00Z", actor: actor("mallory"), subIssue: { number: 3, url: `https://github.com/${OWNER}/${NAME}/issues/3` } },
+                  { createdAt: "2026-01-02T00:00:00Z", actor: actor("alice"), subIssue: { number: 4, url: `https://github.com/${OWNER}/other/issues/4` } },
+                  { createdAt: "2026-01-03T00:00:00Z", actor: null, subIssue: null },
+                ],
+              },
+            },
+            c0: { timelineItems: { nodes: [{ createdAt: "2026-01-04T00:00:00Z", stateReason: "DUPLICATE", actor: actor("orchestra[bot]", "Bot") }] } },
+            c1: { timelineItems: { nodes: [] } },
+          },
+        },
+      })
+      .post("/graphql", (body) => (queries.push(body), true))
+      .reply(200, { data: { repository: { nameWithOwner: `${OWNER}/${NAME}`, c0: { timelineItems: { nodes: [] } } } } });
+    const history = await gateway().childHistory(1, true, [5, 6]);
+    expect([...history.removed]).toEqual([[3, { actor: { login: "mallory", bot: false }, at: "2026-01-02T00:00:00Z" }]]);
+    expect([...history.closed]).toEqual([[5, { actor: { login: "orchestra[bot]", bot: true }, at: "2026-01-04T00:00:00Z", reason: "not_planned" }]]);
+    expect(queries[0]!.variables).toEqual({ owner: OWNER, repo: NAME, issue: 1, c0: 5, c1: 6 });
+    expect(queries[0]!.query).toContain("timelineItems(itemTypes: [SUB_ISSUE_REMOVED_EVENT]");
+    expect(queries[0]!.query).toContain("... on ClosedEvent { createdAt stateReason");
+
+    await gateway().childHistory(1, false, [5]);
+    expect(queries[1]!.variables).toEqual({ owner: OWNER, repo: NAME, c0: 5 });
+    expect(queries[1]!.query).not.toContain("removals");
+    expect(scope.isDone()).toBe(true);
+  });
+
   it("finds the app's own labelled issues, open or closed, newest first", async () => {
     const scope = nock(API)
       .get(`${REPO_PATH}/issues`)

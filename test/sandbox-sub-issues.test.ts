@@ -7,6 +7,8 @@
  */
 import { ProbotOctokit } from "probot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ConditionalRequests } from "../src/github/conditional-requests.js";
+import { GitHubGateway } from "../src/github/gateway.js";
 import { startSandbox } from "../sandbox/index.js";
 import type { Sandbox } from "../sandbox/index.js";
 
@@ -33,6 +35,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await sandbox?.stop();
 });
+
+/** The installation token the shared client authenticates with. */
+async function installationToken(): Promise<string> {
+  const auth = (await octokit.auth({ type: "installation" })) as { token: string };
+  return auth.token;
+}
 
 async function open(title: string): Promise<{ number: number; id: number; node_id: string }> {
   const { data } = await octokit.rest.issues.create({ ...base, title });
@@ -92,6 +100,23 @@ describe("fake GitHub sub-issues (REST)", () => {
   });
 });
 
+describe("blocked-by links read again", () => {
+  it("cost a 304 while they are unchanged, and show a change at once", async () => {
+    const github = sandbox.github;
+    const [blocked, blocker] = [github.openIssue(REPO, "alice", { title: "Blocked" }), github.openIssue(REPO, "alice", { title: "Blocker" })];
+    const conditional = new ConditionalRequests();
+    const client = conditional.apply(new (ProbotOctokit.defaults({ retry: { enabled: false }, throttle: { enabled: false } }))({ auth: { token: await installationToken() }, baseUrl: octokit.request.endpoint.DEFAULTS.baseUrl }) as never, 1);
+    const gateway = new GitHubGateway(client, base);
+    expect(await gateway.blockedBy(blocked)).toEqual([]);
+    expect(await gateway.blockedBy(blocked)).toEqual([]);
+    expect(conditional.notModified).toBe(1);
+    github.addBlockedBy(REPO, blocked, blocker, "alice");
+    expect(await gateway.blockedBy(blocked)).toEqual([blocker]);
+    expect(conditional.notModified).toBe(1);
+    await github.idle();
+  });
+});
+
 describe("fake GitHub sub-issues (GraphQL)", () => {
   it("reads subIssues, parent, subIssuesSummary and stateReason, and adds a sub-issue with addSubIssue", async () => {
     const github = sandbox.github;
@@ -130,6 +155,29 @@ describe("fake GitHub sub-issues (GraphQL)", () => {
         { number: added.number, state: "OPEN", stateReason: null, databaseId: added.id },
       ],
     });
+    await github.idle();
+  });
+
+  it("records who removed a sub-issue, who closed one and as what, in the timeline items GitHub's schema names, and answers Orchestra's query", async () => {
+    const github = sandbox.github;
+    github.addCollaborator(REPO, "tess", "triage");
+    const parent = github.openIssue(REPO, "alice", { title: "Timeline epic" });
+    const [kept, removed] = [github.openIssue(REPO, "alice", { title: "Kept" }), github.openIssue(REPO, "alice", { title: "Removed" })];
+    for (const child of [kept, removed]) github.addSubIssue(REPO, parent, child, "alice");
+    github.removeSubIssue(REPO, parent, removed, "tess");
+    github.closeIssue(REPO, kept, "tess", "not_planned");
+
+    const history = await new GitHubGateway(octokit as never, base).childHistory(parent, true, [kept]);
+    expect([...history.removed]).toEqual([[removed, { actor: { login: "tess", bot: false }, at: expect.any(String) }]]);
+    expect(history.closed.get(kept)).toMatchObject({ actor: { login: "tess", bot: false }, reason: "not_planned" });
+
+    const child = await octokit.graphql<{ repository: { issue: { timelineItems: { nodes: Array<Record<string, unknown>> } } } }>(
+      `query($owner: String!, $repo: String!, $n: Int!) { repository(owner: $owner, name: $repo) { issue(number: $n) {
+        timelineItems(itemTypes: [PARENT_ISSUE_ADDED_EVENT, PARENT_ISSUE_REMOVED_EVENT], first: 10) { nodes { __typename ... on ParentIssueRemovedEvent { actor { login } parent { number } } } }
+      } } }`,
+      { owner: OWNER, repo: NAME, n: removed },
+    );
+    expect(child.repository.issue.timelineItems.nodes).toEqual([{ __typename: "ParentIssueAddedEvent" }, { __typename: "ParentIssueRemovedEvent", actor: { login: "tess" }, parent: { number: parent } }]);
     await github.idle();
   });
 });

@@ -4,10 +4,13 @@ import { applyPatch, parseBody, renderBody } from "../src/orchestration/checklis
 import { judgeChildren } from "../src/orchestration/child-trust.js";
 import { DEFAULT_CONFIG } from "../src/orchestration/config.js";
 import { decide, type Decision } from "../src/orchestration/decide.js";
-import { childDigest, plannedFromChildren, type ChildView } from "../src/orchestration/sub-issues.js";
+import { childDigest, plannedFromChildren, type ChildView, type UntrustedChildChange } from "../src/orchestration/sub-issues.js";
+import { LINKS_STALE_MS, observeChildren, untrustedChildChanges } from "../src/orchestration/children-read.js";
+import type { ReconcileDeps } from "../src/orchestration/reconcile-deps.js";
+import type { Intent } from "../src/orchestration/snapshot.js";
 import { createStateSigner, deriveStateKeys } from "../src/orchestration/trust/state-mac.js";
 import type { Plan } from "../src/orchestration/types.js";
-import type { ChildRead } from "../src/github/sub-issues-query.js";
+import type { ChildHistory, ChildRead } from "../src/github/sub-issues-query.js";
 import { commandIntent, ISSUE, makeAgent, makePlan, makePr, makeSnapshot, makeTask, observation, type SnapshotOptions } from "./helpers/world.js";
 
 const signer = createStateSigner(deriveStateKeys(["state-secret"]), "I_kwDOepic");
@@ -139,6 +142,18 @@ describe("decide() with sub-issues", () => {
       expect(decision.steps.map((step) => step.effect)).toEqual(expect.arrayContaining([{ kind: "stop-agent", agentId: "bc-1", taskId: "t1" }, { kind: "close-pr", pr: 12 }]));
       expect(decision.patch.tasks).toEqual(expect.arrayContaining([expect.objectContaining({ id: "t1", state: "skipped" })]));
     }
+  });
+
+  it("edits a sub-issue's pointer once its task ends: with the merge that succeeds, or when it is skipped", () => {
+    const plan = running([subTask("t1", 101, { state: "pr_open", attempt: 1, agent: "bc-1", pr: 12 }), subTask("t2", 102, { state: "running", attempt: 1, agent: "bc-2" })]);
+    const options: SnapshotOptions = { observations: { t1: observation("t1", 1, { pr: makePr("t1", 1), agent: makeAgent("bc-1", "FINISHED") }) } };
+    const decision = run(plan, [child(101)], options);
+    const merge = decision.steps.find((step) => step.effect.kind === "merge");
+    expect(merge?.notify).toEqual([{ kind: "comment-edit", key: "pointer-t1", target: 101, body: expect.stringContaining("its pull request #12 is merged") }]);
+    expect(decision.notify).toEqual(expect.arrayContaining([{ kind: "comment-edit", key: "pointer-t2", target: 102, body: expect.stringContaining("it was skipped") }]));
+    // A task that never launched has no pointer to edit; a checklist epic has none at all.
+    const unlaunched = run(running([subTask("t1", 101), subTask("t2", 102)]), [child(101)]);
+    expect([...unlaunched.notify, ...unlaunched.steps.flatMap((step) => step.notify ?? [])].some((note) => note.kind === "comment-edit")).toBe(false);
   });
 
   it("counts a child closed as completed as done, and completes the epic when every child is closed", () => {
@@ -279,5 +294,143 @@ describe("decide() with sub-issues (property)", () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe("changes to the children that skip or reorder a task, made without write access", () => {
+  const running = (tasks: Plan["tasks"]) => makePlan(tasks, { status: "running" });
+  const removal: UntrustedChildChange = { issue: 102, kind: "removed", by: ["mallory"], at: "2026-01-01T00:00:00Z" };
+  const runWith = (plan: Plan, children: ChildView[], childChanges: UntrustedChildChange[], options: SnapshotOptions = {}) =>
+    decide({ ...makeSnapshot(plan, options), children, childChanges }, DEFAULT_CONFIG);
+
+  it("holds the epic with one comment naming who and what, and skips nothing, until a writer resumes after the change", () => {
+    const plan = running([subTask("t1", 101), subTask("t2", 102)]);
+    const held = runWith(plan, [child(101)], [removal]);
+    expect(held.patch.tasks).toBeUndefined();
+    expect(held.patch.status).toBe("paused");
+    expect(held.steps).toEqual([]);
+    expect(held.notify).toEqual([expect.objectContaining({ once: true, body: expect.stringMatching(/`mallory` removed the sub-issue #102 from this epic, which would skip its task t2/) })]);
+
+    const paused = makePlan(plan.tasks, { status: "paused" });
+    const before = runWith(paused, [child(101)], [removal], { intents: [commandIntent("resume", "", { at: "2025-12-31T23:00:00Z" })] });
+    expect(before.patch.tasks).toBeUndefined();
+    expect(before.steps.filter((step) => step.effect.kind === "launch")).toEqual([]);
+    const after = runWith(paused, [child(101)], [removal], { intents: [commandIntent("resume", "", { at: "2026-01-01T00:05:00Z" })] });
+    expect(after.patch.tasks).toEqual([expect.objectContaining({ id: "t2", state: "skipped" })]);
+    expect(after.steps.map((step) => step.effect)).toEqual([expect.objectContaining({ kind: "launch", taskId: "t1" })]);
+  });
+
+  it("neither ends a task whose child an outsider closed, nor takes an outsider's link, until accepted", () => {
+    const plan = running([subTask("t1", 101), subTask("t2", 102)]);
+    const closed = runWith(plan, [child(101), child(102, { state: "closed", stateReason: "completed" })], [{ issue: 102, kind: "closed", by: ["mallory"], at: "2026-01-01T00:00:00Z" }]);
+    expect(closed.patch.tasks).toBeUndefined();
+    expect(closed.notify).toEqual([expect.objectContaining({ body: expect.stringContaining("closed the sub-issue #102") })]);
+
+    const links: UntrustedChildChange = { issue: 101, kind: "relinked", by: [] };
+    const relinked = runWith(plan, [child(101, { blockedBy: [102] }), child(102, { blockedBy: [] })], [links]);
+    expect(relinked.patch.taskDeps).toBeUndefined();
+    expect(relinked.notify).toEqual([expect.objectContaining({ body: expect.stringContaining("someone GitHub does not name") })]);
+    const accepted = runWith(makePlan(plan.tasks, { status: "paused" }), [child(101, { blockedBy: [102] }), child(102, { blockedBy: [] })], [links], { intents: [commandIntent("resume")] });
+    expect(accepted.patch.taskDeps).toEqual([{ id: "t1", deps: ["t2"] }]);
+  });
+
+  it("never skips, ends or reorders a task for a change nobody accepted (property)", () => {
+    // What GitHub shows of a child, and whether someone without write access brought it about.
+    const kindOf = { missing: "removed", open: "relinked", completed: "closed", not_planned: "closed" } as const;
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom("missing", "open", "completed", "not_planned"), fc.boolean()), { minLength: 1, maxLength: 5 }), (rows) => {
+        const tasks = rows.map((_, i) => subTask(`t${i + 1}`, 100 + i));
+        const children = rows.flatMap(([state], i): ChildView[] =>
+          state === "missing" ? [] : [child(100 + i, { ...(state === "open" ? {} : { state: "closed", stateReason: state }), blockedBy: [100 + ((i + 1) % rows.length)] })],
+        );
+        // An open child's links are a change only when they give its task another dependency.
+        const changed = (state: keyof typeof kindOf) => state !== "open" || rows.length > 1;
+        const changes = rows.flatMap(([state, untrusted], i): UntrustedChildChange[] =>
+          untrusted && changed(state) ? [{ issue: 100 + i, kind: kindOf[state], by: ["mallory"], at: "2026-01-01T00:00:00Z" }] : [],
+        );
+        const decision = runWith(running(tasks), children, changes);
+        for (const change of changes) {
+          const id = `t${change.issue - 99}`;
+          const patch = decision.patch.tasks?.find((candidate) => candidate.id === id);
+          if (change.kind !== "relinked") expect(patch?.state).toBeUndefined();
+          else expect(decision.patch.taskDeps?.some((candidate) => candidate.id === id)).not.toBe(true);
+          expect(decision.steps.some((step) => step.effect.kind === "launch" && step.effect.taskId === id)).toBe(false);
+        }
+        if (decision.notify.some((note) => note.kind === "comment" && note.body.includes("`mallory`"))) expect(decision.patch.status).toBe("paused");
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe("who made a change to the children", () => {
+  const log = { warn: vi.fn() } as unknown as ReconcileDeps["log"];
+  const writers = new Set(["alice"]);
+  const plan = makePlan([subTask("t1", 101), subTask("t2", 102), subTask("t3", 103, { state: "merged", attempt: 1, pr: 9, checked: true })], { status: "running" });
+  const at = "2026-01-01T00:00:00Z";
+
+  function depsWith(history: ChildHistory) {
+    const childHistory = vi.fn(async () => history);
+    const canWrite = vi.fn(async (login: string) => writers.has(login));
+    const deps = { gateway: { childHistory }, canWrite, appSlug: async () => "orchestra", log } as unknown as ReconcileDeps;
+    return { deps, childHistory, canWrite };
+  }
+
+  it("reads GitHub's history once, only when a child is gone or closed under a task that has not ended, and returns only what no writer did", async () => {
+    const history: ChildHistory = {
+      removed: new Map([[101, { actor: { login: "mallory", bot: false }, at }]]),
+      closed: new Map([[102, { actor: { login: "orchestra[bot]", bot: true }, at, reason: "completed" }]]),
+    };
+    const { deps, childHistory } = depsWith(history);
+    const children = [child(102, { state: "closed", stateReason: "completed" }), child(103, { state: "closed", stateReason: "completed" })];
+    expect(await untrustedChildChanges({ number: ISSUE }, plan, children, deps)).toEqual([{ issue: 101, kind: "removed", by: ["mallory"], at }]);
+    expect(childHistory).toHaveBeenCalledTimes(1);
+    expect(childHistory).toHaveBeenCalledWith(ISSUE, true, [102]);
+
+    const quiet = depsWith(history);
+    expect(await untrustedChildChanges({ number: ISSUE }, plan, [child(101), child(102), child(103, { state: "closed", stateReason: "completed" })], quiet.deps)).toEqual([]);
+    expect(quiet.childHistory).not.toHaveBeenCalled();
+  });
+
+  it("fails closed when the history does not name who did it, and trusts a writer's removal or close", async () => {
+    const { deps } = depsWith({ removed: new Map([[101, { actor: { login: "alice", bot: false }, at }]]), closed: new Map() });
+    expect(await untrustedChildChanges({ number: ISSUE }, plan, [child(102, { state: "closed", stateReason: "not_planned" })], deps)).toEqual([{ issue: 102, kind: "closed", by: [] }]);
+  });
+
+  it("takes links changed by a writer's webhook, and holds links changed by an outsider or seen changed without a webhook", async () => {
+    const { deps, canWrite } = depsWith({ removed: new Map(), closed: new Map() });
+    const children = [child(101, { blockedBy: [102] }), child(102, { blockedBy: [] })];
+    const hint = (login: string): Intent => ({ kind: "child-links", issues: [101], actor: { login, bot: false } });
+    expect(await untrustedChildChanges({ number: ISSUE }, plan, children, deps, [hint("alice")])).toEqual([]);
+    expect(await untrustedChildChanges({ number: ISSUE }, plan, children, deps, [hint("mallory")])).toEqual([{ issue: 101, kind: "relinked", by: ["mallory"] }]);
+    expect(await untrustedChildChanges({ number: ISSUE }, plan, children, deps)).toEqual([{ issue: 101, kind: "relinked", by: [] }]);
+    // Unchanged links need nobody's permission.
+    canWrite.mockClear();
+    expect(await untrustedChildChanges({ number: ISSUE }, plan, [child(101, { blockedBy: [] }), child(102)], deps, [hint("mallory")])).toEqual([]);
+    expect(canWrite).not.toHaveBeenCalled();
+  });
+});
+
+describe("the blocked-by links of children not started, read again without their webhook", () => {
+  const log = { warn: vi.fn() } as unknown as ReconcileDeps["log"];
+  const read = (number: number): ChildRead => ({ number, nodeId: `I_${number}`, databaseId: 5000 + number, title: `Child ${number}`, body: "", state: "open", stateReason: null, author: { login: "alice", bot: false }, changedBy: [], complete: true, comments: [] });
+  const plan = makePlan([subTask("t1", 101), subTask("t2", 102, { state: "running", attempt: 1, agent: "bc-2" })], { status: "running" });
+
+  it("reads them on a process's first pass, then not until LINKS_STALE_MS has passed or a writer resumes, and only for tasks not started", async () => {
+    let now = Date.parse("2026-01-01T00:00:00Z");
+    const blockedBy = vi.fn(async () => [] as number[]);
+    const deps = { gateway: { blockedBy }, canWrite: async () => true, appSlug: async () => "orchestra", log, now: () => now } as unknown as ReconcileDeps;
+    const issue = { id: "I_epic_links", children: [read(101), read(102)] };
+    const linksOf = async (hints: Intent[] = []) => (await observeChildren(issue, plan, deps, hints))!.map((view) => view.blockedBy);
+
+    expect(await linksOf()).toEqual([[], undefined]);
+    expect(blockedBy.mock.calls).toEqual([[101]]);
+    now += LINKS_STALE_MS - 1;
+    expect(await linksOf()).toEqual([undefined, undefined]);
+    expect(await linksOf([{ kind: "child-links", issues: [101], actor: { login: "alice", bot: false } }])).toEqual([[], undefined]);
+    expect(await linksOf([commandIntent("resume")])).toEqual([[], undefined]);
+    now += LINKS_STALE_MS;
+    expect(await linksOf()).toEqual([[], undefined]);
+    expect(blockedBy).toHaveBeenCalledTimes(4);
   });
 });

@@ -85,6 +85,7 @@ export function newIssueRecord(
     subIssues: [],
     parent: null,
     blockedBy: [],
+    structureEvents: [],
   };
 }
 
@@ -243,6 +244,7 @@ export function setIssueState(
     issue.closedAt = now;
     issue.closedBy = actor;
     issue.stateReason = reason ?? "completed";
+    issue.structureEvents.push({ id: world.state.newId(), type: "ClosedEvent", actor, at: now, stateReason: issue.stateReason === "not_planned" ? "not_planned" : "completed" });
   } else {
     issue.closedAt = null;
     issue.closedBy = null;

@@ -96,6 +96,21 @@ export interface Issue {
   parent: number | null;
   /** Issues (numbers in this repository) this one is "blocked by", in the order the links were added. */
   blockedBy: number[];
+  /**
+   * Who changed what the issue is part of, oldest first: the timeline's SubIssueAdded/Removed
+   * events (on the parent, `other` the child), ParentIssueAdded/Removed (on the child, `other`
+   * the parent) and ClosedEvent (with the state reason it was closed as).
+   */
+  structureEvents: StructureEvent[];
+}
+
+export interface StructureEvent {
+  id: number;
+  type: "SubIssueAddedEvent" | "SubIssueRemovedEvent" | "ParentIssueAddedEvent" | "ParentIssueRemovedEvent" | "ClosedEvent";
+  actor: Account;
+  at: string;
+  other?: number;
+  stateReason?: "completed" | "not_planned";
 }
 
 export interface Review {

@@ -53,6 +53,9 @@ function subIssueEvents(world: World, repo: Repo, parent: Issue, child: Issue, a
     parent_issue: shapes.issue(world.ctx, repo, parent),
   };
   const verb = added ? "added" : "removed";
+  const at = isoNow();
+  parent.structureEvents.push({ id: world.state.newId(), type: added ? "SubIssueAddedEvent" : "SubIssueRemovedEvent", actor, at, other: child.number });
+  child.structureEvents.push({ id: world.state.newId(), type: added ? "ParentIssueAddedEvent" : "ParentIssueRemovedEvent", actor, at, other: parent.number });
   world.transcript.record("issue", `${actor.login} ${verb} #${child.number} as a sub-issue of #${parent.number}`);
   world.webhook(repo, "sub_issues", `sub_issue_${verb}`, actor, entities, `#${parent.number} ${added ? "+" : "-"}#${child.number}`);
   world.webhook(repo, "sub_issues", `parent_issue_${verb}`, actor, entities, `#${child.number} parent #${parent.number}`);

@@ -19,7 +19,7 @@ import {
   type GqlSnapshot,
 } from "./snapshot-query.js";
 import type { PullRequestView } from "../orchestration/snapshot.js";
-import type { ChildRead } from "./sub-issues-query.js";
+import { buildChildHistoryQuery, toChildHistory, type ChildHistory, type ChildRead, type GqlChildHistory } from "./sub-issues-query.js";
 import { toComment, toSnapshotRead, type SnapshotSource } from "./snapshot-read.js";
 import type { ContentEdit, EditHistory } from "../orchestration/trust/attribution.js";
 import type { EditCounts } from "../orchestration/types.js";
@@ -443,6 +443,15 @@ export class GitHubGateway {
     return issues.filter((issue) => issue.repository_url.toLowerCase().endsWith(here)).map((issue) => issue.number);
   }
 
+  /** Who removed these children from `epic` (when `removed`), and who closed each of `closed`, and as what. */
+  async childHistory(epic: number, removed: boolean, closed: readonly number[]): Promise<ChildHistory> {
+    const variables: Record<string, string | number> = { owner: this.repo.owner, repo: this.repo.repo };
+    if (removed) variables.issue = epic;
+    closed.forEach((number, i) => (variables[`c${i}`] = number));
+    const data = await this.octokit.graphql<GqlChildHistory>(buildChildHistoryQuery(removed, closed.length), variables);
+    return toChildHistory(data, closed);
+  }
+
   /** Opens an issue; its REST database id is what the sub-issue and dependency APIs take. */
   async createIssue(input: { title: string; body: string; labels: string[] }): Promise<{ number: number; id: number }> {
     const { data } = await this.octokit.rest.issues.create({ ...this.repo, ...input });
@@ -466,12 +475,21 @@ export class GitHubGateway {
     }
   }
 
-  /** Records that `issueNumber` is blocked by the issue with database id `blockerId`; an existing link is fine (422). */
-  async addBlockedBy(issueNumber: number, blockerId: number): Promise<void> {
+  /**
+   * Records that `issueNumber` is blocked by the issue with database id `blockerId`. A link that
+   * exists already (a run that died before recording it) is fine; any other 422 (a cycle, a
+   * limit) is GitHub's refusal, returned in its words for the epic to explain.
+   */
+  async addBlockedBy(issueNumber: number, blockerId: number): Promise<{ refused: string } | undefined> {
     try {
       await this.octokit.rest.issues.addBlockedByDependency({ ...this.repo, issue_number: issueNumber, issue_id: blockerId });
+      return undefined;
     } catch (error) {
       if (!isStatus(error, 422)) throw error;
+      const errors = (error as { response?: { data?: { errors?: Array<{ message?: string } | string> } } }).response?.data?.errors ?? [];
+      const details = errors.map((item) => (typeof item === "string" ? item : item.message ?? "")).filter((text) => text !== "");
+      const said = [responseMessage(error), ...details].join(": ");
+      return /already exists|duplicate/i.test(said) ? undefined : { refused: said };
     }
   }
 

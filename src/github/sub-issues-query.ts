@@ -122,3 +122,80 @@ export function toChildRead(node: GqlChildIssue): ChildRead {
     })),
   };
 }
+
+/** The epic's sub-issue removals read, newest last: a removal just seen is among them. */
+export const REMOVAL_WINDOW = 50;
+
+const ACTOR = "actor { __typename login }";
+
+/**
+ * Who made the changes that skip a task: the epic's newest sub-issue removals and, per closed
+ * child, its newest close (with the reason it was closed as). One query, asked only when a pass
+ * sees a child gone or closed under a task that has not ended (not every pass).
+ */
+export function buildChildHistoryQuery(removed: boolean, closedCount: number): string {
+  const variables = ["$owner: String!", "$repo: String!"];
+  const fields: string[] = [];
+  if (removed) {
+    variables.push("$issue: Int!");
+    fields.push(
+      `    removals: issue(number: $issue) { timelineItems(itemTypes: [SUB_ISSUE_REMOVED_EVENT], last: ${REMOVAL_WINDOW}) { nodes { ... on SubIssueRemovedEvent { createdAt ${ACTOR} subIssue { number url } } } } }`,
+    );
+  }
+  for (let i = 0; i < closedCount; i++) {
+    variables.push(`$c${i}: Int!`);
+    fields.push(`    c${i}: issue(number: $c${i}) { timelineItems(itemTypes: [CLOSED_EVENT], last: 1) { nodes { ... on ClosedEvent { createdAt stateReason ${ACTOR} } } } }`);
+  }
+  return `query OrchestraChildHistory(${variables.join(", ")}) {
+  repository(owner: $owner, name: $repo) {
+    nameWithOwner
+${fields.join("\n")}
+  }
+}`;
+}
+
+interface GqlHistoryEvent {
+  createdAt: string;
+  actor: GqlActorRef | null;
+  stateReason?: GqlChildIssue["stateReason"];
+  subIssue?: { number: number; url?: string } | null;
+}
+
+interface GqlTimeline {
+  timelineItems: { nodes: GqlHistoryEvent[] };
+}
+
+export interface GqlChildHistory {
+  repository: ({ nameWithOwner: string; removals?: GqlTimeline | null } & { [alias: `c${number}`]: GqlTimeline | null | undefined }) | null;
+}
+
+/** A change as GitHub's history records it: who (null: an account GitHub no longer knows) and when. */
+export interface ChangeRecord {
+  actor: ActorRead | null;
+  at: string;
+}
+
+export interface ChildHistory {
+  /** The newest removal of each child from the epic. */
+  removed: Map<number, ChangeRecord>;
+  /** The newest close of each closed child asked about, with the reason it was closed as. */
+  closed: Map<number, ChangeRecord & { reason: "completed" | "not_planned" | null }>;
+}
+
+export function toChildHistory(data: GqlChildHistory, closed: readonly number[]): ChildHistory {
+  const history: ChildHistory = { removed: new Map(), closed: new Map() };
+  const repository = data.repository;
+  if (!repository) return history;
+  // Oldest first: the newest removal of a child is the one that counts.
+  for (const node of repository.removals?.timelineItems.nodes ?? []) {
+    if (!node.subIssue || !inRepository(node.subIssue, repository.nameWithOwner)) continue;
+    history.removed.set(node.subIssue.number, { actor: actor(node.actor), at: node.createdAt });
+  }
+  closed.forEach((number, i) => {
+    const node = repository[`c${i}`]?.timelineItems.nodes.at(-1);
+    if (!node?.createdAt) return;
+    const reason = node.stateReason === "COMPLETED" ? "completed" : node.stateReason === "NOT_PLANNED" || node.stateReason === "DUPLICATE" ? "not_planned" : null;
+    history.closed.set(number, { actor: actor(node.actor), at: node.createdAt, reason });
+  });
+  return history;
+}

@@ -36,6 +36,10 @@ export function registerSubIssueHandlers(app: Probot, orchestra: Orchestra): voi
     if (await isOwnEcho(orchestra, context.payload.sender)) return;
     const parent = parentOf(context.payload.blocked_issue);
     const ref = parent === undefined ? null : epicRefOf(context as Context, parent);
-    if (ref) orchestra.schedule(ref, [{ kind: "child-links", issues: [context.payload.blocked_issue.number] }]);
+    // GraphQL keeps no history of links: the sender GitHub names in the event is the only record
+    // of who changed them, so it goes along (a link seen changed without it waits for a writer).
+    const sender = context.payload.sender;
+    const actor = { login: sender.login, bot: sender.type === "Bot" };
+    if (ref) orchestra.schedule(ref, [{ kind: "child-links", issues: [context.payload.blocked_issue.number], actor }]);
   });
 }

@@ -333,6 +333,11 @@ async function sendNotification(
     await ordered(deps, "notification", () => deps.gateway.reactToComment(item.commentId, item.content));
     return;
   }
+  if (item.kind === "comment-edit") {
+    const id = await deps.gateway.findComment(item.target, messages.commentMarker(item.key));
+    if (id !== null) await ordered(deps, "notification", () => deps.gateway.updateComment(id, messages.withMarker(item.key, item.body)));
+    return;
+  }
   if (item.once) {
     const key = `${epicKey(ref.owner, ref.repo, ref.issueNumber)}:${item.key}`;
     if (await deps.reported.get(key)) return;

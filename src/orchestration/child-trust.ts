@@ -13,28 +13,7 @@ import { parseCommands } from "./commands.js";
  * Permission lookups are cached per repository and person, so this costs a request per new person.
  */
 export async function judgeChildren(children: readonly ChildRead[], deps: Pick<ReconcileDeps, "canWrite" | "appSlug" | "log">): Promise<ChildView[]> {
-  const verdicts = new Map<string, boolean>();
-  let slug: string | undefined;
-  const isTrusted = async (actor: ActorRead | null): Promise<boolean> => {
-    if (!actor) return false;
-    const key = `${actor.bot ? "bot" : "user"}:${actor.login.toLowerCase()}`;
-    let verdict = verdicts.get(key);
-    if (verdict === undefined) {
-      if (actor.bot) {
-        slug ??= await deps.appSlug();
-        // Another app's permission cannot be asked like a person's: its text waits for a writer.
-        verdict = isSameBot(actor.login, slug);
-      } else {
-        verdict = await deps.canWrite(actor.login).catch((error: unknown) => {
-          deps.log.warn({ err: error, login: actor.login }, "permission lookup failed; the sub-issue's text is treated as untrusted");
-          return false;
-        });
-      }
-      verdicts.set(key, verdict);
-    }
-    return verdict;
-  };
-
+  const isTrusted = actorJudge(deps);
   const views: ChildView[] = [];
   for (const child of children) {
     const view: ChildView = {
@@ -66,4 +45,33 @@ export async function judgeChildren(children: readonly ChildRead[], deps: Pick<R
     views.push(view);
   }
   return views;
+}
+
+/**
+ * Whether a person or an app GitHub names may steer the epic on their own: write access, or
+ * Orchestra itself. Asked once per person per judge (and `canWrite` is cached across passes);
+ * a failed lookup, another app, or an account GitHub no longer knows: no.
+ */
+export function actorJudge(deps: Pick<ReconcileDeps, "canWrite" | "appSlug" | "log">): (actor: ActorRead | null) => Promise<boolean> {
+  const verdicts = new Map<string, boolean>();
+  let slug: string | undefined;
+  return async (actor) => {
+    if (!actor) return false;
+    const key = `${actor.bot ? "bot" : "user"}:${actor.login.toLowerCase()}`;
+    let verdict = verdicts.get(key);
+    if (verdict === undefined) {
+      if (actor.bot) {
+        slug ??= await deps.appSlug();
+        // Another app's permission cannot be asked like a person's: what it did waits for a writer.
+        verdict = isSameBot(actor.login, slug);
+      } else {
+        verdict = await deps.canWrite(actor.login).catch((error: unknown) => {
+          deps.log.warn({ err: error, login: actor.login }, "permission lookup failed; treated as without write access");
+          return false;
+        });
+      }
+      verdicts.set(key, verdict);
+    }
+    return verdict;
+  };
 }

@@ -1,6 +1,6 @@
 import { DecisionDraft, minWake, SATISFIED } from "./decision.js";
 import * as say from "./sub-issue-messages.js";
-import { closedAsNotPlanned, depsOfAddedChild, isSubIssueEpic, subIssueTitle, type ChildView } from "./sub-issues.js";
+import { closedAsNotPlanned, depsOfAddedChild, isSubIssueEpic, relinkedDeps, subIssueTitle, type ChildView, type UntrustedChildChange } from "./sub-issues.js";
 import type { PlannedTask, Task } from "./types.js";
 
 /**
@@ -21,19 +21,22 @@ export function followChildren(p: DecisionDraft): void {
     .filter((intent) => intent.kind === "command" && intent.command.name === "resume")
     .map((intent) => (intent.kind === "command" && intent.at ? Date.parse(intent.at) : Number.POSITIVE_INFINITY))
     .reduce<number | undefined>((latest, at) => Math.max(latest ?? at, at), undefined);
+  const held = (task: Task, kind: UntrustedChildChange["kind"], detail = ""): boolean => heldForChange(p, task, kind, resumedAt, detail);
   for (const task of p.tasks) {
     if (task.issue === undefined) continue;
     const child = byNumber.get(task.issue);
     if (!child || closedAsNotPlanned(child)) {
+      if (!SATISFIED.has(task.state) && held(task, child ? "closed" : "removed")) continue;
       dropTask(p, task, child ? "not-planned" : "removed");
     } else if (child.state === "closed") {
       // Closed as completed by a person: done, like an item ticked by hand (its agent is stopped).
-      if (!SATISFIED.has(task.state)) p.set(task, { state: "done", checked: true, finishedAt: p.snapshot.now });
+      if (!SATISFIED.has(task.state) && !held(task, "closed")) p.set(task, { state: "done", checked: true, finishedAt: p.snapshot.now });
     } else if (task.state === "merged") {
       if (child.stateReason === "reopened") p.reportOnce(`child-reopened-${task.id}`, say.mergedChildReopened(task.id, child.number, task.pr));
       else p.decision.steps.push({ effect: { kind: "close-issue", issue: child.number } });
     } else if (task.state === "pending") {
-      relink(p, task, child);
+      const deps = relinkedDeps(child, task, p.tasks);
+      if (deps && !held(task, "relinked", deps.join("+"))) relink(p, task, deps);
       holdUnlessAccepted(p, task, child, resumedAt);
     }
   }
@@ -50,12 +53,29 @@ function dropTask(p: DecisionDraft, task: Task, why: "removed" | "not-planned"):
 }
 
 /** A new or removed "blocked by" link of a child whose task has not started changes its order. */
-function relink(p: DecisionDraft, task: Task, child: ChildView): void {
-  if (!child.blockedBy || task.attempt > 0) return;
-  const deps = depsOfAddedChild(child, p.tasks, new Set());
-  if (deps.length === task.deps.length && deps.every((dep) => task.deps.includes(dep))) return;
+function relink(p: DecisionDraft, task: Task, deps: string[]): void {
   task.deps = deps;
   (p.decision.patch.taskDeps ??= []).push({ id: task.id, deps });
+}
+
+/**
+ * A change that would skip or reorder `task`, made by someone without write access (or someone
+ * GitHub does not name), holds the epic like an outsider's edit of its text: nothing new starts,
+ * one comment says who did what, and a writer's `/orchestra resume` posted after the change
+ * accepts it (then it takes effect as any other).
+ */
+function heldForChange(p: DecisionDraft, task: Task, kind: UntrustedChildChange["kind"], resumedAt: number | undefined, detail: string): boolean {
+  const change = p.snapshot.childChanges?.find((candidate) => candidate.issue === task.issue && candidate.kind === kind);
+  if (!change) return false;
+  if (resumedAt !== undefined && (!change.at || Date.parse(change.at) < resumedAt)) return false;
+  p.held.add(task.id);
+  const key = `untrusted-child-${kind}-${change.issue}-${change.at ?? detail}`;
+  if (p.status === "running") {
+    p.status = "paused";
+    p.decision.pause ??= { reason: `a change to the sub-issue #${change.issue} that nobody with write access made waits for a maintainer`, key };
+  }
+  p.reportOnce(key, say.untrustedChildChange(task.id, change));
+  return true;
 }
 
 function holdUnlessAccepted(p: DecisionDraft, task: Task, child: ChildView, resumedAt: number | undefined): void {
@@ -101,6 +121,27 @@ export function pointSubIssuesToTheEpic(p: DecisionDraft): void {
     if (task?.issue === undefined) continue;
     const pointer = { kind: "comment" as const, key: `pointer-${task.id}`, body: say.agentPointer(task.id, p.issueNumber), target: task.issue };
     step.notify = [...(step.notify ?? []), pointer];
+  }
+}
+
+/**
+ * Once a sub-issue's task has ended (merged, skipped, done), its pointer comment says so, edited
+ * in place: the sub-issue does not keep saying an agent works on it. Only for tasks whose agent
+ * was launched (the pointer is posted then); a merge sent in this pass edits it only if it succeeds.
+ */
+export function retirePointers(p: DecisionDraft): void {
+  if (!p.snapshot.children) return;
+  const before = new Map(p.snapshot.parsed.plan!.tasks.map((task) => [task.id, task]));
+  for (const task of p.tasks) {
+    const was = before.get(task.id);
+    if (task.issue === undefined || !was || was.attempt < 1 || SATISFIED.has(was.state)) continue;
+    const merge = p.decision.steps.find((step) => step.effect.kind === "merge" && step.effect.taskId === task.id);
+    const ended = merge ? "merged" : p.patches.get(task.id)?.state;
+    if (ended !== "merged" && ended !== "skipped" && ended !== "done") continue;
+    const pr = merge?.effect.kind === "merge" ? merge.effect.pr : task.pr;
+    const edit = { kind: "comment-edit" as const, key: `pointer-${task.id}`, body: say.agentPointerEnded(task.id, p.issueNumber, ended, pr), target: task.issue };
+    if (merge) merge.notify = [...(merge.notify ?? []), edit];
+    else p.decision.notify.push(edit);
   }
 }
 

@@ -3,7 +3,7 @@ import type { OrchestraConfig } from "./config.js";
 import { applyIntent, holdForUntrustedText, stopEpic } from "./decide-commands.js";
 import { observeTask } from "./decide-tasks.js";
 import { describeWaiting } from "./decide-waiting.js";
-import { awaitingChildClosures, followChildren, pointSubIssuesToTheEpic } from "./decide-children.js";
+import { awaitingChildClosures, followChildren, pointSubIssuesToTheEpic, retirePointers } from "./decide-children.js";
 import { DecisionDraft, isReady, minWake, SATISFIED, type Decision, type Notification } from "./decision.js";
 import * as messages from "./messages.js";
 import { branchName } from "./naming.js";
@@ -34,6 +34,7 @@ export function decide(snapshot: Snapshot, config: OrchestraConfig): Decision {
     for (const task of p.tasks) observeTask(p, task);
     if (p.status === "running") launchReady(p);
     pointSubIssuesToTheEpic(p);
+    retirePointers(p);
     completeIfDone(p);
   } else if (p.status === "completed") {
     completeIfDone(p);
@@ -56,7 +57,7 @@ function finish(p: DecisionDraft): Decision {
       key: `merged-${merge.task.id}`,
       body: messages.taskMerged(merge.task.id, merge.pr, starting),
     };
-    if (merge.step) merge.step.notify = [comment];
+    if (merge.step) merge.step.notify = [...(merge.step.notify ?? []), comment];
     else p.decision.notify.push(comment);
   }
   return p.decision;

@@ -9,7 +9,9 @@ import { ACTIVE_STATES, type EpicStatus, type PlanPatch, type Task, type TaskPat
 export type Notification =
   /** `once`: a condition that lasts (a foreign PR): posted only if no comment with its key exists. */
   | { kind: "comment"; key: string; body: string; target?: number; once?: boolean }
-  | { kind: "react"; commentId: number; content: "rocket" | "confused" };
+  | { kind: "react"; commentId: number; content: "rocket" | "confused" }
+  /** Rewrites the comment with this key on `target`, if there is one (a sub-issue's pointer once its task ended). */
+  | { kind: "comment-edit"; key: string; body: string; target: number };
 
 export type Effect =
   | { kind: "launch"; taskId: string; attempt: number; branch: string; prompt: string; model?: string }

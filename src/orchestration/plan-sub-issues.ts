@@ -1,5 +1,7 @@
 import type { Logger } from "pino";
 import { writeBody } from "./body-writer.js";
+import { commentOnce } from "./comment-once.js";
+import * as say from "./sub-issue-messages.js";
 import { readAttributes } from "./checklist-format.js";
 import type { OrchestraConfig } from "./config.js";
 import type { EpicRef, ReconcileDeps } from "./reconcile-deps.js";
@@ -107,7 +109,13 @@ export async function createPlannedSubIssues(
   for (const task of batch) {
     for (const dep of task.deps) {
       const blocker = issueOf(dep);
-      if (blocker !== undefined) await gateway.addBlockedBy(made.get(task.id)!.number, blocker);
+      if (blocker === undefined) continue;
+      const child = made.get(task.id)!.number;
+      const refusal = await gateway.addBlockedBy(child, blocker);
+      if (!refusal) continue;
+      // The block's order stands either way; GitHub's picture of it lacks this link: said once.
+      log.warn({ task: task.id, issue: child, dep, refusal: refusal.refused }, "GitHub refused a blocked-by link");
+      await commentOnce(deps, ref.issueNumber, `blocked-by-refused-${task.id}-${dep}`, say.blockedByRefused(task.id, child, dep, refusal.refused));
     }
   }
   await writeBody(ref, { subIssuesCreated: created }, deps, log, plan);

@@ -13,7 +13,7 @@ import { decide, type Decision } from "./decide.js";
 import * as messages from "./messages.js";
 import { activeBranches, branchName, epicKey, pullNumberOf } from "./naming.js";
 import { planEpic } from "./plan-epic.js";
-import { observeChildren } from "./children-read.js";
+import { observeChildren, untrustedChildChanges } from "./children-read.js";
 import { createPlannedSubIssues } from "./plan-sub-issues.js";
 import { PLAN_FAILED_MARKER } from "./plan-epic.js";
 import { readCommands, type CommandsRead } from "./read-commands.js";
@@ -147,6 +147,7 @@ async function reconcileEpic(ref: EpicRef, hints: Intent[], deps: ReconcileDeps,
     return {};
   }
   const children = await observeChildren(issue, parsed.plan, deps, intents);
+  const childChanges = children ? await untrustedChildChanges(issue, parsed.plan, children, deps, intents) : [];
   const snapshot: Snapshot = {
     now: (deps.now ?? Date.now)(),
     repo: {
@@ -164,6 +165,7 @@ async function reconcileEpic(ref: EpicRef, hints: Intent[], deps: ReconcileDeps,
     },
     parsed,
     ...(children ? { children } : {}),
+    ...(childChanges.length > 0 ? { childChanges } : {}),
     ...(trust ? { trust } : {}),
     observations,
     intents: intents.filter((intent) => !planIntents.includes(intent) || (planRefused && intent.kind === "command")),

@@ -1,6 +1,6 @@
 import type { Command } from "./commands.js";
 import type { ContentPart } from "./trust/content-digest.js";
-import type { ChildView } from "./sub-issues.js";
+import type { ChildView, UntrustedChildChange } from "./sub-issues.js";
 import type { ParsedBody } from "./types.js";
 
 /**
@@ -127,7 +127,7 @@ export type Intent =
     }
   | { kind: "plan"; actor: string }
   /** Sub-issues whose "blocked by" links changed: their tasks' dependencies are read again. */
-  | { kind: "child-links"; issues: number[] }
+  | { kind: "child-links"; issues: number[]; actor?: { login: string; bot: boolean } }
   | { kind: "stop-agents"; agentIds: string[] };
 
 /** Whether the text agents read is what Orchestra accepted (see content-trust.ts). */
@@ -157,5 +157,7 @@ export interface Snapshot {
   observations: Record<string, TaskObservation>;
   /** The epic's sub-issues in priority order, read when the epic is made of them (see sub-issues.ts). */
   children?: ChildView[];
+  /** Changes to the children that skip or reorder a task, made without a writer (see children-read.ts). */
+  childChanges?: UntrustedChildChange[];
   intents: Intent[];
 }

@@ -31,6 +31,21 @@ export interface ChildView {
   blockedBy?: number[];
 }
 
+/**
+ * A change to the epic's children that skips a task or changes its order, made by someone
+ * without write access, or by someone GitHub's history does not name: it takes effect only once
+ * a writer's `/orchestra resume` (posted after it) accepts it; until then the epic holds.
+ */
+export interface UntrustedChildChange {
+  issue: number;
+  /** Removed from the epic, closed (as completed or not planned), or its "blocked by" links changed. */
+  kind: "removed" | "closed" | "relinked";
+  /** Who made it (logins), empty when GitHub does not say. */
+  by: string[];
+  /** When GitHub recorded it (ISO 8601); absent when it does not say (a link's change). */
+  at?: string;
+}
+
 /** The item of a sub-issue task: GitHub shows `#123` in a task list with the issue's title. */
 export function subIssueTitle(issue: number): string {
   return `#${issue}`;
@@ -82,4 +97,14 @@ export function depsOfAddedChild(child: Pick<ChildView, "number" | "blockedBy">,
     else if (added.has(blocker)) deps.push(`c${blocker}`);
   }
   return deps;
+}
+
+/**
+ * The dependencies a task not started yet takes from its child's "blocked by" links, when they
+ * differ from the ones it has; undefined when they do not, or the links were not read.
+ */
+export function relinkedDeps(child: Pick<ChildView, "number" | "blockedBy">, task: Task, tasks: readonly Task[]): string[] | undefined {
+  if (!child.blockedBy || task.state !== "pending" || task.attempt > 0) return undefined;
+  const deps = depsOfAddedChild(child, tasks, new Set());
+  return deps.length === task.deps.length && deps.every((dep) => task.deps.includes(dep)) ? undefined : deps;
 }

@@ -64,6 +64,8 @@ describe("end to end: an epic made of sub-issues", E2E_OPTIONS, () => {
     }
     expect(github.issue(e2e!.repo, e2e!.epic).state).toBe("closed");
     expect(github.validationErrors).toEqual([]);
+    // Children closed by the merges of their own tasks need nobody's history read.
+    expect(github.requestCount("graphql OrchestraChildHistory")).toBe(0);
   });
 
   it("gave each agent its sub-issue's text as the task", () => {
@@ -165,7 +167,10 @@ describe("end to end: people steer an epic of sub-issues through the issues", E2
     expect(github.issue(e2e!.repo, c)).toMatchObject({ state: "closed", stateReason: "completed" });
     // Each child whose agent worked got one pointer to the epic.
     for (const child of [a, c]) {
-      expect(github.comments(e2e!.repo, child).filter((comment) => comment.author === "orchestra[bot]" && comment.body.includes(`epic #${e2e!.epic}`))).toHaveLength(1);
+      const pointers = github.comments(e2e!.repo, child).filter((comment) => comment.author === "orchestra[bot]" && comment.body.includes(`epic #${e2e!.epic}`));
+      expect(pointers).toHaveLength(1);
+      // Edited in place once the task merged: the sub-issue no longer says an agent works on it.
+      expect(pointers[0]!.body).toMatch(/has ended: its pull request #\d+ is merged/);
     }
     expect(github.issue(e2e!.repo, e2e!.epic).state).toBe("closed");
     expect(e2e!.sandbox.openai.requests).toEqual([]);
@@ -202,5 +207,57 @@ describe("end to end: a sub-issue written by someone without write access", E2E_
     await e2e.until(() => isDone(e2e!), "the epic to close", 30_000);
     expect(taskMeta(e2e.body(), "t2")).toMatchObject({ issue: String(outsiders), state: "merged" });
     expect(botComments(e2e).filter((comment) => comment.body.includes("`mallory`"))).toHaveLength(1);
+  }, 60_000);
+});
+
+describe("end to end: a child removed by someone with triage only, and one by a maintainer", E2E_OPTIONS, () => {
+  let e2e: E2E | undefined;
+  afterAll(async () => e2e?.stop());
+
+  it("holds the epic for the outsider's removal with one comment until a maintainer resumes; the maintainer's takes effect at once", async () => {
+    let [a, b, c] = [0, 0, 0];
+    e2e = await startE2E({
+      body: "Three sub-issues; two of them are taken away.\n",
+      start: false,
+      beforeLabel: (sandbox, repo, epic) => {
+        sandbox.github.addCollaborator(repo, "mallory", "triage");
+        a = sandbox.github.openIssue(repo, "alice", { title: "Add a Todo model", body: "A Todo has a title." });
+        b = sandbox.github.openIssue(repo, "alice", { title: "Add a GraphQL API", body: "Not needed after all." });
+        c = sandbox.github.openIssue(repo, "alice", { title: "Add a CLI", body: "List todos from the command line." });
+        for (const child of [a, b, c]) sandbox.github.addSubIssue(repo, epic, child, "alice");
+      },
+    });
+    const { github } = e2e.sandbox;
+    const repo = e2e.repo;
+    await e2e.until(() => taskLines(e2e!.body()).length === 3, "the children as tasks");
+
+    // Triage may remove a sub-issue on GitHub; it does not make the task's skipping theirs to decide.
+    github.removeSubIssue(repo, e2e.epic, c, "mallory");
+    const held = () => botComments(e2e!).filter((comment) => comment.body.includes("`mallory`"));
+    await e2e.until(() => held().length > 0, "the hold");
+    expect(held()[0]!.body).toContain(`removed the sub-issue #${c}`);
+    const open = (child: number) => taskLines(e2e!.body()).some((line) => line.startsWith(`- [ ] #${child} `));
+    expect(taskMeta(e2e.body(), "t3")?.state).not.toBe("skipped");
+    expect(open(c)).toBe(true);
+
+    // A maintainer's removal is theirs to make: skipped at once, no hold.
+    github.removeSubIssue(repo, e2e.epic, b, "alice");
+    await e2e.until(() => taskMeta(e2e!.body(), "t2")?.state === "skipped", "the maintainer's removal");
+    await github.idle();
+    expect(open(c)).toBe(true);
+    expect(botComments(e2e).some((comment) => comment.body.includes("`alice`"))).toBe(false);
+
+    // GitHub's times are whole seconds: a resume accepts changes from the seconds before it (a
+    // person reads the hold's comment first), so a test as quick as a machine waits one out.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    e2e.comment("/orchestra resume");
+    await e2e.until(() => isDone(e2e!), "the epic to close", 30_000);
+    const body = e2e.body();
+    expect(taskMeta(body, "t1")).toMatchObject({ issue: String(a), state: "merged" });
+    expect(taskMeta(body, "t2")).toMatchObject({ issue: String(b), state: "skipped" });
+    expect(taskMeta(body, "t3")).toMatchObject({ issue: String(c), state: "skipped" });
+    expect(held()).toHaveLength(1);
+    expect(pullMerges(e2e)).toHaveLength(1);
+    expect(github.validationErrors).toEqual([]);
   }, 60_000);
 });

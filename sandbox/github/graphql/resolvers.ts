@@ -7,7 +7,7 @@ import { GraphQLError } from "graphql";
 import { ApiError } from "../errors.js";
 import * as subIssueOps from "../sub-issue-ops.js";
 import type { World } from "../world.js";
-import type { Account, CheckRun, Commit, CommitStatus, Issue, Pull, Repo, Review, ReviewComment } from "../state.js";
+import type { Account, CheckRun, Commit, CommitStatus, Issue, Pull, Repo, Review, ReviewComment, StructureEvent } from "../state.js";
 import { nodeId } from "../state.js";
 
 const MAX_PAGE = 100;
@@ -194,6 +194,11 @@ function statusContextNode(status: CommitStatus) {
   };
 }
 
+/** The timeline's item type of an event (`SubIssueRemovedEvent` → `SUB_ISSUE_REMOVED_EVENT`). */
+function timelineItemType(typename: string): string {
+  return typename.replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase();
+}
+
 class IssueNode {
   readonly __typename = "Issue";
   constructor(
@@ -279,12 +284,27 @@ class IssueNode {
             };
           })
         : []),
+      ...this.issue.structureEvents.filter((event) => wanted(timelineItemType(event.type))).map((event) => this.structureEvent(event)),
     ].sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
     const page = connection("timelineItems", items, args, (item) => item);
     return { ...page, filteredCount: items.length, pageCount: page.nodes.length };
   }
   stateReason(): string | null {
     return this.issue.stateReason?.toUpperCase() ?? null;
+  }
+  /** A sub-issue, parent or close event as GitHub's timeline shows it. */
+  private structureEvent(event: StructureEvent) {
+    const other = event.other === undefined ? undefined : this.repo.issues.get(event.other);
+    const node = other ? new IssueNode(this.world, this.repo, other) : null;
+    return {
+      __typename: event.type,
+      id: Buffer.from(`0:${event.type}${event.id}`).toString("base64"),
+      actor: new ActorNode(this.world, event.actor),
+      createdAt: event.at,
+      ...(event.type === "ClosedEvent" ? { stateReason: event.stateReason?.toUpperCase() ?? null } : {}),
+      ...(event.type.startsWith("SubIssue") ? { subIssue: node } : {}),
+      ...(event.type.startsWith("ParentIssue") ? { parent: node } : {}),
+    };
   }
   parent(): IssueNode | null {
     const parent = this.issue.parent === null ? undefined : this.repo.issues.get(this.issue.parent);

@@ -334,8 +334,13 @@ type UserContentEditConnection {
 
 "Only the item types Orchestra reads; GitHub's enum has many more."
 enum IssueTimelineItemsItemType {
+  CLOSED_EVENT
   LABELED_EVENT
+  PARENT_ISSUE_ADDED_EVENT
+  PARENT_ISSUE_REMOVED_EVENT
   RENAMED_TITLE_EVENT
+  SUB_ISSUE_ADDED_EVENT
+  SUB_ISSUE_REMOVED_EVENT
 }
 
 type LabeledEvent implements Node {
@@ -354,7 +359,42 @@ type RenamedTitleEvent implements Node {
 }
 
 "A subset of GitHub's union: only the members Orchestra asks for."
-union IssueTimelineItems = LabeledEvent | RenamedTitleEvent
+type ClosedEvent implements Node {
+  id: ID!
+  actor: Actor
+  createdAt: DateTime!
+  stateReason: IssueStateReason
+}
+
+type SubIssueAddedEvent implements Node {
+  id: ID!
+  actor: Actor
+  createdAt: DateTime!
+  subIssue: Issue
+}
+
+type SubIssueRemovedEvent implements Node {
+  id: ID!
+  actor: Actor
+  createdAt: DateTime!
+  subIssue: Issue
+}
+
+type ParentIssueAddedEvent implements Node {
+  id: ID!
+  actor: Actor
+  createdAt: DateTime!
+  parent: Issue
+}
+
+type ParentIssueRemovedEvent implements Node {
+  id: ID!
+  actor: Actor
+  createdAt: DateTime!
+  parent: Issue
+}
+
+union IssueTimelineItems = ClosedEvent | LabeledEvent | ParentIssueAddedEvent | ParentIssueRemovedEvent | RenamedTitleEvent | SubIssueAddedEvent | SubIssueRemovedEvent
 
 type IssueTimelineItemsConnection {
   filteredCount: Int!
