@@ -6,18 +6,20 @@
  *
  *   npm run bench                                   # 1 epic × 5 tasks, throttled: the table's figures
  *   npm run bench -- --epics 100 --tasks 10 --unthrottled --out bench/results-100x10.json
- *   npm run bench -- --epics 1000 --tasks 1 --out bench/results-1000.json   # unthrottled, always
+ *   npm run bench -- --epics 1000 --tasks 10 --out bench/results-1000.json  # unthrottled, always
+ *   npm run bench -- --epics 20 --tasks 10 --unthrottled --node-options ""  # without npm start's heap options
  *
- * `--unthrottled` runs the same app function from source without Octokit's spacing
- * (sandbox/app-unthrottled.ts): one installation's spacing would make a thousand epics take hours,
- * and the counts per task and the memory do not depend on it.
+ * `--unthrottled` runs the same build without Octokit's spacing (bench/app-unthrottled.mjs): one
+ * installation's spacing would make a thousand epics take hours, and the counts per task and the
+ * memory do not depend on it. Memory is the app process's own: its peak (VmHWM) and its RSS once
+ * it listens, read from /proc.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startSandbox, type Sandbox } from "../sandbox/index.js";
-import { BUILT_APP, epicBody, freePort, PERSON, ROOT, seedRepository, startApp, UNTHROTTLED_APP, waitFor, waitForApp } from "../sandbox/harness.js";
+import { BUILT_APP, epicBody, freePort, PERSON, ROOT, seedRepository, startApp, waitFor, waitForApp } from "../sandbox/harness.js";
 import { parseBranchName } from "../src/orchestration/naming.js";
 import { classifyGitHub, diff, ownTimePerTask, percentile, perTask, round, type Interval } from "./figures.js";
 
@@ -30,6 +32,8 @@ const { values } = parseArgs({
     "ci-ms": { type: "string" },
     "agent-ms": { type: "string" },
     timeout: { type: "string", default: "1800" },
+    /** Node options for the app instead of the start script's (`--node-options ""` to compare without them). */
+    "node-options": { type: "string" },
     out: { type: "string", default: "bench/results.json" },
     /** Also write every GitHub request and sandbox event, in time order, to this file. */
     timeline: { type: "string" },
@@ -46,11 +50,32 @@ const THROTTLED = !values.unthrottled && EPICS < 1000;
 // Unthrottled (counts and memory): as fast as can be.
 const CI_MS = Number(values["ci-ms"] ?? (THROTTLED ? 5000 : 50));
 const AGENT_MS = Number(values["agent-ms"] ?? (THROTTLED ? 1000 : 50));
+/**
+ * Both modes run the build with the Node options `npm start` gives it (package.json's start
+ * script: `node <options> lib/main.js`, the heap's sizing); unthrottled only turns Octokit's
+ * spacing off.
+ */
+const START_OPTIONS = values["node-options"] !== undefined ? values["node-options"].split(/\s+/).filter(Boolean) : startScriptOptions();
+const APP_COMMAND = THROTTLED ? [process.execPath, ...START_OPTIONS, ...BUILT_APP.slice(1)] : [process.execPath, ...START_OPTIONS, join(ROOT, "bench", "app-unthrottled.mjs")];
+
+function startScriptOptions(): string[] {
+  const start = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts.start ?? "";
+  const words = start.trim().split(/\s+/);
+  if (words[0] !== "node" || words.at(-1) !== "lib/main.js") throw new Error(`package.json's start script is not \`node [options] lib/main.js\`: ${start}`);
+  return words.slice(1, -1);
+}
 
 function memoryMb(pid: number, field: "VmHWM" | "VmRSS"): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
   return Math.round(kb / 1024);
+}
+
+/** CPU time the app process has used (user + system), from /proc: a figure a busy machine does not inflate as much as wall time. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ");
+  // utime and stime are fields 14 and 15 of stat, 12 and 13 after the command's name; in clock ticks (100 a second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** `npm start` runs `npm run build` first; so does the benchmark, when lib/ is older than src/. */
@@ -158,7 +183,7 @@ function writeTimeline(sandbox: Sandbox, started: number, path: string): void {
 }
 
 async function main(): Promise<void> {
-  if (THROTTLED) ensureBuilt();
+  ensureBuilt();
   const sandbox = await startSandbox({ ciDelayMs: CI_MS, agentDelayMs: AGENT_MS, logLevel: "warn", logRequests: true });
   const greens: Array<{ at: number; sha: string; pulls: number[] }> = [];
   sandbox.github.onCiCompleted((event) => {
@@ -169,7 +194,7 @@ async function main(): Promise<void> {
   sandbox.setAppUrl(appUrl);
   const appLog: string[] = [];
   const child = startApp(sandbox, port, {
-    command: THROTTLED ? BUILT_APP : UNTHROTTLED_APP,
+    command: APP_COMMAND,
     // Throttled: the product's defaults, as a new user has them. Unthrottled: no debounce, so that
     // the large runs measure Orchestra rather than a deliberate wait.
     env: { ORCHESTRA_DEBOUNCE_MS: THROTTLED ? "250" : "0", ORCHESTRA_RESYNC_INTERVAL_MS: "300000", LOG_LEVEL: "warn" },
@@ -193,6 +218,7 @@ async function main(): Promise<void> {
     const beforeGitHub = sandbox.github.requestCounts();
     const beforeCursor = sandbox.cursor.requestCounts();
     const started = Date.now();
+    const cpuBefore = cpuSeconds(child.pid!);
     const progress = setInterval(() => {
       const closed = epics.filter((n) => sandbox.github.issue(repo, n).state === "closed").length;
       const merged = sandbox.github.pulls(repo).filter((pull) => pull.merged).length;
@@ -206,8 +232,29 @@ async function main(): Promise<void> {
     }
     const done = await waitFor(() => epics.every((n) => sandbox.github.issue(repo, n).state === "closed"), deadline, child);
     const wallMs = Date.now() - started;
+    const appCpuSeconds = cpuSeconds(child.pid!) - cpuBefore;
     clearInterval(progress);
-    if (!done) throw new Error(`not every epic completed in time\n${appLog.slice(-20).join("\n")}`);
+    if (!done) {
+      // Out of time (`--timeout`): what the run reached, and the memory so far, rather than nothing.
+      const partial = {
+        mode: THROTTLED ? "throttled" : "unthrottled",
+        completed: false,
+        epics: EPICS,
+        tasksPerEpic: TASKS,
+        timeoutSeconds: Number(values.timeout),
+        mergedPulls: sandbox.github.pulls(repo).filter((pull) => pull.merged).length,
+        closedEpics: epics.filter((n) => sandbox.github.issue(repo, n).state === "closed").length,
+        githubRequests: classifyGitHub(diff(sandbox.github.requestCounts(), beforeGitHub)).requests,
+        wallTimeSeconds: round(wallMs / 1000, 1),
+        appCpuSeconds: round(appCpuSeconds, 1),
+        peakRssMb: memoryMb(child.pid!, "VmHWM"),
+        idleRssMb,
+        node: process.version,
+        measuredAt: new Date().toISOString(),
+      };
+      writeFileSync(values.out!, `${JSON.stringify(partial, null, 2)}\n`);
+      throw new Error(`not every epic completed in time (what was reached is in ${values.out})\n${appLog.slice(-20).join("\n")}`);
+    }
     // What the app still writes after closing (the last status edit, deferred branch deletes)
     // belongs to the run: wait until it has sent nothing for a while.
     const quietMs = THROTTLED ? 4_000 : 1_000;
@@ -221,7 +268,7 @@ async function main(): Promise<void> {
     const { greenToMerge, ownTime } = timings(sandbox, repo, epics, startedAt, greens);
     const peakRssMb = memoryMb(child.pid!, "VmHWM");
     const results = {
-      mode: THROTTLED ? "throttled: node lib/main.js (npm start), Probot's Octokit throttling on" : "unthrottled: sandbox/app-unthrottled.ts (same app, no Octokit spacing)",
+      mode: THROTTLED ? `throttled: node ${START_OPTIONS.join(" ")} lib/main.js (npm start), Probot's Octokit throttling on` : `unthrottled: node ${START_OPTIONS.join(" ")} bench/app-unthrottled.mjs (the npm start build, no Octokit spacing)`,
       epics: EPICS,
       tasksPerEpic: TASKS,
       concurrency: CONCURRENCY,
@@ -250,6 +297,8 @@ async function main(): Promise<void> {
       // Start command to the issue closing, minus the time an agent worked or CI ran, per task (median, max over epics).
       ownTimePerTaskMs: { p50: round(percentile(ownTime, 50) ?? Number.NaN, 0), max: round(ownTime.at(-1) ?? Number.NaN, 0) },
       wallTimeSeconds: round(wallMs / 1000, 1),
+      // The app's own CPU time over the same span, per task.
+      appCpuMsPerTask: round((appCpuSeconds * 1000) / TASK_COUNT, 1),
       peakRssMb,
       idleRssMb,
       rssPerEpicMb: round((peakRssMb - idleRssMb) / EPICS, 3),

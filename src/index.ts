@@ -10,6 +10,7 @@ import { registerPullRequestHandlers } from "./handlers/pull-requests.js";
 import { healthHandler } from "./health.js";
 import { Orchestra } from "./orchestra.js";
 import { readyHandler } from "./ready.js";
+import { loadQueueRuntime } from "./runtime/create-queue.js";
 
 export interface OrchestraAppOptions {
   env?: OrchestraEnv;
@@ -23,10 +24,12 @@ export interface OrchestraAppOptions {
 
 /** The Probot app: wiring only. Handlers translate events, orchestration decides, edges do I/O. */
 export function createApp(options: OrchestraAppOptions = {}) {
-  return (app: Probot, { addHandler }: ApplicationFunctionOptions): void => {
+  return async (app: Probot, { addHandler }: ApplicationFunctionOptions): Promise<void> => {
     const env = options.env ?? readEnv();
     const log = app.log.child({ name: "orchestra" });
     for (const warning of startupWarnings(env)) log.warn(warning);
+    // Probot awaits the app function: what only some configurations need is loaded here, if at all.
+    await loadQueueRuntime(env);
     const orchestra = new Orchestra(app, env, log, {
       ...(options.cursor !== undefined ? { cursor: options.cursor } : {}),
       ...(options.now ? { now: options.now } : {}),

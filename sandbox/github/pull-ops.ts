@@ -9,6 +9,7 @@ import { getIssue, newIssueRecord, setIssueState } from "./issue-ops.js";
 import * as shapes from "./shapes.js";
 import type { Account, CheckConclusion, Commit, Pull, Repo, Review, ReviewState } from "./state.js";
 import { isoNow, nodeId } from "./state.js";
+import { Tree } from "./tree.js";
 import type { World } from "./world.js";
 
 export interface CommitInput {
@@ -40,13 +41,13 @@ function newCommit(
   world: World,
   repo: Repo,
   parents: string[],
-  files: Map<string, string>,
+  files: Tree,
   changes: Map<string, string | null>,
   message: string,
   author: Account,
   ciConclusion?: CheckConclusion,
 ): Commit {
-  const sha = world.state.commitSha(parents, files, message);
+  const sha = world.state.commitSha(parents, changes, message);
   const commit: Commit = { sha, message, parents, files, changes, author, date: isoNow() };
   if (ciConclusion) commit.ciConclusion = ciConclusion;
   repo.commits.set(sha, commit);
@@ -55,7 +56,7 @@ function newCommit(
 
 /** The first commit of a new repository. */
 export function initialCommit(world: World, repo: Repo, files: Record<string, string>, author: Account): Commit {
-  const tree = new Map(Object.entries(files));
+  const tree = Tree.of(Object.entries(files));
   const commit = newCommit(world, repo, [], tree, new Map(tree), "Initial commit", author);
   repo.branches.set(repo.defaultBranch, commit.sha);
   return commit;
@@ -72,13 +73,8 @@ export function pushCommit(world: World, repo: Repo, branch: string, input: Comm
     world.transcript.record("branch", `${input.author.login} created branch ${branch}`);
   }
   const parent = repo.commits.get(before)!;
-  const files = new Map(parent.files);
-  const changes = new Map<string, string | null>();
-  for (const [path, content] of Object.entries(input.files)) {
-    changes.set(path, content);
-    if (content === null) files.delete(path);
-    else files.set(path, content);
-  }
+  const changes = new Map<string, string | null>(Object.entries(input.files));
+  const files = parent.files.with(changes);
   const commit = newCommit(world, repo, [before], files, changes, input.message, input.author, input.ciConclusion);
   repo.branches.set(branch, commit.sha);
   repo.pushedAt = commit.date;
@@ -132,13 +128,8 @@ function branchChanges(world: World, repo: Repo, headSha: string, baseSha: strin
   return changes;
 }
 
-function applyChanges(files: Map<string, string>, changes: Map<string, string | null>): Map<string, string> {
-  const result = new Map(files);
-  for (const [path, content] of changes) {
-    if (content === null) result.delete(path);
-    else result.set(path, content);
-  }
-  return result;
+function applyChanges(files: Tree, changes: Map<string, string | null>): Tree {
+  return files.with(changes);
 }
 
 export interface OpenPullInput {

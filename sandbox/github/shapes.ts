@@ -21,6 +21,7 @@ import type {
   ReviewComment,
 } from "./state.js";
 import { blobSha } from "./state.js";
+import { Tree } from "./tree.js";
 
 export interface ShapeContext {
   state: GitHubState;
@@ -141,10 +142,7 @@ export function repository(
     clone_url: `${repoHtmlUrl(ctx, repo)}.git`,
     svn_url: repoHtmlUrl(ctx, repo),
     homepage: null,
-    size: [...(repo.commits.get(repo.branches.get(repo.defaultBranch) ?? "")?.files.values() ?? [])].reduce(
-      (sum, content) => sum + Math.ceil(content.length / 1024),
-      0,
-    ),
+    size: repo.commits.get(repo.branches.get(repo.defaultBranch) ?? "")?.files.kib ?? 0,
     stargazers_count: 0,
     watchers_count: 0,
     language: null,
@@ -545,7 +543,7 @@ export function checkSuite(ctx: ShapeContext, repo: Repo, suite: CheckSuite, ciA
     updated_at: suite.updatedAt,
     head_commit: {
       id: suite.headSha,
-      tree_id: blobSha([...(commit?.files.keys() ?? [])].join("\n")),
+      tree_id: (commit?.files ?? Tree.empty).idBy((paths) => blobSha(paths.join("\n"))),
       message: commit?.message ?? "",
       timestamp: commit?.date ?? suite.createdAt,
       author: { name: commit?.author.login ?? "unknown", email: `${commit?.author.login ?? "unknown"}@users.noreply.example` },

@@ -4,6 +4,7 @@
  * checks. Plain data and lookups; the rules of change live in operations.ts.
  */
 import { createHash } from "node:crypto";
+import type { Tree } from "./tree.js";
 
 export type AccountType = "User" | "Bot" | "Organization";
 export type Permission = "admin" | "maintain" | "write" | "triage" | "read" | "none";
@@ -29,8 +30,8 @@ export interface Commit {
   sha: string;
   message: string;
   parents: string[];
-  /** The whole tree: path → content. Small repositories only, which is all a sandbox has. */
-  files: Map<string, string>;
+  /** The whole tree: path → content, sharing what did not change with its parent's. */
+  files: Tree;
   /** What this commit changed against its first parent (null = deleted). */
   changes: Map<string, string | null>;
   author: Account;
@@ -349,39 +350,90 @@ export class GitHubState {
     return undefined;
   }
 
-  /** A commit sha that is unique, 40 hex digits and stable for the same content and history. */
-  commitSha(parents: string[], files: Map<string, string>, message: string): string {
+  /**
+   * A commit sha that is unique, 40 hex digits and stable for the same content and history:
+   * the parents fix the tree a commit starts from, so its own changes are all that is hashed
+   * (hashing the whole tree made every commit cost as much as the repository is large).
+   */
+  commitSha(parents: string[], changes: ReadonlyMap<string, string | null>, message: string): string {
     const hash = createHash("sha1");
     hash.update(String(++this.commitCounter));
     hash.update(parents.join(","));
     hash.update(message);
-    for (const [path, content] of [...files].sort(([a], [b]) => a.localeCompare(b))) {
-      hash.update(path).update("\0").update(content);
+    for (const [path, content] of [...changes].sort(([a], [b]) => a.localeCompare(b))) {
+      hash.update(path).update("\0").update(content ?? "\0deleted");
     }
     return hash.digest("hex");
   }
 
-  /** True when `ancestor` is reachable from `sha` through parents (or is `sha`). */
+  /** Each commit's generation: 1 + its parents' highest (git's commit-graph generation number). */
+  private readonly generations = new Map<string, number>();
+
+  private generation(repo: Repo, sha: string): number {
+    const known = this.generations.get(sha);
+    if (known !== undefined) return known;
+    // Iteratively, parents first: a branch's history can be deeper than the call stack.
+    const stack = [sha];
+    while (stack.length > 0) {
+      const current = stack.at(-1)!;
+      const parents = repo.commits.get(current)?.parents ?? [];
+      const missing = parents.filter((parent) => !this.generations.has(parent));
+      if (missing.length > 0) {
+        stack.push(...missing);
+        continue;
+      }
+      stack.pop();
+      this.generations.set(current, 1 + Math.max(0, ...parents.map((parent) => this.generations.get(parent)!)));
+    }
+    return this.generations.get(sha)!;
+  }
+
+  /**
+   * True when `ancestor` is reachable from `sha` through parents (or is `sha`). Commits of a
+   * lower generation than `ancestor` cannot lead to it, so the walk stops there instead of
+   * going through the whole history on every call (which made large benchmarks quadratic).
+   */
   isAncestor(repo: Repo, ancestor: string, sha: string): boolean {
+    const floor = this.generation(repo, ancestor);
     const seen = new Set<string>();
     const stack = [sha];
     while (stack.length > 0) {
       const current = stack.pop()!;
       if (current === ancestor) return true;
-      if (seen.has(current)) continue;
+      if (seen.has(current) || this.generation(repo, current) <= floor) continue;
       seen.add(current);
       stack.push(...(repo.commits.get(current)?.parents ?? []));
     }
     return false;
   }
 
+  /** Check runs and statuses by commit, kept in step with the repository's append-only lists. */
+  private readonly bySha = new WeakMap<Repo, { runs: number; statuses: number; index: Map<string, { runs: CheckRun[]; statuses: CommitStatus[] }> }>();
+
+  private checksAt(repo: Repo, sha: string): { runs: CheckRun[]; statuses: CommitStatus[] } {
+    let entry = this.bySha.get(repo);
+    if (!entry || entry.runs > repo.checkRuns.length || entry.statuses > repo.statuses.length) {
+      entry = { runs: 0, statuses: 0, index: new Map() };
+      this.bySha.set(repo, entry);
+    }
+    const at = (key: string) => {
+      let found = entry.index.get(key);
+      if (!found) entry.index.set(key, (found = { runs: [], statuses: [] }));
+      return found;
+    };
+    for (; entry.runs < repo.checkRuns.length; entry.runs++) at(repo.checkRuns[entry.runs]!.headSha).runs.push(repo.checkRuns[entry.runs]!);
+    for (; entry.statuses < repo.statuses.length; entry.statuses++) at(repo.statuses[entry.statuses]!.sha).statuses.push(repo.statuses[entry.statuses]!);
+    return entry.index.get(sha) ?? { runs: [], statuses: [] };
+  }
+
   /** The latest check run per name and latest status per context of a commit. */
   checksFor(repo: Repo, sha: string): { runs: CheckRun[]; statuses: CommitStatus[] } {
+    const at = this.checksAt(repo, sha);
     const runs = new Map<string, CheckRun>();
     // Per App and name: another App's run of the same name is another check, as on GitHub.
-    for (const run of repo.checkRuns) if (run.headSha === sha) runs.set(`${run.appId ?? "ci"}:${run.name}`, run);
+    for (const run of at.runs) runs.set(`${run.appId ?? "ci"}:${run.name}`, run);
     const statuses = new Map<string, CommitStatus>();
-    for (const status of repo.statuses) if (status.sha === sha) statuses.set(status.context, status);
+    for (const status of at.statuses) statuses.set(status.context, status);
     return { runs: [...runs.values()], statuses: [...statuses.values()] };
   }
 

@@ -8,7 +8,6 @@ import Anthropic, {
 import { describeStatus, isTransientStatus, LlmCallError, redactSecrets, shortDetail } from "./errors.js";
 import type { ChatMessage, LlmAnswer, LlmProvider, ProviderSettings } from "./types.js";
 
-export const ANTHROPIC_DEFAULT_MODEL = "claude-sonnet-4-5";
 export const ANTHROPIC_DEFAULT_BASE_URL = "https://api.anthropic.com";
 
 /** Room for a full plan: 20 tasks with a paragraph of details each. */

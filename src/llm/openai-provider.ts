@@ -2,7 +2,6 @@ import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUse
 import { describeStatus, isTransientStatus, LlmCallError, redactSecrets, shortDetail } from "./errors.js";
 import type { ChatMessage, LlmAnswer, LlmProvider, ProviderSettings } from "./types.js";
 
-export const OPENAI_DEFAULT_MODEL = "gpt-4o-mini";
 export const OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1";
 
 /** OpenAI (or any OpenAI-compatible server) through the official SDK, answering in JSON mode. */

@@ -1,12 +1,12 @@
 import type { OrchestraConfig } from "../orchestration/config.js";
-import { ANTHROPIC_DEFAULT_MODEL, createAnthropicProvider } from "./anthropic-provider.js";
-import { createOpenAiProvider, OPENAI_DEFAULT_MODEL } from "./openai-provider.js";
-import type { LlmProvider, ProviderName, ProviderSettings, SdkOptions } from "./types.js";
+import type { ChatMessage, LlmAnswer, LlmProvider, ProviderName, ProviderSettings, SdkOptions } from "./types.js";
 
 type Env = NodeJS.ProcessEnv | Record<string, string | undefined>;
 
 const DEFAULT_MAX_RETRIES = 2;
 const DEFAULT_TIMEOUT_MS = 60_000;
+export const OPENAI_DEFAULT_MODEL = "gpt-4o-mini";
+export const ANTHROPIC_DEFAULT_MODEL = "claude-sonnet-4-5";
 
 const VARIABLES = {
   openai: { key: "OPENAI_API_KEY", baseUrl: "OPENAI_BASE_URL", label: "OpenAI", model: OPENAI_DEFAULT_MODEL },
@@ -46,8 +46,25 @@ export function resolveProviders(env: Env, planner: OrchestraConfig["planner"], 
   return { ok: true, providers, secrets };
 }
 
+/**
+ * The SDKs (a few hundred modules and ~25 MB together) are loaded on the first call to a model,
+ * not at start-up: most of a running Orchestra's life plans and audits nothing, and a process
+ * configured for one vendor never loads the other's.
+ */
 function createProvider(name: ProviderName, settings: ProviderSettings): LlmProvider {
-  return name === "openai" ? createOpenAiProvider(settings) : createAnthropicProvider(settings);
+  let loaded: Promise<LlmProvider> | undefined;
+  const load = () =>
+    (loaded ??=
+      name === "openai"
+        ? import("./openai-provider.js").then((module) => module.createOpenAiProvider(settings))
+        : import("./anthropic-provider.js").then((module) => module.createAnthropicProvider(settings)));
+  return {
+    name,
+    model: settings.model,
+    async complete(system: string, user: string | ChatMessage[], signal?: AbortSignal): Promise<LlmAnswer> {
+      return (await load()).complete(system, user, signal);
+    },
+  };
 }
 
 function other(name: ProviderName): ProviderName {

@@ -4,10 +4,10 @@ import type { Metrics } from "../metrics.js";
 import { AgentCache } from "../orchestration/agent-cache.js";
 import { Scheduler } from "../orchestration/scheduler.js";
 import type { EpicQueue, ReconcileWithFence } from "./epic-queue.js";
-import { RedisEpicQueue } from "./redis-queue.js";
+import type { RedisEpicQueue } from "./redis-queue.js";
 import { SharedAgentCache } from "./shared-agent-cache.js";
 import { SharedWriteCache } from "./shared-ttl-cache.js";
-import { TtlCache } from "../ttl-cache.js";
+import { stringBytes, TtlCache, type ByteBound } from "../ttl-cache.js";
 import { MemoryEpicStates, RedisEpicStates, type EpicStates } from "./epic-states.js";
 import { MemoryDailyLaunches, RedisDailyLaunches, type DailyLaunches } from "./daily-launches.js";
 import { MemoryFleetCache, RedisFleetCache, type FleetCache } from "./fleet-cache.js";
@@ -16,6 +16,23 @@ import { MemoryFleetCache, RedisFleetCache, type FleetCache } from "./fleet-cach
 export type FleetCacheFactory = (name: string, ttlMs: number, capacity?: number) => FleetCache;
 
 const DAY_MS = 24 * 60 * 60_000;
+/**
+ * The status comments this process last wrote, to skip writing the same text again: one per
+ * epic, a few KB each. Bounded by count and by bytes; forgetting one costs at most one edit.
+ */
+const STATUS_CACHE_ENTRIES = 10_000;
+const STATUS_CACHE_BYTES: ByteBound<string> = { maxBytes: 16 * 1024 * 1024, sizeOf: stringBytes };
+
+/**
+ * BullMQ and ioredis (with what they bring: OpenTelemetry's API, msgpackr, a cron parser, luxon)
+ * are a fifth of the process's code and ~20 MB of memory: loaded only when REDIS_URL asks for
+ * them, before the queue is made (`createApp` awaits this).
+ */
+let redisQueue: typeof RedisEpicQueue | undefined;
+
+export async function loadQueueRuntime(env: Pick<OrchestraEnv, "redisUrl">): Promise<void> {
+  if (env.redisUrl && !redisQueue) redisQueue = (await import("./redis-queue.js")).RedisEpicQueue;
+}
 
 /** The in-process scheduler (the embedded default), or BullMQ over Redis when REDIS_URL is set. */
 export function createEpicQueue(
@@ -46,13 +63,14 @@ export function createEpicQueue(
     return {
       queue: new Scheduler({ ...hooks, installationConcurrency: env.installationConcurrency, log: options.log.child({ name: "scheduler" }) }),
       agents: new AgentCache(),
-      statusCache: new TtlCache<number, string>(DAY_MS, 10_000),
+      statusCache: new TtlCache<number, string>(DAY_MS, STATUS_CACHE_ENTRIES, Date.now, STATUS_CACHE_BYTES),
       cache: (_name, ttlMs, capacity) => new MemoryFleetCache(ttlMs, capacity),
       epicStates: new MemoryEpicStates(),
       ...(env.installationDailyAgentRuns > 0 ? { launches: new MemoryDailyLaunches(env.installationDailyAgentRuns) } : {}),
     };
   }
-  const queue = new RedisEpicQueue({
+  if (!redisQueue) throw new Error("REDIS_URL is set but the Redis queue was not loaded: await loadQueueRuntime(env) first");
+  const queue = new redisQueue({
     ...hooks,
     url: env.redisUrl,
     log: options.log.child({ name: "redis-queue" }),
@@ -65,7 +83,7 @@ export function createEpicQueue(
   });
   const agents = new SharedAgentCache((agentId) => queue.broadcast("agent-changed", agentId));
   queue.onBroadcast("agent-changed", (agentId) => agents.forgetHere(agentId));
-  const statusCache = new SharedWriteCache<string>(DAY_MS, 10_000, (message) => queue.broadcast("status-written", message));
+  const statusCache = new SharedWriteCache<string>(DAY_MS, STATUS_CACHE_ENTRIES, (message) => queue.broadcast("status-written", message), STATUS_CACHE_BYTES);
   queue.onBroadcast("status-written", (message) => statusCache.heard(message));
   const cacheLog = options.log.child({ name: "fleet-cache" });
   const cache: FleetCacheFactory = (name, ttlMs) => new RedisFleetCache(queue.connection, { prefix: queue.keyPrefix, name, ttlMs, log: cacheLog });

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { TtlCache } from "../ttl-cache.js";
+import { TtlCache, type ByteBound } from "../ttl-cache.js";
 
 /**
  * A cache of what this process last wrote somewhere shared (the status comment's text), kept
@@ -13,8 +13,9 @@ export class SharedWriteCache<V> extends TtlCache<number, V> {
     ttlMs: number,
     capacity: number,
     private readonly tellFleet: (message: string) => void,
+    bound?: ByteBound<V>,
   ) {
-    super(ttlMs, capacity);
+    super(ttlMs, capacity, Date.now, bound);
   }
 
   override set(key: number, value: V): void {
