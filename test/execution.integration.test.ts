@@ -116,6 +116,7 @@ describe("running an epic", () => {
         "cursor get bc-3",
         "merge #1005 squash",
         "GET issue",
+        "graphql OrchestraWritesMutation: updateIssue, addComment, closeIssue",
         "PATCH issue body",
         "POST comment on #1: 🎉 **Epic completed**: 3 of 3 tasks merged.",
         "PATCH issue state=closed",

@@ -24,6 +24,7 @@ import type { PullRequestView } from "../orchestration/snapshot.js";
 import { inRepository, toChildRead, type ChildRead } from "./sub-issues-query.js";
 import type { ContentEdit, EditHistory } from "../orchestration/trust/attribution.js";
 import type { EditCounts } from "../orchestration/types.js";
+import { commentNodeId, rememberCommentNodeId, sendWriteBatch, type WriteOp, type WriteOutcome } from "./write-batch.js";
 
 export type Octokit = InstanceType<typeof ProbotOctokit>;
 
@@ -345,18 +346,33 @@ export class GitHubGateway {
 
   async createComment(issueNumber: number, body: string): Promise<number> {
     const { data } = await this.octokit.rest.issues.createComment({ ...this.repo, issue_number: issueNumber, body });
+    rememberCommentNodeId(this.fullName, data.id, data.node_id);
     return data.id;
   }
 
   /** false when the comment no longer exists. */
   async updateComment(commentId: number, body: string): Promise<boolean> {
     try {
-      await this.octokit.rest.issues.updateComment({ ...this.repo, comment_id: commentId, body });
+      const { data } = await this.octokit.rest.issues.updateComment({ ...this.repo, comment_id: commentId, body });
+      rememberCommentNodeId(this.fullName, commentId, data.node_id);
       return true;
     } catch (error) {
       if (isStatus(error, 404, 410)) return false;
       throw error;
     }
+  }
+
+  /**
+   * Several writes in one GraphQL request, in order; one outcome per write (see write-batch.ts).
+   * Never throws: each caller handles its own write's refusal.
+   */
+  async writeBatch(ops: WriteOp[]): Promise<WriteOutcome[]> {
+    return sendWriteBatch(this.octokit, ops);
+  }
+
+  /** The GraphQL node id of a comment this process wrote or edited, when it still knows it. */
+  commentNodeId(commentId: number): string | undefined {
+    return commentNodeId(this.fullName, commentId);
   }
 
   /**

@@ -32,6 +32,7 @@ const PULL_REQUEST_FIELDS = `
   isDraft
   headRefName
   headRefOid
+  headRef { id }
   baseRefName
   baseRefOid
   baseRef { refUpdateRule { requiredStatusCheckContexts requiredApprovingReviewCount requiresCodeOwnerReviews requiresConversationResolution } }
@@ -277,6 +278,8 @@ export interface GqlPullRequest {
   isDraft: boolean;
   headRefName: string;
   headRefOid: string;
+  /** The head branch's ref (its node id: what a batched deletion names); null once deleted. */
+  headRef?: { id: string } | null;
   baseRefName: string;
   baseRefOid?: string;
   /** The base branch's protection as GitHub shows it to non-admins (classic rules and rulesets). */

@@ -10,7 +10,8 @@ import type { EpicRef, ReconcileDeps } from "./reconcile-deps.js";
 import type { Snapshot } from "./snapshot.js";
 import { renderStatusTable } from "./status-comment.js";
 import { ordered } from "./ordered-write.js";
-import { refreshStatusComment, statusView } from "./status-comment-writer.js";
+import { deferStatusRefresh, refreshStatusComment, statusView } from "./status-comment-writer.js";
+import type { WriteOp, WriteOutcome } from "../github/write-batch.js";
 import type { Plan, PlanPatch, TaskPatch } from "./types.js";
 import type { CursorClient } from "../cursor/client.js";
 import { isLive } from "../cursor/agent.js";
@@ -26,6 +27,9 @@ import { lookBeforeEveryLaunch } from "../cursor/launch-ledger.js";
  */
 
 const CURSOR_KEY_REJECTED = { reason: "Cursor rejected the API key Orchestra runs with", key: "cursor-key-rejected" };
+
+/** A merged branch's deletion waits this long for a write to ride with before it goes alone. */
+const CLEANUP_PATIENCE_MS = 30_000;
 
 /** A status comment GitHub would not take is drawn again this long after. */
 const STATUS_RETRY_MS = 30_000;
@@ -112,11 +116,20 @@ export async function act(
     }
   }
 
+  // Deletions that go in the body write's request when there is no write queue to carry them.
+  const deletions: WriteOp[] = [];
   for (const step of postponed) {
     const cleanUp = () => runStep(ref, snapshot, step, config, deps, log);
     const failed = (caught: unknown) => log.warn({ err: caught, effect: step.effect.kind }, "step failed; going on");
-    // With a write queue, once the epic is quiet: the next check's merge does not wait for it.
-    if (deps.writes) deps.writes.defer(`cleanup-${JSON.stringify(step.effect)}`, "cleanup", cleanUp, failed);
+    const refId = step.effect.kind === "delete-branch" ? step.effect.refId : undefined;
+    // With a write queue, once the epic is quiet (the next check's merge does not wait for it), or
+    // sooner in the request of a write that carries it (the body write just below).
+    if (deps.writes) {
+      deps.writes.defer(`cleanup-${JSON.stringify(step.effect)}`, "cleanup", cleanUp, failed, {
+        ...(refId ? { ride: { op: { kind: "delete-ref" as const, refId }, rode: deletedRef } } : {}),
+        patientMs: CLEANUP_PATIENCE_MS,
+      });
+    } else if (refId) deletions.push({ kind: "delete-ref", refId });
     else await cleanUp().catch(failed);
   }
 
@@ -132,22 +145,66 @@ export async function act(
   if (!allDone && decision.patch.status === "completed") delete patch.status;
   if ((keyRejected || auditPause) && (patch.status ?? snapshot.parsed.plan!.status) === "running") patch.status = "paused";
   if (auditPause) notify.push({ kind: "comment", ...auditPause });
-  const plan = await writeBody(ref, patch, deps, log, snapshot.parsed.plan!);
+  // A completion written but never announced (the process died in between) is announced now; one
+  // that was announced and then reopened by a person is left open.
+  const announced = decision.completionUnannounced && (await deps.gateway.findComment(ref.issueNumber, messages.commentMarker("completed"))) !== null;
+  // The completion in the body's request: the body, the comment, closing the issue, in that order
+  // (as they went one by one), when nothing else is said in between.
+  const completion = allDone && !announced && decision.closeIssue && notify.length === 0 && decision.notify.length === 0 && !keyRejected ? completionComment(decision) : undefined;
+  let completed: { comment: boolean; closed: boolean } | undefined;
+  const plan = await writeBody(ref, patch, deps, log, snapshot.parsed.plan!, {}, {
+    before: (next) => void deferStatusRefresh(ref, snapshot, decision, next, config, deps),
+    ops: (next, issueId) => [
+      ...(completion && next.status === "completed"
+        ? [
+            { kind: "add-comment" as const, subjectId: issueId, body: commentText(ref, snapshot, decision, next, completion, deps) },
+            { kind: "close-issue" as const, issueId },
+          ]
+        : []),
+      ...deletions,
+    ],
+    sent: (outcomes) => {
+      const extra = outcomes.slice(0, outcomes.length - deletions.length);
+      outcomes.slice(extra.length).forEach((outcome) => {
+        try {
+          deletedRef(outcome);
+        } catch (caught) {
+          log.warn({ err: caught, effect: "delete-branch" }, "step failed; going on");
+        }
+      });
+      if (extra.length === 2) completed = { comment: extra[0]!.ok, closed: extra[1]!.ok };
+      deletions.length = 0;
+    },
+  });
+  // Not sent with the body (it did not change): as without a write queue.
+  for (const op of deletions) {
+    const step = postponed.find((candidate) => candidate.effect.kind === "delete-branch" && candidate.effect.refId === (op as { refId: string }).refId);
+    if (step) await runStep(ref, snapshot, step, config, deps, log).catch((caught: unknown) => log.warn({ err: caught, effect: "delete-branch" }, "step failed; going on"));
+  }
   const cause = decision.pause ?? (keyRejected ? CURSOR_KEY_REJECTED : auditPause ? { reason: "the audit of a task's PR gave no verdict", key: auditPause.key } : undefined);
   announceTransitions(ref, snapshot, plan, cause, config, deps, log);
   deps.launchLedger?.recorded(`${deps.webUrl}/${ref.owner}/${ref.repo}`, recordedBranches(ref.issueNumber, plan));
   deps.branchCache.set(epicKey(ref.owner, ref.repo, ref.issueNumber), activeBranches(ref.issueNumber, plan));
-  // A completion written but never announced (the process died in between) is announced now; one
-  // that was announced and then reopened by a person is left open.
-  const announced = decision.completionUnannounced && (await deps.gateway.findComment(ref.issueNumber, messages.commentMarker("completed"))) !== null;
-  notify.push(...decision.notify, ...(allDone && !announced ? decision.final : []));
+  notify.push(...decision.notify, ...(allDone && !announced ? decision.final.filter((item) => !(completed?.comment && item === completion)) : []));
   if (keyRejected) notify.push({ kind: "comment", key: "cursor-key-rejected", body: messages.cursorKeyRejected(String((keyRejected as Error).message)), once: true });
 
   for (const item of notify) await sendNotification(ref, snapshot, decision, plan, item, deps);
   if (!(await refreshStatusComment(ref, snapshot, decision, plan, config, deps))) wakeAfterMs = Math.min(wakeAfterMs ?? STATUS_RETRY_MS, STATUS_RETRY_MS);
-  if (decision.closeIssue && allDone && !announced && plan.status === "completed") await deps.gateway.closeIssue(ref.issueNumber);
+  if (decision.closeIssue && allDone && !announced && plan.status === "completed" && !completed?.closed) await deps.gateway.closeIssue(ref.issueNumber);
   if (allDone && !announced && decision.final.some((item) => item.kind === "comment" && item.key === "completed")) announceCompletion(ref, snapshot, plan, config, deps, log);
   return { plan, error, ...(wakeAfterMs !== undefined ? { wakeAfterMs } : {}) };
+}
+
+/** A merged branch's deletion, said as GitHub answered it: gone already is the outcome wanted. */
+function deletedRef(outcome: WriteOutcome): void {
+  if (!outcome.ok && outcome.error.status !== 404 && outcome.error.status !== 422) throw outcome.error;
+}
+
+/** The completion comment of a decision, when it is its only final word. */
+function completionComment(decision: Decision): Extract<Notification, { kind: "comment" }> | undefined {
+  const comments = decision.final.filter((item): item is Extract<Notification, { kind: "comment" }> => item.kind === "comment");
+  const only = comments.length === 1 && decision.final.length === 1 ? comments[0] : undefined;
+  return only && only.key === "completed" && !only.once && only.target === undefined ? only : undefined;
 }
 
 /** The attempts whose agent the body records: none of them is launched again. */
@@ -340,8 +397,12 @@ async function sendNotification(
     await deps.reported.set(key, "1");
     return;
   }
+  await ordered(deps, "notification", () => deps.gateway.createComment(item.target ?? ref.issueNumber, commentText(ref, snapshot, decision, plan, item, deps)));
+}
+
+function commentText(ref: EpicRef, snapshot: Snapshot, decision: Decision, plan: Plan, item: { key: string; body: string }, deps: ReconcileDeps): string {
   const body = item.body.includes(statusTablePlaceholder)
     ? item.body.replace(statusTablePlaceholder, renderStatusTable(statusView(ref, snapshot, decision, plan, deps)))
     : item.body;
-  await ordered(deps, "notification", () => deps.gateway.createComment(item.target ?? ref.issueNumber, messages.withMarker(item.key, body)));
+  return messages.withMarker(item.key, body);
 }

@@ -36,7 +36,7 @@ export type Effect =
       epic: { number: number; title: string; text: string };
       checks: CheckResult[];
     }
-  | { kind: "delete-branch"; branch: string }
+  | { kind: "delete-branch"; branch: string; refId?: string }
   | { kind: "close-pr"; pr: number }
   /** A sub-issue whose task was merged, still open: closed as completed. */
   | { kind: "close-issue"; issue: number }

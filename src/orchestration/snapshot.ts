@@ -37,6 +37,8 @@ export interface PullRequestView {
   url: string;
   state: "open" | "closed" | "merged";
   headRef: string;
+  /** The head branch's GraphQL node id, while it exists (absent from older reads). */
+  headRefId?: string;
   headSha: string;
   /** The branch the PR would merge into. */
   baseRef: string;
