@@ -232,13 +232,13 @@ export class EpicWriteQueue {
     }
     if (!job) return this.release(epic, state);
     state.inFlight = true;
-    const rides = job.carry ? this.takeRides(epic, state) : [];
+    const rides = job.carry ? this.takeRides(state) : [];
     const finish = (error: unknown, value?: unknown) => {
       state.inFlight = false;
       job.done(error, value);
       this.pump(epic);
     };
-    const run = job.carry ? () => job.carry!(rides.map((ride) => ride.ride)).finally(() => this.unsettled(epic, state, rides)) : job.write;
+    const run = job.carry ? () => job.carry!(rides.map((ride) => ride.ride)).finally(() => this.unsettled(state, rides)) : job.write;
     // A write that throws synchronously fails like one that rejects.
     Promise.resolve()
       .then(run)
@@ -249,7 +249,7 @@ export class EpicWriteQueue {
   }
 
   /** The deferred writes that may ride, taken out of the deferred ones; each settles its own job. */
-  private takeRides(epic: string, state: EpicState): Array<{ key: string; job: Job; ride: Ride; settled: boolean }> {
+  private takeRides(state: EpicState): Array<{ key: string; job: Job; ride: Ride; settled: boolean }> {
     const taken: Array<{ key: string; job: Job; ride: Ride; settled: boolean }> = [];
     for (const [key, job] of [...state.deferred].sort((a, b) => byRankThenSeq(a[1], b[1]))) {
       if (!job.ride) continue;
@@ -275,18 +275,16 @@ export class EpicWriteQueue {
       taken.push(entry);
     }
     if (state.deferred.size === 0 && taken.length > 0) delete state.deferredSince;
-    void epic;
     return taken;
   }
 
   /** Rides the carrier did not settle go back to wait (unless a newer write of their key came meanwhile). */
-  private unsettled(epic: string, state: EpicState, rides: Array<{ key: string; job: Job; settled: boolean }>): void {
+  private unsettled(state: EpicState, rides: Array<{ key: string; job: Job; settled: boolean }>): void {
     for (const ride of rides) {
       if (ride.settled || state.deferred.has(ride.key)) continue;
       state.deferredSince ??= this.now();
       state.deferred.set(ride.key, ride.job);
     }
-    void epic;
   }
 
   private ready(state: EpicState, job: Job): boolean {
