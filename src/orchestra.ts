@@ -87,6 +87,8 @@ export class Orchestra {
   private readonly resyncer: Resync;
   /** Each epic's writes, merges first; cosmetic ones wait until the epic is quiet (in-process only). */
   readonly writes = new EpicWriteQueue();
+  /** A command not answered (🚀 or 😕) within this long gets 👀: it visibly waits. */
+  eyesAfterMs = 5_000;
   /** Run when shutdown starts (the periodic resync registers its stop here). */
   private readonly shutdownHooks: Array<() => void> = [];
 

@@ -134,8 +134,7 @@ describe("a person editing a running epic", () => {
     await app.settle();
 
     expect(app.failures()).toEqual([]);
-    expect(world.calls.slice(0, 6)).toEqual([
-      "react eyes",
+    expect(world.calls.slice(0, 5)).toEqual([
       "graphql OrchestraSnapshot",
       "cursor list",
       "cursor create orchestra/1-t1-a1",

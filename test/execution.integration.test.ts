@@ -88,7 +88,6 @@ describe("running an epic", () => {
     // mid-launch may have left); each later launch is one create.
     expect(world.calls).toMatchInlineSnapshot(`
       [
-        "react eyes",
         "graphql OrchestraSnapshot",
         "cursor list",
         "cursor create orchestra/1-t1-a1",

@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import type { ProbotOctokit } from "probot";
 import { toPullRequestView } from "./pull-request-view.js";
 import {
@@ -139,6 +140,13 @@ export function classifyMergeRefusal(status: number, message: string): MergeRefu
 }
 export const CONFIG_PATH = ".github/orchestra.yml";
 const MAX_COMMENT_PAGES = 10;
+
+/**
+ * Commands Orchestra answered (🚀 or 😕), by repository and comment id: the 👀 that says "seen,
+ * under way" is only for a command still unanswered after a few seconds. Bounded; forgetting one
+ * costs at most a late 👀.
+ */
+const answeredCommands = new LRUCache<string, true>({ max: 10_000 });
 
 function isStatus(error: unknown, ...statuses: number[]): boolean {
   return statuses.includes((error as { status?: number }).status ?? 0);
@@ -401,7 +409,17 @@ export class GitHubGateway {
   }
 
   async reactToComment(commentId: number, content: "eyes" | "rocket" | "confused"): Promise<void> {
+    if (content !== "eyes") this.markAnswered(commentId);
     await this.octokit.rest.reactions.createForIssueComment({ ...this.repo, comment_id: commentId, content });
+  }
+
+  /** The command in comment `commentId` is answered (its reaction may still wait in the write queue). */
+  markAnswered(commentId: number): void {
+    answeredCommands.set(`${this.fullName.toLowerCase()}#${commentId}`, true);
+  }
+
+  answered(commentId: number): boolean {
+    return answeredCommands.has(`${this.fullName.toLowerCase()}#${commentId}`);
   }
 
   async reactToIssue(issueNumber: number, content: "eyes" | "rocket"): Promise<void> {

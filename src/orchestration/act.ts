@@ -387,6 +387,7 @@ async function sendNotification(
 ): Promise<void> {
   if (item.kind === "react") {
     // "Done" on a person's command: they wait for it, and commands are rare: sent at once.
+    deps.gateway.markAnswered(item.commentId);
     await ordered(deps, "notification", () => deps.gateway.reactToComment(item.commentId, item.content));
     return;
   }

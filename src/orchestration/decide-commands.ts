@@ -15,10 +15,16 @@ export function applyIntent(p: DecisionDraft, intent: Intent): void {
   }
   if (intent.kind !== "command") return;
   const { command, commentId, target } = intent;
-  const reply = (text: string) =>
+  // One comment may hold several commands: each reaction once.
+  const react = (content: "rocket" | "confused") => {
+    const already = p.decision.notify.some((item) => item.kind === "react" && item.commentId === commentId && item.content === content);
+    if (commentId && !already) p.decision.notify.push({ kind: "react", commentId, content });
+  };
+  const done = () => react("rocket");
+  // A command that cannot be carried out: its reply says why, 😕 marks it answered.
+  const reply = (text: string) => {
     p.comment(`reply-${commentId ?? "none"}-${command.line}`, messages.commandReply(command.line, text), target);
-  const done = () => {
-    if (commentId) p.decision.notify.push({ kind: "react", commentId, content: "rocket" });
+    react("confused");
   };
   switch (command.name) {
     case "start":
@@ -39,7 +45,7 @@ export function applyIntent(p: DecisionDraft, intent: Intent): void {
     case "status":
       // Answered after observation, so the table shows what is true now.
       p.statusRequests.push({ commentId, line: command.line, target });
-      return;
+      return done();
     case "retry":
       return retryTask(p, command.arg, intent.prTaskId, reply, done);
     case "skip":
@@ -52,6 +58,8 @@ export function applyIntent(p: DecisionDraft, intent: Intent): void {
       }
       return;
     case "help":
+      p.comment(`reply-${commentId ?? "none"}-${command.line}`, messages.commandReply(command.line, helpText()), target);
+      return done();
     case "unknown":
       return reply(helpText());
   }
