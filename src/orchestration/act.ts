@@ -207,6 +207,19 @@ function completionComment(decision: Decision): Extract<Notification, { kind: "c
   return only && only.key === "completed" && !only.once && only.target === undefined ? only : undefined;
 }
 
+/**
+ * When the epic's first run starts in this reconcile: no task ever launched, and the oldest
+ * command starting it (ms); undefined when it ran before or nothing starts it here.
+ */
+function firstRunStart(snapshot: Snapshot): number | undefined {
+  const before = snapshot.parsed.plan;
+  if (!before || before.status !== "planned" || before.tasks.some((task) => task.attempt > 0 || task.agent)) return undefined;
+  const starts = snapshot.intents.filter((intent) => intent.kind === "command" && (intent.command.name === "start" || intent.command.name === "resume"));
+  const times = starts.map((intent) => (intent.kind === "command" && intent.at ? Date.parse(intent.at) : NaN));
+  if (times.length === 0 || times.some((time) => !Number.isFinite(time))) return undefined;
+  return Math.min(...times);
+}
+
 /** The attempts whose agent the body records: none of them is launched again. */
 function recordedBranches(issueNumber: number, plan: Plan): string[] {
   return plan.tasks.filter((task) => task.agent && task.attempt > 0).map((task) => branchName(issueNumber, task.id, task.attempt));
@@ -253,6 +266,8 @@ async function runStep(
       // Deterministic branch: an agent created by a run that died before recording it is found,
       // not doubled. Such an agent is among the newest, so the first page of the list suffices.
       const ledger = deps.launchLedger ?? lookBeforeEveryLaunch;
+      const firstRun = firstRunStart(snapshot);
+      if (firstRun !== undefined) ledger.firstRun?.(repository, ref.issueNumber, firstRun);
       const existing = await ledger.existing(cursor, repository, effect.branch);
       // Counted against the installation's daily cap; over it, the task waits (reconcile wakes the epic then).
       if (!existing && deps.launches && !(await deps.launches.take())) {
