@@ -317,6 +317,7 @@ describe("fake GitHub GraphQL", () => {
       { kind: "update-comment", commentId: gateway.commentNodeId(status)!, body: "status 2" },
       { kind: "delete-ref", refId },
       { kind: "delete-ref", refId },
+      { kind: "add-reaction", subjectId: gateway.commentNodeId(status)!, content: "rocket" },
     ]);
     await github.idle();
 
@@ -324,6 +325,8 @@ describe("fake GitHub GraphQL", () => {
     expect(outcomes[1]).toMatchObject({ commentId: expect.any(Number) });
     // The branch is gone by the second deletion: GitHub's NOT_FOUND, as the REST 404 of the same write.
     expect(outcomes[5]).toMatchObject({ ok: false, error: { status: 404, type: "NOT_FOUND" } });
+    expect(outcomes[6]).toEqual({ ok: true });
+    expect(github.comments(REPO, issue)[0]!.reactions).toEqual([{ content: "rocket", user: github.appBot.login }]);
     expect(sandbox.github.requestCount("graphql OrchestraWritesMutation")).toBe(requests + 1);
     expect(github.issue(REPO, issue)).toMatchObject({ body: "after", state: "closed", stateReason: "completed" });
     expect(github.comments(REPO, issue).map((comment) => comment.body)).toEqual(["status 2", "done"]);

@@ -100,6 +100,8 @@ export interface SnapshotRead {
 
 export interface CommentRead {
   id: number;
+  /** GraphQL node id, when read. */
+  nodeId?: string;
   body: string;
   createdAt?: string;
   /** null for a deleted account. */
@@ -109,7 +111,7 @@ export interface CommentRead {
 
 function toComment(node: GqlComment): CommentRead {
   const login = node.author?.login ?? null;
-  return { id: node.databaseId, body: node.body, ...(node.createdAt ? { createdAt: node.createdAt } : {}), author: login, bot: node.author?.__typename === "Bot" || Boolean(login?.endsWith("[bot]")) };
+  return { id: node.databaseId, ...(node.id ? { nodeId: node.id } : {}), body: node.body, ...(node.createdAt ? { createdAt: node.createdAt } : {}), author: login, bot: node.author?.__typename === "Bot" || Boolean(login?.endsWith("[bot]")) };
 }
 
 /**

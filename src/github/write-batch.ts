@@ -13,7 +13,8 @@ export type WriteOp =
   | { kind: "close-issue"; issueId: string }
   | { kind: "add-comment"; subjectId: string; body: string }
   | { kind: "update-comment"; commentId: string; body: string }
-  | { kind: "delete-ref"; refId: string };
+  | { kind: "delete-ref"; refId: string }
+  | { kind: "add-reaction"; subjectId: string; content: "rocket" | "confused" };
 
 /** `commentId`: the database id of a comment an `add-comment` created. */
 export type WriteOutcome = { ok: true; commentId?: number } | { ok: false; error: BatchWriteError };
@@ -46,6 +47,7 @@ const MUTATIONS: Record<WriteOp["kind"], { field: string; input: string; select:
   "add-comment": { field: "addComment", input: "AddCommentInput", select: "commentEdge { node { databaseId } }" },
   "update-comment": { field: "updateIssueComment", input: "UpdateIssueCommentInput", select: "clientMutationId" },
   "delete-ref": { field: "deleteRef", input: "DeleteRefInput", select: "clientMutationId" },
+  "add-reaction": { field: "addReaction", input: "AddReactionInput", select: "clientMutationId" },
 };
 
 function inputOf(op: WriteOp): Record<string, unknown> {
@@ -60,6 +62,8 @@ function inputOf(op: WriteOp): Record<string, unknown> {
       return { id: op.commentId, body: op.body };
     case "delete-ref":
       return { refId: op.refId };
+    case "add-reaction":
+      return { subjectId: op.subjectId, content: op.content.toUpperCase() };
   }
 }
 

@@ -151,28 +151,41 @@ export async function act(
   // The completion in the body's request: the body, the comment, closing the issue, in that order
   // (as they went one by one), when nothing else is said in between.
   const completion = allDone && !announced && decision.closeIssue && notify.length === 0 && decision.notify.length === 0 && !keyRejected ? completionComment(decision) : undefined;
-  let completed: { comment: boolean; closed: boolean } | undefined;
+  const completed = { comment: false, closed: false };
+  // The reactions to commands this pass carried out, sent after the body that records their effect.
+  const reactions = decision.notify.filter((item): item is Extract<Notification, { kind: "react" }> => item.kind === "react" && item.subjectId !== undefined);
+  const reacted = new Set<Notification>();
+  // What goes in the body's request, and what each one's outcome means.
+  let along: Array<{ op: WriteOp; heard: (outcome: WriteOutcome) => void }> = [];
   const plan = await writeBody(ref, patch, deps, log, snapshot.parsed.plan!, {}, {
     before: (next) => void deferStatusRefresh(ref, snapshot, decision, next, config, deps),
-    ops: (next, issueId) => [
-      ...(completion && next.status === "completed"
-        ? [
-            { kind: "add-comment" as const, subjectId: issueId, body: commentText(ref, snapshot, decision, next, completion, deps) },
-            { kind: "close-issue" as const, issueId },
-          ]
-        : []),
-      ...deletions,
-    ],
+    ops: (next, issueId) => {
+      along = [
+        ...reactions.map((item) => {
+          deps.gateway.markAnswered(item.commentId);
+          return { op: { kind: "add-reaction" as const, subjectId: item.subjectId!, content: item.content }, heard: (outcome: WriteOutcome) => void (outcome.ok && reacted.add(item)) };
+        }),
+        ...(completion && next.status === "completed"
+          ? [
+              { op: { kind: "add-comment" as const, subjectId: issueId, body: commentText(ref, snapshot, decision, next, completion, deps) }, heard: (outcome: WriteOutcome) => void (completed.comment = outcome.ok) },
+              { op: { kind: "close-issue" as const, issueId }, heard: (outcome: WriteOutcome) => void (completed.closed = outcome.ok) },
+            ]
+          : []),
+        ...deletions.map((op) => ({
+          op,
+          heard: (outcome: WriteOutcome) => {
+            try {
+              deletedRef(outcome);
+            } catch (caught) {
+              log.warn({ err: caught, effect: "delete-branch" }, "step failed; going on");
+            }
+          },
+        })),
+      ];
+      return along.map((entry) => entry.op);
+    },
     sent: (outcomes) => {
-      const extra = outcomes.slice(0, outcomes.length - deletions.length);
-      outcomes.slice(extra.length).forEach((outcome) => {
-        try {
-          deletedRef(outcome);
-        } catch (caught) {
-          log.warn({ err: caught, effect: "delete-branch" }, "step failed; going on");
-        }
-      });
-      if (extra.length === 2) completed = { comment: extra[0]!.ok, closed: extra[1]!.ok };
+      outcomes.forEach((outcome, i) => along[i]?.heard(outcome));
       deletions.length = 0;
     },
   });
@@ -185,12 +198,12 @@ export async function act(
   announceTransitions(ref, snapshot, plan, cause, config, deps, log);
   deps.launchLedger?.recorded(`${deps.webUrl}/${ref.owner}/${ref.repo}`, recordedBranches(ref.issueNumber, plan));
   deps.branchCache.set(epicKey(ref.owner, ref.repo, ref.issueNumber), activeBranches(ref.issueNumber, plan));
-  notify.push(...decision.notify, ...(allDone && !announced ? decision.final.filter((item) => !(completed?.comment && item === completion)) : []));
+  notify.push(...decision.notify.filter((item) => !reacted.has(item)), ...(allDone && !announced ? decision.final.filter((item) => !(completed.comment && item === completion)) : []));
   if (keyRejected) notify.push({ kind: "comment", key: "cursor-key-rejected", body: messages.cursorKeyRejected(String((keyRejected as Error).message)), once: true });
 
   for (const item of notify) await sendNotification(ref, snapshot, decision, plan, item, deps);
   if (!(await refreshStatusComment(ref, snapshot, decision, plan, config, deps))) wakeAfterMs = Math.min(wakeAfterMs ?? STATUS_RETRY_MS, STATUS_RETRY_MS);
-  if (decision.closeIssue && allDone && !announced && plan.status === "completed" && !completed?.closed) await deps.gateway.closeIssue(ref.issueNumber);
+  if (decision.closeIssue && allDone && !announced && plan.status === "completed" && !completed.closed) await deps.gateway.closeIssue(ref.issueNumber);
   if (allDone && !announced && decision.final.some((item) => item.kind === "comment" && item.key === "completed")) announceCompletion(ref, snapshot, plan, config, deps, log);
   return { plan, error, ...(wakeAfterMs !== undefined ? { wakeAfterMs } : {}) };
 }

@@ -18,7 +18,7 @@ export function applyIntent(p: DecisionDraft, intent: Intent): void {
   // One comment may hold several commands: each reaction once.
   const react = (content: "rocket" | "confused") => {
     const already = p.decision.notify.some((item) => item.kind === "react" && item.commentId === commentId && item.content === content);
-    if (commentId && !already) p.decision.notify.push({ kind: "react", commentId, content });
+    if (commentId && !already) p.decision.notify.push({ kind: "react", commentId, content, ...(intent.commentNodeId ? { subjectId: intent.commentNodeId } : {}) });
   };
   const done = () => react("rocket");
   // A command that cannot be carried out: its reply says why, 😕 marks it answered.

@@ -9,7 +9,7 @@ import { ACTIVE_STATES, type EpicStatus, type PlanPatch, type Task, type TaskPat
 export type Notification =
   /** `once`: a condition that lasts (a foreign PR): posted only if no comment with its key exists. */
   | { kind: "comment"; key: string; body: string; target?: number; once?: boolean }
-  | { kind: "react"; commentId: number; content: "rocket" | "confused" };
+  | { kind: "react"; commentId: number; content: "rocket" | "confused"; subjectId?: string };
 
 export type Effect =
   | { kind: "launch"; taskId: string; attempt: number; branch: string; prompt: string; model?: string }

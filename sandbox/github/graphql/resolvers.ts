@@ -688,6 +688,19 @@ export function rootValue(context: GraphqlContext) {
         subject: new IssueNode(context.world, repo, issue),
       };
     },
+    addReaction(args: { input: { subjectId: string; content: string; clientMutationId?: string | null } }) {
+      const { input } = args;
+      const content = ({ THUMBS_UP: "+1", THUMBS_DOWN: "-1" } as Record<string, string>)[input.content] ?? input.content.toLowerCase();
+      let target: { reactions: Issue["reactions"] };
+      try {
+        const { issue, commentId } = commentByNodeId(context, input.subjectId);
+        target = issue.comments.find((comment) => comment.id === commentId)!;
+      } catch {
+        target = issueByNodeId(context, input.subjectId).issue;
+      }
+      refused(() => issueOps.addReaction(context.world, target, context.world.state.app.bot, content as Parameters<typeof issueOps.addReaction>[3]));
+      return { clientMutationId: input.clientMutationId ?? null };
+    },
     closeIssue(args: { input: { issueId: string; stateReason?: "COMPLETED" | "DUPLICATE" | "NOT_PLANNED" | null; clientMutationId?: string | null } }) {
       const { input } = args;
       const { repo, issue } = issueByNodeId(context, input.issueId);

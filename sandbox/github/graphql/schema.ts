@@ -275,6 +275,8 @@ type SubIssuesSummary {
 type Mutation {
   "Adds a comment to an Issue or Pull Request."
   addComment(input: AddCommentInput!): AddCommentPayload
+  "Adds a reaction to a subject."
+  addReaction(input: AddReactionInput!): AddReactionPayload
   "Adds a sub-issue to a given issue"
   addSubIssue(input: AddSubIssueInput!): AddSubIssuePayload
   "Close an issue."
@@ -285,6 +287,27 @@ type Mutation {
   updateIssue(input: UpdateIssueInput!): UpdateIssuePayload
   "Updates an IssueComment object."
   updateIssueComment(input: UpdateIssueCommentInput!): UpdateIssueCommentPayload
+}
+
+input AddReactionInput {
+  clientMutationId: String
+  content: ReactionContent!
+  subjectId: ID!
+}
+
+type AddReactionPayload {
+  clientMutationId: String
+}
+
+enum ReactionContent {
+  CONFUSED
+  EYES
+  HEART
+  HOORAY
+  LAUGH
+  ROCKET
+  THUMBS_DOWN
+  THUMBS_UP
 }
 
 input AddCommentInput {
