@@ -639,7 +639,6 @@ describe("commands", () => {
     const decision = run(runningT1(), { intents: [commandIntent("status")], observations: liveT1 });
     expect(decision.steps).toEqual([]);
     expect(decision.notify).toEqual([
-      { kind: "react", commentId: 901, content: "rocket" },
       { kind: "comment", key: "status-901", body: `\`/orchestra status\`: \n\n${statusTablePlaceholder}` },
     ]);
   });

@@ -419,6 +419,9 @@ async function sendNotification(
     await ordered(deps, "notification", () => deps.gateway.reactToComment(item.commentId, item.content));
     return;
   }
+  // A reply answers its command (`reply-<comment id>-…`, `status-<comment id>`): no 👀 for it later.
+  const answers = /^(?:reply|status)-(\d+)/.exec(item.key);
+  if (answers) deps.gateway.markAnswered(Number(answers[1]));
   if (item.once) {
     const key = `${epicKey(ref.owner, ref.repo, ref.issueNumber)}:${item.key}`;
     if (await deps.reported.get(key)) return;

@@ -45,7 +45,7 @@ export function applyIntent(p: DecisionDraft, intent: Intent): void {
     case "status":
       // Answered after observation, so the table shows what is true now.
       p.statusRequests.push({ commentId, line: command.line, target });
-      return done();
+      return;
     case "retry":
       return retryTask(p, command.arg, intent.prTaskId, reply, done);
     case "skip":
@@ -58,8 +58,9 @@ export function applyIntent(p: DecisionDraft, intent: Intent): void {
       }
       return;
     case "help":
+      // The reply is the answer: no reaction besides.
       p.comment(`reply-${commentId ?? "none"}-${command.line}`, messages.commandReply(command.line, helpText()), target);
-      return done();
+      return;
     case "unknown":
       return reply(helpText());
   }
