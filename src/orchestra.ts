@@ -29,6 +29,9 @@ import { instrumentOctokit } from "./runtime/instrument.js";
 import { InstallationPausedError, InstallationPauses, rateLimitResetAt } from "./runtime/rate-limit.js";
 import { EpicIndex } from "./runtime/epic-index.js";
 import { Resync } from "./runtime/resync.js";
+import { SnapshotCache } from "./runtime/snapshot-cache.js";
+import { BodyWriteLog } from "./runtime/body-write-log.js";
+import type { CheckDelta } from "./github/check-delta.js";
 import { TtlCache } from "./ttl-cache.js";
 
 const WRITE_ROLES = new Set(["admin", "maintain", "write"]);
@@ -89,6 +92,13 @@ export class Orchestra {
   readonly writes = new EpicWriteQueue();
   /** A command not answered (🚀 or 😕) within this long gets 👀: it visibly waits. */
   eyesAfterMs = 5_000;
+  /**
+   * Each epic's last snapshot, brought up to date by check webhooks, so that a green check is
+   * merged without another read. In-process only: with Redis an epic's events reach any process.
+   */
+  private readonly snapshots?: SnapshotCache;
+  /** Orchestra's recent body writes, to write back a person's edit one of them overwrote (in-process, as the snapshots). */
+  private readonly bodyWrites?: BodyWriteLog;
   /** Run when shutdown starts (the periodic resync registers its stop here). */
   private readonly shutdownHooks: Array<() => void> = [];
 
@@ -119,6 +129,10 @@ export class Orchestra {
     this.scheduler = queue;
     // With Redis an epic moves between processes, any of which may die mid-launch: look every time.
     this.launchLedger = env.redisUrl ? lookBeforeEveryLaunch : new ProcessLaunchLedger();
+    if (!env.redisUrl) {
+      this.snapshots = new SnapshotCache();
+      this.bodyWrites = new BodyWriteLog();
+    }
     this.agents = agents;
     this.statusCache = statusCache;
     if (launches) this.launches = launches;
@@ -174,6 +188,42 @@ export class Orchestra {
   }
 
   schedule(ref: EpicRef, intents: Intent[] = []): void {
+    // Something happened that the last snapshot does not show.
+    this.snapshots?.invalidate(epicKey(ref.owner, ref.repo, ref.issueNumber));
+    this.enqueue(ref, intents);
+  }
+
+  /** A check finished: the epic's last snapshot takes it in where it can (no read before a merge), and the epic is reconciled. */
+  scheduleCheck(ref: EpicRef, delta: CheckDelta): void {
+    this.snapshots?.apply(epicKey(ref.owner, ref.repo, ref.issueNumber), delta);
+    this.enqueue(ref, []);
+  }
+
+  /** Something about one of the repository's epics is on its way (a command on a PR, whose epic takes a request to learn). */
+  forgetRepositorySnapshots(owner: string, repo: string): void {
+    this.snapshots?.invalidateRepository(`${owner}/${repo}#`.toLowerCase());
+  }
+
+  /** A check started: the epic's last snapshot holds it as running (or becomes stale); no reconcile is needed for it. */
+  noteCheck(ref: EpicRef, delta: CheckDelta): void {
+    this.snapshots?.apply(epicKey(ref.owner, ref.repo, ref.issueNumber), delta);
+  }
+
+  /**
+   * GitHub's webhook of Orchestra's own edit of an epic's body: if the body before it was not
+   * what the write started from, a person's edit was overwritten, and the epic is reconciled to
+   * write it back.
+   */
+  ownBodyEdited(ref: EpicRef, from: string, to: string): void {
+    if (this.bodyWrites?.echoed(epicKey(ref.owner, ref.repo, ref.issueNumber), from, to)) this.schedule(ref);
+  }
+
+  /** The epic changed in a way that asks for no reconcile (another app's edit, a PR made draft): its next pass reads GitHub, and its next write reads the body first. */
+  forgetSnapshot(ref: EpicRef): void {
+    this.snapshots?.invalidate(epicKey(ref.owner, ref.repo, ref.issueNumber));
+  }
+
+  private enqueue(ref: EpicRef, intents: Intent[]): void {
     // A reconcile is coming: the epic's deferred cosmetic writes wait for it.
     this.writes.touch(epicKey(ref.owner, ref.repo, ref.issueNumber));
     this.scheduler.schedule(ref, intents);
@@ -321,6 +371,8 @@ export class Orchestra {
       },
       ...(this.launches ? { launches: this.launchAllowance(this.launches, ref.installationId) } : {}),
       ...(writes ? { writes } : {}),
+      ...(this.snapshots && writes ? { snapshot: this.snapshots.forEpic(epicKey(ref.owner, ref.repo, ref.issueNumber)) } : {}),
+      ...(this.bodyWrites && writes ? { bodyLog: this.bodyWrites.forEpic(epicKey(ref.owner, ref.repo, ref.issueNumber)) } : {}),
     });
     return { result, quiet: !busy && result.wakeAfterMs === undefined };
   }

@@ -100,6 +100,16 @@ describe("accepting the text agents read", () => {
     expect(afterResume.parsed.plan!.seen).toEqual({ edits: 9, renames: 1 });
   });
 
+  it("accepts nothing when writing back an edit no pass has judged, even an older block of its own pasted back", () => {
+    // Someone pastes back an older signed body (its text once accepted), and Orchestra's write overwrote it: writing it back must not count their edit as seen.
+    const restored = applyPatch(accepted.body, { tasks: [{ id: "t1", state: "merged" }], acceptDigest: "forged" }, { trust: { signer, title, counts: { edits: 9, renames: 1 }, acceptAll: true, neverAccept: true } });
+    if (!restored.ok) throw new Error(restored.error);
+    const after = parseBody(restored.body, { verifier: signer });
+    if (!after.ok) throw new Error(after.error);
+    expect(after.parsed.plan!.seen).toEqual({ edits: 5, renames: 1 });
+    expect(after.parsed.plan!.tasks[0]!.state).toBe("merged");
+  });
+
   it("names the parts of the text that changed", () => {
     const parsed = parseBody(accepted.body);
     if (!parsed.ok) throw new Error(parsed.error);

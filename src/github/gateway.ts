@@ -9,20 +9,19 @@ import {
   ISSUE_QUERY,
   type GqlActor,
   type GqlCheckContexts,
-  type GqlComment,
   type GqlComments,
   type GqlEditHistory,
   type GqlIssue,
   type GqlLabeledBy,
   type GqlPull,
   PULL_QUERY,
-  PULLS_PER_BRANCH,
   type GqlPullRequest,
   LABELED_BY_QUERY,
   type GqlSnapshot,
 } from "./snapshot-query.js";
 import type { PullRequestView } from "../orchestration/snapshot.js";
-import { inRepository, toChildRead, type ChildRead } from "./sub-issues-query.js";
+import type { ChildRead } from "./sub-issues-query.js";
+import { toComment, toSnapshotRead, type SnapshotSource } from "./snapshot-read.js";
 import type { ContentEdit, EditHistory } from "../orchestration/trust/attribution.js";
 import type { EditCounts } from "../orchestration/types.js";
 import { commentNodeId, rememberCommentNodeId, sendWriteBatch, type WriteOp, type WriteOutcome } from "./write-batch.js";
@@ -96,6 +95,8 @@ export interface SnapshotRead {
   olderComments: string | null;
   /** The newest comments of each task PR read, by PR number. */
   pullComments: Map<number, CommentRead[]>;
+  /** GitHub's answer it was made from: what the snapshot cache keeps and brings up to date. */
+  source?: SnapshotSource;
 }
 
 export interface CommentRead {
@@ -109,10 +110,6 @@ export interface CommentRead {
   bot: boolean;
 }
 
-function toComment(node: GqlComment): CommentRead {
-  const login = node.author?.login ?? null;
-  return { id: node.databaseId, ...(node.id ? { nodeId: node.id } : {}), body: node.body, ...(node.createdAt ? { createdAt: node.createdAt } : {}), author: login, bot: node.author?.__typename === "Bot" || Boolean(login?.endsWith("[bot]")) };
-}
 
 /**
  * Why GitHub refused a merge, from its status and message:
@@ -182,54 +179,15 @@ export class GitHubGateway {
     branches.forEach((branch, i) => (variables[`b${i}`] = branch));
     const data = await this.octokit.graphql<GqlSnapshot>(buildSnapshotQuery(branches.length), variables);
     const repository = data.repository;
-    const pulls = new Map<string, PullRequestView[]>();
-    const foreignPulls = new Map<string, PullRequestView[]>();
-    const pullComments = new Map<number, CommentRead[]>();
-    const crowdedBranches = new Set<string>();
-    const empty = { comments: [], olderComments: null, pullComments, crowdedBranches };
-    if (!repository) return { defaultBranch: "main", deleteBranchOnMerge: false, issue: null, pulls, foreignPulls, ...empty };
     // Every check context, every time: a red 101st check is as red as the first.
-    for (let i = 0; i < branches.length; i++) {
+    for (let i = 0; i < branches.length && repository; i++) {
       for (const node of repository[`b${i}`]?.nodes ?? []) {
         if (node.state === "OPEN" && node.headRepository?.nameWithOwner.toLowerCase() === repository.nameWithOwner.toLowerCase()) {
           await this.readAllContexts(node);
         }
       }
     }
-    branches.forEach((branch, i) => {
-      if ((repository[`b${i}`]?.nodes.length ?? 0) >= PULLS_PER_BRANCH) crowdedBranches.add(branch);
-      const nodes = (repository[`b${i}`]?.nodes ?? []).filter((node) => node.headRefName === branch);
-      const views = nodes.map((node) => toPullRequestView(node, repository.nameWithOwner, ownAppId));
-      const own = views.filter((pr) => pr.sameRepo);
-      if (own.length > 0) pulls.set(branch, own);
-      for (const pr of own) pullComments.set(pr.number, (nodes[views.indexOf(pr)]!.comments?.nodes ?? []).map(toComment));
-      const foreign = views.filter((pr) => !pr.sameRepo);
-      if (foreign.length > 0) foreignPulls.set(branch, foreign);
-    });
-    const issue = repository.issue;
-    return {
-      defaultBranch: repository.defaultBranchRef?.name ?? "main",
-      deleteBranchOnMerge: repository.deleteBranchOnMerge,
-      issue: issue && {
-        id: issue.id,
-        number: issue.number,
-        title: issue.title,
-        body: issue.body,
-        state: issue.state === "OPEN" ? "open" : "closed",
-        createdAt: issue.createdAt,
-        labels: (issue.labels?.nodes ?? []).map((label) => label.name),
-        ...(issue.userContentEdits && issue.timelineItems
-          ? { counts: { edits: issue.userContentEdits.totalCount, renames: issue.timelineItems.totalCount } }
-          : {}),
-        ...(issue.subIssues ? { children: issue.subIssues.nodes.filter((node) => inRepository(node, repository.nameWithOwner)).map(toChildRead) } : {}),
-      },
-      pulls,
-      foreignPulls,
-      comments: (issue?.comments?.nodes ?? []).map(toComment),
-      olderComments: issue?.comments?.pageInfo.hasPreviousPage ? issue.comments.pageInfo.startCursor : null,
-      pullComments,
-      crowdedBranches,
-    };
+    return toSnapshotRead({ data, branches, ...(ownAppId !== undefined ? { ownAppId } : {}) });
   }
 
   /** One PR by number, read as the snapshot reads a task's PR; null when there is none. */

@@ -78,7 +78,7 @@ function splitOwnAudit(rollup: Rollup, ownAppId: number): { others: Rollup; view
 }
 
 /** The combined state of the contexts alone, as GitHub would compute it. */
-function contextsState(contexts: GqlContextPage["nodes"]): string {
+export function contextsState(contexts: GqlContextPage["nodes"]): string {
   let pending = false;
   for (const context of contexts) {
     if (context.__typename === "CheckRun") {

@@ -16,7 +16,7 @@ export const CONTEXTS_PAGE = 100;
 const CONTEXT_FIELDS = `
             nodes {
               __typename
-              ... on CheckRun { databaseId name status conclusion title summary detailsUrl checkSuite { app { databaseId } } }
+              ... on CheckRun { databaseId name status conclusion title summary detailsUrl startedAt checkSuite { databaseId app { databaseId } } }
               ... on StatusContext { context state description targetUrl }
             }
             pageInfo { hasNextPage endCursor }`;
@@ -256,8 +256,10 @@ export interface GqlCheckRun {
   title: string | null;
   summary: string | null;
   detailsUrl: string | null;
+  /** Absent in older fixtures. */
+  startedAt?: string | null;
   /** The App that created the run: how Orchestra tells its own audit from another's of the same name. Absent in older fixtures. */
-  checkSuite?: { app: { databaseId: number | null } | null } | null;
+  checkSuite?: { databaseId?: number | null; app: { databaseId: number | null } | null } | null;
 }
 
 export interface GqlStatusContext {

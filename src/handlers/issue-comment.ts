@@ -21,6 +21,8 @@ export function registerCommentHandlers(app: Probot, orchestra: Orchestra): void
     if (isBot(sender)) return;
     const commands = parseCommands(comment.body);
     if (commands.length === 0) return;
+    // Before any request: a merge must not be decided on a snapshot taken before this command.
+    forgetSnapshots(orchestra, context as Context, issue);
     const gateway = orchestra.gateway(context.octokit, context.repo());
 
     let epicNumber = issue.number;
@@ -78,4 +80,17 @@ async function isEpic(
   const config = await orchestra.config(gateway);
   const label = config.ok ? config.config.label : "epic";
   return (issue.labels ?? []).some((l) => (typeof l === "string" ? l : l.name) === label);
+}
+
+/** The snapshots of the epic a command may be about: the issue's, its parent's, or (on a PR) the repository's. */
+function forgetSnapshots(orchestra: Orchestra, context: Context, issue: { number: number; pull_request?: unknown }): void {
+  if (issue.pull_request) {
+    const { owner, repo } = context.repo();
+    orchestra.forgetRepositorySnapshots(owner, repo);
+    return;
+  }
+  for (const number of [issue.number, parentOf(issue)]) {
+    const ref = number === undefined ? null : epicRefOf(context, number);
+    if (ref) orchestra.forgetSnapshot(ref);
+  }
 }

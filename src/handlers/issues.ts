@@ -14,6 +14,8 @@ export function registerIssueHandlers(app: Probot, orchestra: Orchestra): void {
   app.on(["issues.opened", "issues.labeled"], async (context) => {
     const { issue, sender } = context.payload;
     if (isBot(sender) || issue.state !== "open") return;
+    const labelledRef = epicRefOf(context as Context, issue.number);
+    if (labelledRef) orchestra.forgetSnapshot(labelledRef);
     // Most issues are opened without labels: no need to read the configuration for them.
     if (context.payload.action === "opened" && !issue.labels?.length) return;
     const gateway = orchestra.gateway(context.octokit, context.repo());
@@ -39,9 +41,20 @@ export function registerIssueHandlers(app: Probot, orchestra: Orchestra): void {
 
   app.on("issues.edited", async (context) => {
     const { issue, sender, changes } = context.payload;
-    if (isBot(sender)) return;
     const ref = epicRefOf(context as Context, issue.number);
     if (!ref) return;
+    // Before any request (a permission look-up): the next pass must not start from the body before this edit.
+    if (!isBot(sender)) orchestra.forgetSnapshot(ref);
+    if (isBot(sender)) {
+      // Orchestra's own write: did it overwrite someone's edit? Another app's edit steers nothing,
+      // but Orchestra's next write must start from it.
+      if (await isOwnEcho(orchestra, sender)) {
+        if (typeof changes.body?.from === "string") orchestra.ownBodyEdited(ref, changes.body.from, issue.body ?? "");
+      } else {
+        orchestra.forgetSnapshot(ref);
+      }
+      return;
+    }
     // Only Orchestra's own signed state is believed, here as everywhere: a marker someone typed
     // cannot name an agent to stop.
     const verifier = createStateSigner(orchestra.stateKeys, issue.node_id);

@@ -8,6 +8,7 @@ import * as messages from "./messages.js";
 import { ordered } from "./ordered-write.js";
 import type { EpicRef, ReconcileDeps } from "./reconcile-deps.js";
 import type { Plan, PlanPatch } from "./types.js";
+import type { BodyWrite } from "../runtime/body-write-log.js";
 
 function isEmptyPatch(patch: PlanPatch): boolean {
   return (
@@ -38,8 +39,10 @@ export interface AlongWrites {
 }
 
 /**
- * Re-reads the body and applies only Orchestra's own changes, so a person's edit made meanwhile
- * survives; signs what it writes (see WriteTrust for what text it accepts).
+ * Applies only Orchestra's own changes to the body as it is now, so a person's edit made
+ * meanwhile survives: read again unless the snapshot (or this reconcile's last write) is known to
+ * be the latest, because no event about the epic came in since. Signs what it writes (see
+ * WriteTrust for what text it accepts).
  */
 export async function writeBody(
   ref: EpicRef,
@@ -51,7 +54,8 @@ export async function writeBody(
   along: AlongWrites = {},
 ): Promise<Plan> {
   if (current && isEmptyPatch(patch)) return current;
-  const fresh = await deps.gateway.getIssue(ref.issueNumber);
+  // Nothing has told of an edit since the snapshot (or Orchestra's last write): no read first.
+  const fresh = deps.snapshot?.issue() ?? (await deps.gateway.getIssue(ref.issueNumber));
   const result = applyPatch(fresh.body, patch, { trust: writeTrust(fresh, deps, accept) });
   if (!result.ok) {
     await commentOnce(deps, ref.issueNumber, "body-invalid", messages.bodyParseError(result.error));
@@ -61,6 +65,7 @@ export async function writeBody(
     const plan = parsePlan(result.body);
     along.before?.(plan);
     const outcomes = await sendBody(ref, fresh.id, result.body, along.ops?.(plan, fresh.id) ?? [], deps);
+    wrote(deps, fresh, result.body, [{ patch, accept }]);
     along.sent?.(outcomes);
     if (result.folded) await commentOnce(deps, ref.issueNumber, "details-folded", messages.detailsFolded());
     log.info({ status: patch.status, tasks: patch.tasks?.map((t) => `${t.id}:${t.state ?? "~"}`) }, "plan written");
@@ -87,6 +92,45 @@ async function sendBody(ref: EpicRef, issueId: string, body: string, extra: Writ
   };
   if (deps.writes?.carry) return deps.writes.carry("body", batch);
   return ordered(deps, "body", () => batch([]));
+}
+
+/** Orchestra's write is what the body is now, and what its webhook will be checked against. */
+function wrote(deps: ReconcileDeps, fresh: IssueRead, body: string, patches: BodyWrite["patches"]): void {
+  deps.snapshot?.wroteBody({ ...fresh, body, ...(fresh.counts ? { counts: { ...fresh.counts, edits: fresh.counts.edits + 1 } } : {}) });
+  deps.bodyLog?.record({ base: fresh.body, written: body, patches });
+}
+
+/**
+ * A person's edit that one of Orchestra's writes overwrote (its webhook said so) is written back,
+ * with Orchestra's changes since applied to it again, as long as nobody edited the body after
+ * Orchestra's last write (their edit then stands, and the person is told where theirs is). The
+ * write accepts nothing: the edit written back is judged like any other, from GitHub's history,
+ * by the next pass (whose edit counts still ask about it).
+ */
+export async function restoreOverwrittenEdit(ref: EpicRef, deps: ReconcileDeps, log: Logger): Promise<boolean> {
+  const overwritten = deps.bodyLog?.overwritten();
+  if (!overwritten) return false;
+  const current = await deps.gateway.getIssue(ref.issueNumber);
+  let body: string | undefined = overwritten.from;
+  if (current.body === overwritten.written) {
+    for (const { patch } of overwritten.patches) {
+      const result = applyPatch(body, patch, { trust: { ...writeTrust(current, deps), neverAccept: true } });
+      body = result.ok ? result.body : undefined;
+      if (body === undefined) break;
+    }
+  } else {
+    body = undefined;
+  }
+  if (body === undefined) {
+    log.warn({ issue: ref.issueNumber }, "an edit Orchestra overwrote could not be written back");
+    await commentOnce(deps, ref.issueNumber, `edit-overwritten-${current.counts?.edits ?? 0}`, messages.editOverwritten());
+  } else {
+    await ordered(deps, "body", () => deps.gateway.updateIssueBody(ref.issueNumber, body));
+    wrote(deps, current, body, overwritten.patches);
+    log.info({ issue: ref.issueNumber }, "wrote back an edit that Orchestra's own write had overwritten");
+  }
+  deps.bodyLog?.settled();
+  return true;
 }
 
 /** How Orchestra signs a write onto the issue just read. */

@@ -54,6 +54,8 @@ export interface WriteTrust {
   acceptAll?: boolean;
   /** Believe markers without a MAC: only to sign in place a block written before state was signed. */
   believeUnsigned?: boolean;
+  /** Accept no text, whatever its digest (writing back an edit no pass has judged yet). */
+  neverAccept?: boolean;
 }
 
 export function applyPatch(
@@ -77,6 +79,7 @@ function apply(input: string, patch: PlanPatch, options: ApplyOptions): ApplyRes
   const freshDigest = trust ? contentDigest(trust.title, fresh) : undefined;
   const accepts =
     trust !== undefined &&
+    trust.neverAccept !== true &&
     (trust.acceptAll === true || freshDigest === fresh.plan?.accepted || freshDigest === patch.acceptDigest);
   let target: ParsedBody;
   // The person's own text, for the error when it leaves no room (the separator is not theirs).

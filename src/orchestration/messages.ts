@@ -193,6 +193,10 @@ export function detailsFolded(): string {
   return "ℹ️ The issue description is close to GitHub's size limit, so Orchestra folded away the details of finished tasks in its checklist. Their titles, states and pull requests are kept.";
 }
 
+export function editOverwritten(): string {
+  return "⚠️ An edit of this description saved while Orchestra was writing it was overwritten, and the description was edited again since, so Orchestra did not put it back. It is in the description's edit history (the \"edited\" menu above): copy what you need from there.";
+}
+
 export function cursorKeyRejected(detail: string): string {
   return [
     "⏸️ **The epic is paused: Cursor rejected the API key** Orchestra runs with.",

@@ -10,6 +10,8 @@ import type { PlanInput, PlanResult } from "../llm/types.js";
 import type { EpicEvent } from "./epic-events.js";
 import type { Plan } from "./types.js";
 import type { EpicWrites } from "../runtime/epic-write-queue.js";
+import type { EpicSnapshot } from "../runtime/snapshot-cache.js";
+import type { EpicBodyLog } from "../runtime/body-write-log.js";
 
 /** What a reconcile of one epic works with: the edges, the caches, and where it runs. */
 
@@ -91,6 +93,14 @@ export interface ReconcileDeps {
    * where every write must happen under the epic's lease, and in tests): written at once.
    */
   writes?: EpicWrites;
+  /**
+   * The epic's last snapshot (in-process): a check that finished is merged on the webhook's word
+   * without another read, and a body write needs no read before it while no other event came in.
+   * Absent (with Redis, and in tests): GitHub is read every time.
+   */
+  snapshot?: EpicSnapshot;
+  /** Orchestra's recent body writes (in-process), so that a person's edit one of them overwrote is written back. */
+  bodyLog?: EpicBodyLog;
 }
 
 export interface ReconcileResult {

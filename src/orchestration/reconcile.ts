@@ -4,7 +4,7 @@ import { announce, eventSubject } from "./announce.js";
 import { transitionEvents } from "./epic-events.js";
 import { parseBody } from "./checklist.js";
 import { commentOnce } from "./comment-once.js";
-import { writeBody } from "./body-writer.js";
+import { restoreOverwrittenEdit, writeBody } from "./body-writer.js";
 import { checkContent } from "./content-trust.js";
 import { isKeyRejected } from "../cursor/errors.js";
 import { adoptUnsignedBlock, holdUnlabelled } from "./epic-guards.js";
@@ -29,10 +29,23 @@ export type { EpicRef, ReconcileDeps, ReconcileResult } from "./reconcile-deps.j
  * the only writer of its epic; every step is safe to repeat if the process dies half-way.
  */
 
+/** Steps that only talk to Cursor: the snapshot of GitHub they were decided on still holds after them. */
+const SNAPSHOT_KEEPING_EFFECTS = new Set(["launch", "stop-agent", "followup"]);
+
 /** Agents without a PR are polled at most this often when no webhook tells us they changed. */
 export const AGENT_POLL_MS = 30_000;
 
 export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDeps): Promise<ReconcileResult> {
+  let keep = false;
+  try {
+    return await reconcileEpic(ref, hints, deps, () => (keep = true));
+  } finally {
+    // Only a pass that got to its decision and changed nothing on GitHub leaves the snapshot for the next check.
+    if (!keep) deps.snapshot?.invalidate();
+  }
+}
+
+async function reconcileEpic(ref: EpicRef, hints: Intent[], deps: ReconcileDeps, keepSnapshot: () => void): Promise<ReconcileResult> {
   let intents = hints;
   const log = deps.log.child({ epic: `${ref.owner}/${ref.repo}#${ref.issueNumber}` });
   const { gateway } = deps;
@@ -50,6 +63,7 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
   if (!read) return {};
   const { observed, parsedResult } = read;
   const issue = observed.issue!;
+  if (await restoreOverwrittenEdit(ref, deps, log)) return { wakeAfterMs: 0 };
   // Orchestra acts only on epics: an issue carrying the label, which only triage or write can set.
   if (!(issue.labels ?? []).some((label) => label.toLowerCase() === config.label.toLowerCase())) {
     await holdUnlabelled(ref, parsedResult, config.label, deps, log);
@@ -170,6 +184,8 @@ export async function reconcile(ref: EpicRef, hints: Intent[], deps: ReconcileDe
   }
   const capWakeMs = await holdLaunchesOverCap(ref, decision, deps, log);
   const outcome = await act(ref, snapshot, decision, config, deps, log);
+  // What was read no longer holds after a write to it (a merge, a PR closed, a branch updated).
+  if (!outcome.error && decision.steps.every((step) => SNAPSHOT_KEEPING_EFFECTS.has(step.effect.kind))) keepSnapshot();
   deps.onPlan?.(outcome.plan);
 
   // The sooner of the two: a refused merge asks for a pass at once, whatever decide() planned.
@@ -249,7 +265,11 @@ function samePull(url: string, reported: string): boolean {
 async function readState(ref: EpicRef, deps: ReconcileDeps, ownAppId?: number) {
   const key = epicKey(ref.owner, ref.repo, ref.issueNumber);
   let branches = deps.branchCache.get(key) ?? [];
-  let observed: SnapshotRead = await deps.gateway.readSnapshot(ref.issueNumber, branches, ownAppId);
+  const read = (branches: string[]) => {
+    const readGitHub = () => deps.gateway.readSnapshot(ref.issueNumber, branches, ownAppId);
+    return deps.snapshot ? deps.snapshot.read(branches, ownAppId, readGitHub) : readGitHub();
+  };
+  let observed: SnapshotRead = await read(branches);
   if (!observed.issue) return null;
   // Only what Orchestra signed for this very issue is believed as state.
   const verified = (issue: IssueRead) => parseBody(issue.body, { verifier: createStateSigner(deps.stateKeys, issue.id) });
@@ -258,7 +278,7 @@ async function readState(ref: EpicRef, deps: ReconcileDeps, ownAppId?: number) {
   if (needed.some((branch) => !branches.includes(branch))) {
     // The plan moved on since the last read (or the process restarted): read again with its branches.
     branches = needed;
-    observed = await deps.gateway.readSnapshot(ref.issueNumber, branches, ownAppId);
+    observed = await read(branches);
     if (!observed.issue) return null;
     parsedResult = verified(observed.issue);
   }

@@ -1,3 +1,4 @@
+import { afterAll } from "vitest";
 import type { ChildProcess } from "node:child_process";
 import { startSandbox, type Sandbox, type SandboxOptions } from "../../sandbox/index.js";
 import {
@@ -36,6 +37,15 @@ export interface E2E {
   stop(): Promise<void>;
 }
 
+/**
+ * Every app process a test of this file started: killed when the file ends, so that a test that
+ * timed out before it had a handle to stop (a slow start on a loaded machine) leaves none behind.
+ */
+const live = new Set<ChildProcess>();
+afterAll(() => {
+  for (const child of live) child.kill("SIGKILL");
+});
+
 export async function startE2E(
   options: SandboxOptions & {
     tasks?: number;
@@ -64,6 +74,9 @@ export async function startE2E(
       env: { ORCHESTRA_DEBOUNCE_MS: "20", ORCHESTRA_RESYNC_INTERVAL_MS: "2000", ...options.appEnv },
       onLine: (line) => logs.push(line),
     });
+    const started = child;
+    live.add(started);
+    started.once("exit", () => live.delete(started));
     await waitForApp(appUrl, child, 20_000);
   };
   await launch();

@@ -3,6 +3,7 @@ import checkRunEvent from "../../fixtures/events/check_run.completed.json" with 
 import commentEvent from "../../fixtures/events/issue_comment.created.json" with { type: "json" };
 import editedEvent from "../../fixtures/events/issues.edited.json" with { type: "json" };
 import labeledEvent from "../../fixtures/events/issues.labeled.json" with { type: "json" };
+import reviewEvent from "../../fixtures/events/pull_request_review.submitted.json" with { type: "json" };
 import { signCursorPayload } from "../../src/cursor/webhook.js";
 import { parseBody } from "../../src/orchestration/checklist.js";
 import { withInstallation } from "./app.js";
@@ -165,6 +166,14 @@ export function checkRunCompleted(branch: string) {
     check_suite: { ...payload.check_run.check_suite, head_branch: branch },
     pull_requests: [],
   } as typeof payload.check_run;
+  return payload;
+}
+
+/** A review submitted on the task PR of `branch` (the fixture's PR, head and repository adapted). */
+export function pullReviewSubmitted(branch: string) {
+  const payload = withInstallation(reviewEvent as unknown as Record<string, unknown>) as typeof reviewEvent;
+  const repository = payload.repository;
+  payload.pull_request = { ...payload.pull_request, head: { ...payload.pull_request.head, ref: branch, repo: repository } } as typeof payload.pull_request;
   return payload;
 }
 
