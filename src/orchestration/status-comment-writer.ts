@@ -84,9 +84,17 @@ export function deferStatusRefresh(
   return true;
 }
 
+/** What a task routinely waits for while an epic runs: nothing there for a person to act on. */
+const ROUTINE_WAITS = /^(agent working|agent|checks|merge|pull request|waiting for a free slot|waiting for [\w, -]+)$/;
+
 /** Nothing in the status a person needs to act on or would wait for. */
 function onlyProgress(plan: Plan, decision: Decision): boolean {
-  return plan.status === "running" && !decision.pause && !plan.tasks.some((task) => task.state === "failed");
+  return (
+    plan.status === "running" &&
+    !decision.pause &&
+    !plan.tasks.some((task) => task.state === "failed") &&
+    Object.values(decision.waiting).every((text) => ROUTINE_WAITS.test(text))
+  );
 }
 
 export async function refreshStatusComment(
