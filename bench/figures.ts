@@ -34,7 +34,8 @@ export function perTask(counts: Record<string, number>, tasks: number): Record<s
 /**
  * The fake GitHub counts each GraphQL request twice: as `POST /graphql` and as `graphql <operation>`.
  * Requests are the REST routes and the GraphQL operations; a GraphQL operation is a write when it
- * is a mutation (Orchestra names its mutations `…Mutation`).
+ * is a mutation (Orchestra names its mutations `…Mutation`). The fake also counts each mutation
+ * field a request ran as `mutation <field>`: not a request, but a comment when it is `addComment`.
  */
 export function classifyGitHub(counts: Record<string, number>): {
   rest: Record<string, number>;
@@ -46,7 +47,8 @@ export function classifyGitHub(counts: Record<string, number>): {
   const rest: Record<string, number> = {};
   const graphql: Record<string, number> = {};
   for (const [key, count] of Object.entries(counts)) {
-    if (key.endsWith(" /graphql")) continue;
+    // `mutation <field>`: what a GraphQL request's mutations did, not requests of their own.
+    if (key.endsWith(" /graphql") || key.startsWith("mutation ")) continue;
     if (key.startsWith("graphql ")) graphql[key] = count;
     else rest[key] = count;
   }
@@ -58,7 +60,7 @@ export function classifyGitHub(counts: Record<string, number>): {
     graphql,
     requests: sum(Object.entries(rest)) + sum(Object.entries(graphql)),
     writes: sum(restWrites) + sum(mutations),
-    comments: rest["POST /repos/{owner}/{repo}/issues/{issue_number}/comments"] ?? 0,
+    comments: (rest["POST /repos/{owner}/{repo}/issues/{issue_number}/comments"] ?? 0) + (counts["mutation addComment"] ?? 0),
   };
 }
 

@@ -90,6 +90,8 @@ export class Orchestra {
   private readonly resyncer: Resync;
   /** Each epic's writes, merges first; cosmetic ones wait until the epic is quiet (in-process only). */
   readonly writes = new EpicWriteQueue();
+  /** A command not answered (🚀 or 😕) within this long gets 👀: it visibly waits. */
+  eyesAfterMs = 5_000;
   /**
    * Each epic's last snapshot, brought up to date by check webhooks, so that a green check is
    * merged without another read. In-process only: with Redis an epic's events reach any process.

@@ -70,7 +70,7 @@ describe("who may run commands", () => {
     expect(app.failures()).toEqual([]);
     expect(world.agents.map((agent) => agent.branch)).toEqual(["orchestra/1-t1-a1"]);
     expect(world.plainBody).toContain("status=running");
-    expect(world.reactions.map((r) => r.content)).toEqual(["eyes", "rocket"]);
+    expect(world.reactions.map((r) => r.content)).toEqual(["rocket"]);
   });
 
   it.each([

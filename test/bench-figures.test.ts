@@ -14,6 +14,17 @@ describe("the benchmark's figures", () => {
     expect(figures).toMatchObject({ requests: 9, writes: 5, comments: 1 });
   });
 
+  it("counts a batch of mutations as one request and one write, and the comments it adds as comments", () => {
+    const figures = classifyGitHub({
+      "POST /graphql": 1,
+      "graphql OrchestraWritesMutation": 1,
+      "mutation updateIssue": 1,
+      "mutation addComment": 1,
+      "mutation closeIssue": 1,
+    });
+    expect(figures).toMatchObject({ requests: 1, writes: 1, comments: 1, rest: {} });
+  });
+
   it("subtracts the time agents or CI worked, overlaps once, and only inside the epic's run", () => {
     expect(unionLength([{ from: 0, to: 10 }, { from: 5, to: 15 }, { from: 20, to: 25 }, { from: 21, to: 22 }])).toBe(20);
     // 100 ms of run, 60 of it external (one interval reaching past the end is cut there), 2 tasks.

@@ -93,17 +93,16 @@ describe("slash commands on an epic", () => {
       expect(world.agents.map((agent) => agent.branch)).toEqual(["orchestra/1-t1-a1"]);
       expect(world.calls).toMatchInlineSnapshot(`
         [
-          "react eyes",
           "graphql OrchestraSnapshot",
           "cursor list",
           "cursor create orchestra/1-t1-a1",
           "PATCH issue body",
           "react rocket",
           "PATCH status comment",
-          "react eyes",
           "graphql OrchestraSnapshot",
           "PATCH issue body",
           "POST comment on #1: \`/orchestra start\`: the epic is already running.",
+          "react confused",
         ]
       `);
       expect(posted(world)).toEqual(["`/orchestra start`: the epic is already running."]);
@@ -149,7 +148,7 @@ describe("slash commands on an epic", () => {
       expect(world.merges).toEqual([{ pr: pull.number, sha: pull.sha, checks: "SUCCESS" }]);
       expect(world.agents.map((a) => a.branch)).toEqual(["orchestra/1-t1-a1", "orchestra/1-t2-a1"]);
       expect(world.plainBody).toContain("status=running");
-      expect(world.reactions.map((r) => r.content)).toEqual(["eyes", "rocket", "eyes", "rocket"]);
+      expect(world.reactions.map((r) => r.content)).toEqual(["rocket", "rocket"]);
     });
 
     it("launches nothing while paused, even when a dependency gets merged", async () => {
@@ -173,7 +172,7 @@ describe("slash commands on an epic", () => {
       await setup(PLANNED);
       await say("/orchestra pause");
       expect(posted(world)).toEqual(["`/orchestra pause`: the epic is planned, not running."]);
-      expect(world.reactions.map((r) => r.content)).toEqual(["eyes"]);
+      expect(world.reactions.map((r) => r.content)).toEqual(["confused"]);
       expect(unchangedBut(world)).toBe(true);
     });
   });
@@ -257,7 +256,7 @@ describe("slash commands on an epic", () => {
       expect(count(world, "cursor stop")).toBe(0); // the failed attempt's agent had already ended
       expect(world.plainBody).toContain("status=running runs=4");
       expect(world.plainBody).toContain("id=t1 state=running attempt=2 agent=bc-2");
-      expect(world.reactions.map((r) => r.content)).toEqual(["eyes", "rocket"]);
+      expect(world.reactions.map((r) => r.content)).toEqual(["rocket"]);
     });
 
     it("stops the running agent of a named task and starts a fresh attempt", async () => {
@@ -288,7 +287,7 @@ describe("slash commands on an epic", () => {
       await say("/retry", { onPull: pull.number, id: 7777 });
 
       expect(app.failures()).toEqual([]);
-      expect(world.calls.slice(0, 2)).toEqual([`GET pull #${pull.number}`, "react eyes"]);
+      expect(world.calls[0]).toEqual(`GET pull #${pull.number}`);
       expect(world.agents.map((agent) => agent.branch)).toEqual([
         "orchestra/1-t1-a1",
         "orchestra/1-t2-a1",
@@ -300,7 +299,6 @@ describe("slash commands on an epic", () => {
       expect(world.calls).toContain(`close #${pull.number}`);
       expect(pull.state).toBe("CLOSED");
       expect(world.reactions).toEqual([
-        { target: expect.stringMatching(/\/issues\/comments\/7777\/reactions$/), content: "eyes" },
         { target: expect.stringMatching(/\/issues\/comments\/7777\/reactions$/), content: "rocket" },
       ]);
     });
@@ -312,7 +310,7 @@ describe("slash commands on an epic", () => {
       await say("/retry t2");
 
       expect(posted(world)).toEqual(["`/retry t2`: t2 has not failed and is not running."]);
-      expect(world.reactions.map((r) => r.content)).toEqual(["eyes"]);
+      expect(world.reactions.map((r) => r.content)).toEqual(["confused"]);
       expect(count(world, "cursor stop")).toBe(0);
       expect(count(world, "cursor create")).toBe(0);
     });
@@ -339,7 +337,7 @@ describe("slash commands on an epic", () => {
     ]);
     expect(world.plainBody).toContain("- [x] Add the API <!-- orchestra:task id=t2 state=skipped");
     expect(world.plainBody).toContain(`- [ ] Write the docs <!-- orchestra:task id=t3 state=running attempt=1 agent=bc-3 deps=t2 started=${TEST_NOW} launched=${TEST_NOW} -->`);
-    expect(world.reactions.map((r) => r.content)).toEqual(["eyes", "rocket"]);
+    expect(world.reactions.map((r) => r.content)).toEqual(["rocket"]);
   });
 
   it("answers help and an unknown word with the command list", async () => {
@@ -405,17 +403,22 @@ describe("slash commands on an epic", () => {
     expect(world.calls).toEqual([]);
   });
 
-  it("reacts 👀 on receipt, then 🚀 once the command took effect", async () => {
+  it("reacts once to a command carried out within seconds: 🚀 after the launch is recorded, no 👀 before", async () => {
     await setup(PLANNED);
     await say("/orchestra start", { id: 4242 });
+    await new Promise((resolve) => setTimeout(resolve, app.orchestra.eyesAfterMs + 100));
 
-    expect(world.reactions).toEqual([
-      { target: expect.stringMatching(/\/issues\/comments\/4242\/reactions$/), content: "eyes" },
-      { target: expect.stringMatching(/\/issues\/comments\/4242\/reactions$/), content: "rocket" },
-    ]);
-    // 👀 before anything is read; 🚀 only after the launch is recorded in the body.
-    expect(world.calls[0]).toBe("react eyes");
+    expect(world.reactions).toEqual([{ target: expect.stringMatching(/\/issues\/comments\/4242\/reactions$/), content: "rocket" }]);
     expect(world.calls.indexOf("react rocket")).toBeGreaterThan(world.calls.indexOf("PATCH issue body"));
+  }, 15_000);
+
+  it("reacts 👀 to a command that visibly waits (not answered within seconds), then 🚀 once it took effect", async () => {
+    await setup(PLANNED);
+    app.orchestra.eyesAfterMs = 0;
+    await say("/orchestra start", { id: 4243 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    expect(world.reactions.map((reaction) => reaction.content).sort()).toEqual(["eyes", "rocket"]);
   });
 
   it("explains a task reference it cannot resolve, and changes nothing", async () => {
@@ -430,7 +433,7 @@ describe("slash commands on an epic", () => {
       "`/skip 7`: There is no task 7: the plan has 3 tasks.",
       "`/orchestra skip add`: “add” matches 2 tasks: t1 (Add the model), t2 (Add the API). Name one by its id.",
     ]);
-    expect(world.reactions.map((r) => r.content)).toEqual(["eyes"]);
+    expect(world.reactions.map((r) => r.content)).toEqual(["confused"]);
     expect(count(world, "cursor stop")).toBe(0);
     expect(unchangedBut(world)).toBe(true);
   });

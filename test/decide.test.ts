@@ -90,6 +90,8 @@ describe("planned epic, waiting for /orchestra start", () => {
     expect(decision.patch).toEqual({});
     expect(decision.notify).toEqual([
       { kind: "comment", key: "reply-901-/orchestra start", body: "`/orchestra start`: the epic is already running." },
+      // Answered at once: 😕 with the reply, and no 👀 before it.
+      { kind: "react", commentId: 901, content: "confused" },
     ]);
   });
 });
@@ -611,6 +613,7 @@ describe("commands", () => {
     expect(decision.patch).toEqual({});
     expect(decision.notify).toEqual([
       { kind: "comment", key: "reply-901-/orchestra pause", body: "`/orchestra pause`: the epic is planned, not running." },
+      { kind: "react", commentId: 901, content: "confused" },
     ]);
   });
 
@@ -682,6 +685,7 @@ describe("commands", () => {
     expect(decision.patch).toEqual({});
     expect(decision.notify).toEqual([
       { kind: "comment", key: "reply-901-/orchestra retry t1", body: "`/orchestra retry t1`: t1 has not failed and is not running." },
+      { kind: "react", commentId: 901, content: "confused" },
     ]);
   });
 
@@ -698,7 +702,7 @@ describe("commands", () => {
   it("skip an already merged task: a reply", () => {
     const plan = makePlan([makeTask("t1", { state: "merged", attempt: 1 })], { status: "completed" });
     const decision = run(plan, { intents: [commandIntent("skip", "t1")] });
-    expect(decision.notify).toEqual([expect.objectContaining({ kind: "comment", body: "`/orchestra skip t1`: t1 is already merged." })]);
+    expect(decision.notify).toEqual([expect.objectContaining({ kind: "comment", body: "`/orchestra skip t1`: t1 is already merged." }), { kind: "react", commentId: 901, content: "confused" }]);
   });
 
   it.each(["help", "unknown"])("%s: a reply with the help text", (name) => {
@@ -744,7 +748,7 @@ describe("commands", () => {
       });
       const reply = run(merged, { intents: [commandIntent("skip", "", { prTaskId: "t2", target: 15 })] });
       expect(reply.patch).toEqual({});
-      expect(reply.notify).toEqual([expect.objectContaining({ kind: "comment", target: 15, body: expect.stringContaining("t2 is already merged") })]);
+      expect(reply.notify).toEqual([expect.objectContaining({ kind: "comment", target: 15, body: expect.stringContaining("t2 is already merged") }), { kind: "react", commentId: 901, content: "confused" }]);
     });
   });
 });

@@ -134,8 +134,7 @@ describe("a person editing a running epic", () => {
 
     await app.receive("issue_comment", issueComment(world, "/orchestra start"));
     await app.settle();
-    expect(world.calls.slice(0, 6)).toEqual([
-      "react eyes",
+    expect(world.calls.slice(0, 5)).toEqual([
       "graphql OrchestraSnapshot",
       "cursor list",
       "cursor create orchestra/1-t1-a1",

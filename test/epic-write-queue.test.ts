@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { EpicWriteQueue, WRITE_PRIORITIES, type WritePriority } from "../src/runtime/epic-write-queue.js";
+import { EpicWriteQueue, WRITE_PRIORITIES, type Ride, type WritePriority } from "../src/runtime/epic-write-queue.js";
+import { BatchWriteError, type WriteOp, type WriteOutcome } from "../src/github/write-batch.js";
 
 /** A write that resolves when told to, recording when it started. */
 function gate(log: string[], name: string) {
@@ -96,6 +97,108 @@ describe("EpicWriteQueue", () => {
     await expect(after).resolves.toBe("posted");
     await queue.drain();
     expect(errors).toEqual([new Error("502")]);
+  });
+
+  describe("riding along", () => {
+    const statusOp: WriteOp = { kind: "update-comment", commentId: "IC_1", body: "status" };
+    const deleteOp: WriteOp = { kind: "delete-ref", refId: "REF_1" };
+
+    /** A deferred write that records whether it went alone or rode, and what it heard. */
+    function rider(queue: EpicWriteQueue, key: string, op: WriteOp, log: string[], patientMs?: number) {
+      queue.defer(
+        "e",
+        key,
+        key === "status" ? "status" : "cleanup",
+        async () => log.push(`${key} alone`),
+        (error) => log.push(`${key} failed: ${(error as Error).message}`),
+        { ride: { op, rode: (outcome: WriteOutcome) => { if (!outcome.ok) throw outcome.error; log.push(`${key} rode`); } }, ...(patientMs ? { patientMs } : {}) },
+      );
+    }
+
+    it("the next carrying write takes the epic's deferred writes that may ride, in their order, and each hears its own outcome", async () => {
+      vi.useFakeTimers();
+      const queue = new EpicWriteQueue({ settleMs: 1_000 });
+      const log: string[] = [];
+      const end = queue.begin("e");
+      rider(queue, "status", statusOp, log, 30_000);
+      rider(queue, "cleanup", deleteOp, log);
+      queue.defer("e", "react", "notification", async () => log.push("react alone"), () => {});
+      const carried: WriteOp[][] = [];
+      const body = queue.carry("e", "body", async (rides: Ride[]) => {
+        carried.push(rides.map((ride) => ride.op));
+        log.push("body");
+        rides.forEach((ride) => ride.settle({ ok: true }));
+        return "written";
+      });
+      await expect(body).resolves.toBe("written");
+      end();
+      await vi.advanceTimersByTimeAsync(40_000);
+      // The status (deferred first, more important) before the deletion; the write that cannot ride goes alone.
+      expect(carried).toEqual([[statusOp, deleteOp]]);
+      expect(log).toEqual(["body", "status rode", "cleanup rode", "react alone"]);
+      expect(queue.size).toBe(0);
+    });
+
+    it("a refusal of one ride is handled as that write's own failure; the others and the carrier are unaffected", async () => {
+      const queue = new EpicWriteQueue({ settleMs: 1_000 });
+      const log: string[] = [];
+      const end = queue.begin("e");
+      rider(queue, "status", statusOp, log);
+      rider(queue, "cleanup", deleteOp, log);
+      await queue.carry("e", "body", async (rides: Ride[]) => {
+        rides[0]!.settle({ ok: false, error: new BatchWriteError("Resource not accessible by integration", 403, "FORBIDDEN") });
+        rides[1]!.settle({ ok: true });
+      });
+      end();
+      await queue.drain();
+      expect(log).toEqual(["status failed: Resource not accessible by integration", "cleanup rode"]);
+    });
+
+    it("a carrier that fails before sending its rides loses none: they wait again and go alone", async () => {
+      const queue = new EpicWriteQueue({ settleMs: 1_000 });
+      const log: string[] = [];
+      const end = queue.begin("e");
+      rider(queue, "status", statusOp, log);
+      await expect(queue.carry("e", "body", () => Promise.reject(new Error("502")))).rejects.toThrow("502");
+      end();
+      await queue.drain();
+      expect(log).toEqual(["status alone"]);
+    });
+
+    it("a newer write of the same key deferred while the carrier ran replaces the one it did not send", async () => {
+      const queue = new EpicWriteQueue({ settleMs: 1_000 });
+      const log: string[] = [];
+      const end = queue.begin("e");
+      rider(queue, "status", statusOp, log);
+      await expect(
+        queue.carry("e", "body", async () => {
+          queue.defer("e", "status", "status", async () => log.push("newer status alone"), () => {});
+          throw new Error("502");
+        }),
+      ).rejects.toThrow("502");
+      end();
+      await queue.drain();
+      expect(log).toEqual(["newer status alone"]);
+    });
+
+    it("a patient write waits for a ride past the quiet moment, and goes alone only after its patience", async () => {
+      vi.useFakeTimers();
+      const queue = new EpicWriteQueue({ settleMs: 500, maxDelayMs: 15_000 });
+      const log: string[] = [];
+      rider(queue, "status", statusOp, log, 30_000);
+      await vi.advanceTimersByTimeAsync(20_000);
+      expect(log).toEqual([]);
+      await vi.advanceTimersByTimeAsync(10_500);
+      expect(log).toEqual(["status alone"]);
+    });
+
+    it("drain sends a patient write at once", async () => {
+      const queue = new EpicWriteQueue({ settleMs: 500 });
+      const log: string[] = [];
+      rider(queue, "status", statusOp, log, 30_000);
+      await queue.drain();
+      expect(log).toEqual(["status alone"]);
+    });
   });
 
   it("cancel drops a pending deferred write", async () => {

@@ -88,7 +88,6 @@ describe("running an epic", () => {
     // mid-launch may have left); each later launch is one create.
     expect(world.calls).toMatchInlineSnapshot(`
       [
-        "react eyes",
         "graphql OrchestraSnapshot",
         "cursor list",
         "cursor create orchestra/1-t1-a1",
@@ -112,6 +111,7 @@ describe("running an epic", () => {
         "graphql OrchestraSnapshot",
         "cursor get bc-3",
         "merge #1005 squash",
+        "graphql OrchestraWritesMutation: updateIssue, addComment, closeIssue",
         "PATCH issue body",
         "POST comment on #1: 🎉 **Epic completed**: 3 of 3 tasks merged.",
         "PATCH issue state=closed",

@@ -81,6 +81,36 @@ describe("the launch ledger", () => {
     expect(cursor.calls).toEqual(["list", "create orchestra/1-t1-a1", "create orchestra/1-t2-a1", "create orchestra/2-t1-a1"]);
   });
 
+  it("lists nothing for an epic whose first run began after the process started: no process before can have launched for it", async () => {
+    const cursor = fakeCursor();
+    let now = 1_000_000;
+    const ledger = new ProcessLaunchLedger(10_000, () => now);
+    const api = client();
+    now += 60_000;
+    ledger.firstRun(REPO, 1, now - 5_000);
+    for (const branch of ["orchestra/1-t1-a1", "orchestra/1-t2-a1"]) {
+      await launch(ledger, api, branch);
+      ledger.recorded(REPO, [branch]);
+    }
+    // Another epic, whose start command is older than the process: it may have been carried out before.
+    ledger.firstRun(REPO, 2, 1_000_000 - 1);
+    await launch(ledger, api, "orchestra/2-t1-a1");
+    expect(cursor.calls).toEqual(["create orchestra/1-t1-a1", "create orchestra/1-t2-a1", "list", "create orchestra/2-t1-a1"]);
+  });
+
+  it("a launch of a first run still looks for its own attempt when it is in doubt", async () => {
+    const cursor = fakeCursor();
+    let now = 1_000_000;
+    const ledger = new ProcessLaunchLedger(10_000, () => now);
+    const api = client();
+    now += 60_000;
+    ledger.firstRun(REPO, 1, now);
+    cursor.failNextCreate = true;
+    await expect(launch(ledger, api, "orchestra/1-t1-a1")).rejects.toThrow();
+    expect((await launch(ledger, api, "orchestra/1-t1-a1")).id).toBe("bc-1");
+    expect(cursor.calls).toEqual(["create orchestra/1-t1-a1", "list", "list"]);
+  });
+
   it("adopts the agent a crashed process created before recording it, without a second create", async () => {
     const cursor = fakeCursor();
     await launch(new ProcessLaunchLedger(), client(), "orchestra/1-t1-a1"); // the process dies before the body write

@@ -342,7 +342,7 @@ describe("re-planning with /orchestra plan", () => {
     const prompt = JSON.stringify((asked.mock.calls[0]![0] as { messages: unknown }).messages);
     expect(prompt).toContain("validate every input");
     expect(prompt).toContain("Add the model");
-    expect(world.reactions.map((r) => r.content)).toEqual(["eyes", "rocket"]);
+    expect(world.reactions.map((r) => r.content)).toEqual(["rocket"]);
     expect(github.isDone()).toBe(true);
     expect(llm.isDone()).toBe(true);
   });

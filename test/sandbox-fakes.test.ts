@@ -294,6 +294,47 @@ describe("fake GitHub GraphQL", () => {
     expect(sandbox.github.requestCount("graphql OrchestraSnapshot")).toBeGreaterThanOrEqual(1);
   });
 
+  it("runs Orchestra's batched writes as one request, each mutation with its own outcome and the webhooks REST would send", async () => {
+    const github = sandbox.github;
+    const gateway = new GitHubGateway(octokit, { owner: OWNER, repo: NAME });
+    github.addCollaborator(REPO, "dev", "write");
+    const issue = github.openIssue(REPO, "carol", { title: "Batched", body: "before", labels: ["epic"] });
+    const branch = `orchestra/${issue}-t1-a1`;
+    github.pushCommit(REPO, branch, { files: { "b.txt": "b" }, message: "b", as: "dev" });
+    github.openPull(REPO, "dev", { head: branch, title: "B", body: `Part of #${issue}` });
+    const status = await gateway.createComment(issue, "status 1");
+    const snapshot = await gateway.readSnapshot(issue, [branch]);
+    const refId = snapshot.pulls.get(branch)![0]!.headRefId!;
+    const issueId = snapshot.issue!.id;
+    await github.idle();
+    const before = github.deliveries.length;
+    const requests = sandbox.github.requestCount("graphql OrchestraWritesMutation");
+
+    const outcomes = await gateway.writeBatch([
+      { kind: "update-issue", issueId, body: "after" },
+      { kind: "add-comment", subjectId: issueId, body: "done" },
+      { kind: "close-issue", issueId },
+      { kind: "update-comment", commentId: gateway.commentNodeId(status)!, body: "status 2" },
+      { kind: "delete-ref", refId },
+      { kind: "delete-ref", refId },
+      { kind: "add-reaction", subjectId: gateway.commentNodeId(status)!, content: "rocket" },
+    ]);
+    await github.idle();
+
+    expect(outcomes.slice(0, 5).map((outcome) => outcome.ok)).toEqual([true, true, true, true, true]);
+    expect(outcomes[1]).toMatchObject({ commentId: expect.any(Number) });
+    // The branch is gone by the second deletion: GitHub's NOT_FOUND, as the REST 404 of the same write.
+    expect(outcomes[5]).toMatchObject({ ok: false, error: { status: 404, type: "NOT_FOUND" } });
+    expect(outcomes[6]).toEqual({ ok: true });
+    expect(github.comments(REPO, issue)[0]!.reactions).toEqual([{ content: "rocket", user: github.appBot.login }]);
+    expect(sandbox.github.requestCount("graphql OrchestraWritesMutation")).toBe(requests + 1);
+    expect(github.issue(REPO, issue)).toMatchObject({ body: "after", state: "closed", stateReason: "completed" });
+    expect(github.comments(REPO, issue).map((comment) => comment.body)).toEqual(["status 2", "done"]);
+    expect(github.branches(REPO)[branch]).toBeUndefined();
+    const sent = github.deliveries.slice(before).map((delivery) => `${delivery.event}.${delivery.action}`);
+    expect(sent).toEqual(expect.arrayContaining(["issues.edited", "issue_comment.created", "issues.closed", "issue_comment.edited"]));
+  });
+
   it("keeps the edit history of a body and the renames of a title, and says who edited", async () => {
     const github = sandbox.github;
     const issue = github.openIssue(REPO, "carol", { title: "A wish", body: "first" });

@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { bearerToken, BodyTooLargeError, readBody, RequestCounter, sendJson } from "../shared/http.js";
 import type { AppAuth, Caller } from "./auth.js";
 import { ApiError } from "./errors.js";
-import { executeGraphql } from "./graphql/execute.js";
+import { executeGraphql, mutationFields } from "./graphql/execute.js";
 import type { GitHubOpenApi, RouteMatch, ValidationIssue } from "./openapi.js";
 import { ROUTES } from "./rest-routes.js";
 import type { RestResponse } from "./rest-routes.js";
@@ -221,6 +221,8 @@ export function createGitHubHandler(
     }
     const name = typeof body.operationName === "string" ? body.operationName : /(?:query|mutation)\s+(\w+)/.exec(String(body.query ?? ""))?.[1];
     records.counter.add(`graphql ${name ?? "(anonymous)"}`);
+    // Not requests: what a request's mutations did (one request may add a comment and edit another).
+    for (const field of mutationFields(body)) records.counter.add(`mutation ${field}`);
     const issueVariable = (body.variables as { issue?: unknown } | undefined)?.issue;
     records.log?.push({ at: Date.now(), key: `graphql ${name ?? "(anonymous)"}`, ...(typeof issueVariable === "number" ? { issue: issueVariable } : {}) });
     const installation = world.state.installations.get(caller.installationId);

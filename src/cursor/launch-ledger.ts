@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import { normalizeRepository } from "./agent.js";
 import type { CreateAgentInput, CursorAgent, CursorClient } from "./client.js";
 import { parseBranchName } from "../orchestration/naming.js";
@@ -12,7 +13,9 @@ import { parseBranchName } from "../orchestration/naming.js";
  * - a process before this one did so and died in between (a crash, a SIGKILL, a redeploy): every
  *   such create was sent before this process's first launch, so one listing of Cursor's newest
  *   agents, taken then, shows them all (as far as the one page the lookup always read).
- * Any other launch is the attempt's first: one call, the create.
+ * Any other launch is the attempt's first: one call, the create. And an epic whose first run began
+ * after this process started (its tasks never launched, every start command newer than the
+ * process) cannot have an attempt launched by a process before: no listing for it at all.
  */
 export interface LaunchLedger {
   /** The agent an earlier launch of this attempt created, when one may have; null when none did. */
@@ -21,7 +24,15 @@ export interface LaunchLedger {
   create(cursor: CursorClient, input: CreateAgentInput): Promise<CursorAgent>;
   /** The issue body now records the agent of every attempt of `branches`. */
   recorded(repository: string, branches: string[]): void;
+  /**
+   * The epic `issueNumber` never ran (no task ever launched) and every command starting it was
+   * written at `startedAt` (ms, GitHub's clock) or later: its first run begins now.
+   */
+  firstRun?(repository: string, issueNumber: number, startedAt: number): void;
 }
+
+/** GitHub's clock may run ahead of ours by this much; a command closer to our start may be older. */
+const CLOCK_MARGIN_MS = 2_000;
 
 /** Pages of Cursor's newest agents the lookup reads, as it always has: a crashed launch is among the newest. */
 const LOOKUP_PAGES = 1;
@@ -43,15 +54,31 @@ export class ProcessLaunchLedger implements LaunchLedger {
   /** Agents on Orchestra's branches that Cursor listed at this process's first launch. */
   private before?: Promise<Map<string, CursorAgent>>;
 
+  /** Epics whose first run began after this process started (bounded: a forgotten one is listed for, as before). */
+  private readonly bornHere = new LRUCache<string, true>({ max: 10_000 });
+  private readonly startedAt: number;
+
   /** Past this many attempts in doubt (a Cursor that keeps failing), every launch looks first. */
-  constructor(private readonly maxInDoubt = 10_000) {}
+  constructor(
+    private readonly maxInDoubt = 10_000,
+    now: () => number = Date.now,
+  ) {
+    this.startedAt = now();
+  }
 
   async existing(cursor: CursorClient, repository: string, branch: string): Promise<CursorAgent | null> {
     const key = attemptKey(repository, branch);
     if (this.inDoubt.has(key) || this.inDoubt.size >= this.maxInDoubt) {
       return cursor.findAgentByBranch(repository, branch, LOOKUP_PAGES);
     }
+    const parsed = parseBranchName(branch);
+    if (parsed && this.bornHere.has(epicOf(repository, parsed.issueNumber))) return null;
     return (await this.agentsBeforeStart(cursor)).get(key) ?? null;
+  }
+
+  firstRun(repository: string, issueNumber: number, startedAt: number): void {
+    // A process before this one died before this command was written: it never saw the epic run.
+    if (startedAt >= this.startedAt + CLOCK_MARGIN_MS) this.bornHere.set(epicOf(repository, issueNumber), true);
   }
 
   async create(cursor: CursorClient, input: CreateAgentInput): Promise<CursorAgent> {
@@ -91,6 +118,10 @@ export class ProcessLaunchLedger implements LaunchLedger {
     this.before.catch(() => (this.before = undefined));
     return this.before;
   }
+}
+
+function epicOf(repository: string, issueNumber: number): string {
+  return `${normalizeRepository(repository)}#${issueNumber}`;
 }
 
 function attemptKey(repository: string, branch: string): string {

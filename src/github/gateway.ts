@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import type { ProbotOctokit } from "probot";
 import { toPullRequestView } from "./pull-request-view.js";
 import {
@@ -23,6 +24,7 @@ import { buildChildHistoryQuery, toChildHistory, type ChildHistory, type ChildRe
 import { toComment, toSnapshotRead, type SnapshotSource } from "./snapshot-read.js";
 import type { ContentEdit, EditHistory } from "../orchestration/trust/attribution.js";
 import type { EditCounts } from "../orchestration/types.js";
+import { commentNodeId, rememberCommentNodeId, sendWriteBatch, type WriteOp, type WriteOutcome } from "./write-batch.js";
 
 export type Octokit = InstanceType<typeof ProbotOctokit>;
 
@@ -99,6 +101,8 @@ export interface SnapshotRead {
 
 export interface CommentRead {
   id: number;
+  /** GraphQL node id, when read. */
+  nodeId?: string;
   body: string;
   createdAt?: string;
   /** null for a deleted account. */
@@ -135,6 +139,13 @@ export function classifyMergeRefusal(status: number, message: string): MergeRefu
 }
 export const CONFIG_PATH = ".github/orchestra.yml";
 const MAX_COMMENT_PAGES = 10;
+
+/**
+ * Commands Orchestra answered (🚀 or 😕), by repository and comment id: the 👀 that says "seen,
+ * under way" is only for a command still unanswered after a few seconds. Bounded; forgetting one
+ * costs at most a late 👀.
+ */
+const answeredCommands = new LRUCache<string, true>({ max: 10_000 });
 
 function isStatus(error: unknown, ...statuses: number[]): boolean {
   return statuses.includes((error as { status?: number }).status ?? 0);
@@ -303,18 +314,33 @@ export class GitHubGateway {
 
   async createComment(issueNumber: number, body: string): Promise<number> {
     const { data } = await this.octokit.rest.issues.createComment({ ...this.repo, issue_number: issueNumber, body });
+    rememberCommentNodeId(this.fullName, data.id, data.node_id);
     return data.id;
   }
 
   /** false when the comment no longer exists. */
   async updateComment(commentId: number, body: string): Promise<boolean> {
     try {
-      await this.octokit.rest.issues.updateComment({ ...this.repo, comment_id: commentId, body });
+      const { data } = await this.octokit.rest.issues.updateComment({ ...this.repo, comment_id: commentId, body });
+      rememberCommentNodeId(this.fullName, commentId, data.node_id);
       return true;
     } catch (error) {
       if (isStatus(error, 404, 410)) return false;
       throw error;
     }
+  }
+
+  /**
+   * Several writes in one GraphQL request, in order; one outcome per write (see write-batch.ts).
+   * Never throws: each caller handles its own write's refusal.
+   */
+  async writeBatch(ops: WriteOp[]): Promise<WriteOutcome[]> {
+    return sendWriteBatch(this.octokit, ops);
+  }
+
+  /** The GraphQL node id of a comment this process wrote or edited, when it still knows it. */
+  commentNodeId(commentId: number): string | undefined {
+    return commentNodeId(this.fullName, commentId);
   }
 
   /**
@@ -343,7 +369,17 @@ export class GitHubGateway {
   }
 
   async reactToComment(commentId: number, content: "eyes" | "rocket" | "confused"): Promise<void> {
+    if (content !== "eyes") this.markAnswered(commentId);
     await this.octokit.rest.reactions.createForIssueComment({ ...this.repo, comment_id: commentId, content });
+  }
+
+  /** The command in comment `commentId` is answered (its reaction may still wait in the write queue). */
+  markAnswered(commentId: number): void {
+    answeredCommands.set(`${this.fullName.toLowerCase()}#${commentId}`, true);
+  }
+
+  answered(commentId: number): boolean {
+    return answeredCommands.has(`${this.fullName.toLowerCase()}#${commentId}`);
   }
 
   async reactToIssue(issueNumber: number, content: "eyes" | "rocket"): Promise<void> {

@@ -27,6 +27,7 @@ export function toPullRequestView(pr: GqlPullRequest, repoFullName: string, ownA
     state: pr.merged ? "merged" : pr.state === "OPEN" ? "open" : "closed",
     headRef: pr.headRefName,
     headSha: pr.headRefOid,
+    ...(pr.headRef?.id ? { headRefId: pr.headRef.id } : {}),
     baseRef: pr.baseRefName,
     ...(pr.createdAt ? { createdAt: pr.createdAt } : {}),
     sameRepo: pr.headRepository?.nameWithOwner.toLowerCase() === repoFullName.toLowerCase(),

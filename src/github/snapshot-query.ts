@@ -32,6 +32,7 @@ const PULL_REQUEST_FIELDS = `
   isDraft
   headRefName
   headRefOid
+  headRef { id }
   baseRefName
   baseRefOid
   baseRef { refUpdateRule { requiredStatusCheckContexts requiredApprovingReviewCount requiresCodeOwnerReviews requiresConversationResolution } }
@@ -109,7 +110,7 @@ export const PULLS_PER_BRANCH = 20;
 
 /** Comments read with every snapshot: commands are taken from them (see read-commands.ts). */
 export const COMMENT_WINDOW = 50;
-const COMMENT_FRAGMENT = `fragment CommandComment on IssueComment { databaseId body createdAt author { __typename login } }`;
+const COMMENT_FRAGMENT = `fragment CommandComment on IssueComment { id databaseId body createdAt author { __typename login } }`;
 
 /** One PR by number: the agent's, when PRs of the same branch name crowd it out of the snapshot's window. */
 export const PULL_QUERY = `query OrchestraPull($owner: String!, $repo: String!, $number: Int!) {
@@ -127,6 +128,8 @@ export interface GqlPull {
 }
 
 export interface GqlComment {
+  /** The node id: what a reaction sent in a batch names. Absent in fixtures that predate reading it. */
+  id?: string;
   databaseId: number;
   body: string;
   /** Absent in fixtures that predate reading it. */
@@ -279,6 +282,8 @@ export interface GqlPullRequest {
   isDraft: boolean;
   headRefName: string;
   headRefOid: string;
+  /** The head branch's ref (its node id: what a batched deletion names); null once deleted. */
+  headRef?: { id: string } | null;
   baseRefName: string;
   baseRefOid?: string;
   /** The base branch's protection as GitHub shows it to non-admins (classic rules and rulesets). */

@@ -13,7 +13,7 @@ export interface SnapshotSource {
 
 export function toComment(node: GqlComment): CommentRead {
   const login = node.author?.login ?? null;
-  return { id: node.databaseId, body: node.body, ...(node.createdAt ? { createdAt: node.createdAt } : {}), author: login, bot: node.author?.__typename === "Bot" || Boolean(login?.endsWith("[bot]")) };
+  return { id: node.databaseId, ...(node.id ? { nodeId: node.id } : {}), body: node.body, ...(node.createdAt ? { createdAt: node.createdAt } : {}), author: login, bot: node.author?.__typename === "Bot" || Boolean(login?.endsWith("[bot]")) };
 }
 
 /** The facts a reconcile works with, from the snapshot query's answer (no I/O: it may be a cached answer). */

@@ -52,7 +52,6 @@ export function registerCommentHandlers(app: Probot, orchestra: Orchestra): void
       }
       return;
     }
-    await gateway.reactToComment(comment.id, "eyes");
     const intents: Intent[] = commands.map((command) => ({
       kind: "command",
       command,
@@ -61,6 +60,13 @@ export function registerCommentHandlers(app: Probot, orchestra: Orchestra): void
       ...(prTaskId ? { prTaskId } : {}),
     }));
     orchestra.schedule(ref, intents);
+    // One reaction for a command carried out within seconds (🚀, or 😕 with its reply); 👀 only
+    // for one that visibly waits (a busy epic, a throttled installation, another process's lease).
+    const eyes = setTimeout(() => {
+      if (gateway.answered(comment.id)) return;
+      gateway.reactToComment(comment.id, "eyes").catch((error: unknown) => context.log.warn({ err: error }, "👀 not added"));
+    }, orchestra.eyesAfterMs);
+    eyes.unref?.();
   });
 }
 

@@ -10,7 +10,8 @@ import type { EpicRef, ReconcileDeps } from "./reconcile-deps.js";
 import type { Snapshot } from "./snapshot.js";
 import { renderStatusTable } from "./status-comment.js";
 import { ordered } from "./ordered-write.js";
-import { refreshStatusComment, statusView } from "./status-comment-writer.js";
+import { deferStatusRefresh, refreshStatusComment, statusView } from "./status-comment-writer.js";
+import type { WriteOp, WriteOutcome } from "../github/write-batch.js";
 import type { Plan, PlanPatch, TaskPatch } from "./types.js";
 import type { CursorClient } from "../cursor/client.js";
 import { isLive } from "../cursor/agent.js";
@@ -26,6 +27,9 @@ import { lookBeforeEveryLaunch } from "../cursor/launch-ledger.js";
  */
 
 const CURSOR_KEY_REJECTED = { reason: "Cursor rejected the API key Orchestra runs with", key: "cursor-key-rejected" };
+
+/** A merged branch's deletion waits this long for a write to ride with before it goes alone. */
+const CLEANUP_PATIENCE_MS = 30_000;
 
 /** A status comment GitHub would not take is drawn again this long after. */
 const STATUS_RETRY_MS = 30_000;
@@ -112,11 +116,20 @@ export async function act(
     }
   }
 
+  // Deletions that go in the body write's request when there is no write queue to carry them.
+  const deletions: WriteOp[] = [];
   for (const step of postponed) {
     const cleanUp = () => runStep(ref, snapshot, step, config, deps, log);
     const failed = (caught: unknown) => log.warn({ err: caught, effect: step.effect.kind }, "step failed; going on");
-    // With a write queue, once the epic is quiet: the next check's merge does not wait for it.
-    if (deps.writes) deps.writes.defer(`cleanup-${JSON.stringify(step.effect)}`, "cleanup", cleanUp, failed);
+    const refId = step.effect.kind === "delete-branch" ? step.effect.refId : undefined;
+    // With a write queue, once the epic is quiet (the next check's merge does not wait for it), or
+    // sooner in the request of a write that carries it (the body write just below).
+    if (deps.writes) {
+      deps.writes.defer(`cleanup-${JSON.stringify(step.effect)}`, "cleanup", cleanUp, failed, {
+        ...(refId ? { ride: { op: { kind: "delete-ref" as const, refId }, rode: deletedRef } } : {}),
+        patientMs: CLEANUP_PATIENCE_MS,
+      });
+    } else if (refId) deletions.push({ kind: "delete-ref", refId });
     else await cleanUp().catch(failed);
   }
 
@@ -132,22 +145,92 @@ export async function act(
   if (!allDone && decision.patch.status === "completed") delete patch.status;
   if ((keyRejected || auditPause) && (patch.status ?? snapshot.parsed.plan!.status) === "running") patch.status = "paused";
   if (auditPause) notify.push({ kind: "comment", ...auditPause });
-  const plan = await writeBody(ref, patch, deps, log, snapshot.parsed.plan!);
+  // A completion written but never announced (the process died in between) is announced now; one
+  // that was announced and then reopened by a person is left open.
+  const announced = decision.completionUnannounced && (await deps.gateway.findComment(ref.issueNumber, messages.commentMarker("completed"))) !== null;
+  // The completion in the body's request: the body, the comment, closing the issue, in that order
+  // (as they went one by one), when nothing else is said in between.
+  const completion = allDone && !announced && decision.closeIssue && notify.length === 0 && decision.notify.length === 0 && !keyRejected ? completionComment(decision) : undefined;
+  const completed = { comment: false, closed: false };
+  // The reactions to commands this pass carried out, sent after the body that records their effect.
+  const reactions = decision.notify.filter((item): item is Extract<Notification, { kind: "react" }> => item.kind === "react" && item.subjectId !== undefined);
+  const reacted = new Set<Notification>();
+  // What goes in the body's request, and what each one's outcome means.
+  let along: Array<{ op: WriteOp; heard: (outcome: WriteOutcome) => void }> = [];
+  const plan = await writeBody(ref, patch, deps, log, snapshot.parsed.plan!, {}, {
+    before: (next) => void deferStatusRefresh(ref, snapshot, decision, next, config, deps),
+    ops: (next, issueId) => {
+      along = [
+        ...reactions.map((item) => {
+          deps.gateway.markAnswered(item.commentId);
+          return { op: { kind: "add-reaction" as const, subjectId: item.subjectId!, content: item.content }, heard: (outcome: WriteOutcome) => void (outcome.ok && reacted.add(item)) };
+        }),
+        ...(completion && next.status === "completed"
+          ? [
+              { op: { kind: "add-comment" as const, subjectId: issueId, body: commentText(ref, snapshot, decision, next, completion, deps) }, heard: (outcome: WriteOutcome) => void (completed.comment = outcome.ok) },
+              { op: { kind: "close-issue" as const, issueId }, heard: (outcome: WriteOutcome) => void (completed.closed = outcome.ok) },
+            ]
+          : []),
+        ...deletions.map((op) => ({
+          op,
+          heard: (outcome: WriteOutcome) => {
+            try {
+              deletedRef(outcome);
+            } catch (caught) {
+              log.warn({ err: caught, effect: "delete-branch" }, "step failed; going on");
+            }
+          },
+        })),
+      ];
+      return along.map((entry) => entry.op);
+    },
+    sent: (outcomes) => {
+      outcomes.forEach((outcome, i) => along[i]?.heard(outcome));
+      deletions.length = 0;
+    },
+  });
+  // Not sent with the body (it did not change): as without a write queue.
+  for (const op of deletions) {
+    const step = postponed.find((candidate) => candidate.effect.kind === "delete-branch" && candidate.effect.refId === (op as { refId: string }).refId);
+    if (step) await runStep(ref, snapshot, step, config, deps, log).catch((caught: unknown) => log.warn({ err: caught, effect: "delete-branch" }, "step failed; going on"));
+  }
   const cause = decision.pause ?? (keyRejected ? CURSOR_KEY_REJECTED : auditPause ? { reason: "the audit of a task's PR gave no verdict", key: auditPause.key } : undefined);
   announceTransitions(ref, snapshot, plan, cause, config, deps, log);
   deps.launchLedger?.recorded(`${deps.webUrl}/${ref.owner}/${ref.repo}`, recordedBranches(ref.issueNumber, plan));
   deps.branchCache.set(epicKey(ref.owner, ref.repo, ref.issueNumber), activeBranches(ref.issueNumber, plan));
-  // A completion written but never announced (the process died in between) is announced now; one
-  // that was announced and then reopened by a person is left open.
-  const announced = decision.completionUnannounced && (await deps.gateway.findComment(ref.issueNumber, messages.commentMarker("completed"))) !== null;
-  notify.push(...decision.notify, ...(allDone && !announced ? decision.final : []));
+  notify.push(...decision.notify.filter((item) => !reacted.has(item)), ...(allDone && !announced ? decision.final.filter((item) => !(completed.comment && item === completion)) : []));
   if (keyRejected) notify.push({ kind: "comment", key: "cursor-key-rejected", body: messages.cursorKeyRejected(String((keyRejected as Error).message)), once: true });
 
   for (const item of notify) await sendNotification(ref, snapshot, decision, plan, item, deps);
   if (!(await refreshStatusComment(ref, snapshot, decision, plan, config, deps))) wakeAfterMs = Math.min(wakeAfterMs ?? STATUS_RETRY_MS, STATUS_RETRY_MS);
-  if (decision.closeIssue && allDone && !announced && plan.status === "completed") await deps.gateway.closeIssue(ref.issueNumber);
+  if (decision.closeIssue && allDone && !announced && plan.status === "completed" && !completed.closed) await deps.gateway.closeIssue(ref.issueNumber);
   if (allDone && !announced && decision.final.some((item) => item.kind === "comment" && item.key === "completed")) announceCompletion(ref, snapshot, plan, config, deps, log);
   return { plan, error, ...(wakeAfterMs !== undefined ? { wakeAfterMs } : {}) };
+}
+
+/** A merged branch's deletion, said as GitHub answered it: gone already is the outcome wanted. */
+function deletedRef(outcome: WriteOutcome): void {
+  if (!outcome.ok && outcome.error.status !== 404 && outcome.error.status !== 422) throw outcome.error;
+}
+
+/** The completion comment of a decision, when it is its only final word. */
+function completionComment(decision: Decision): Extract<Notification, { kind: "comment" }> | undefined {
+  const comments = decision.final.filter((item): item is Extract<Notification, { kind: "comment" }> => item.kind === "comment");
+  const only = comments.length === 1 && decision.final.length === 1 ? comments[0] : undefined;
+  return only && only.key === "completed" && !only.once && only.target === undefined ? only : undefined;
+}
+
+/**
+ * When the epic's first run starts in this reconcile: no task ever launched, and the oldest
+ * command starting it (ms); undefined when it ran before or nothing starts it here.
+ */
+function firstRunStart(snapshot: Snapshot): number | undefined {
+  const before = snapshot.parsed.plan;
+  if (!before || before.status !== "planned" || before.tasks.some((task) => task.attempt > 0 || task.agent)) return undefined;
+  const starts = snapshot.intents.filter((intent) => intent.kind === "command" && (intent.command.name === "start" || intent.command.name === "resume"));
+  const times = starts.map((intent) => (intent.kind === "command" && intent.at ? Date.parse(intent.at) : NaN));
+  if (times.length === 0 || times.some((time) => !Number.isFinite(time))) return undefined;
+  return Math.min(...times);
 }
 
 /** The attempts whose agent the body records: none of them is launched again. */
@@ -196,6 +279,8 @@ async function runStep(
       // Deterministic branch: an agent created by a run that died before recording it is found,
       // not doubled. Such an agent is among the newest, so the first page of the list suffices.
       const ledger = deps.launchLedger ?? lookBeforeEveryLaunch;
+      const firstRun = firstRunStart(snapshot);
+      if (firstRun !== undefined) ledger.firstRun?.(repository, ref.issueNumber, firstRun);
       const existing = await ledger.existing(cursor, repository, effect.branch);
       // Counted against the installation's daily cap; over it, the task waits (reconcile wakes the epic then).
       if (!existing && deps.launches && !(await deps.launches.take())) {
@@ -330,6 +415,7 @@ async function sendNotification(
 ): Promise<void> {
   if (item.kind === "react") {
     // "Done" on a person's command: they wait for it, and commands are rare: sent at once.
+    deps.gateway.markAnswered(item.commentId);
     await ordered(deps, "notification", () => deps.gateway.reactToComment(item.commentId, item.content));
     return;
   }
@@ -338,6 +424,9 @@ async function sendNotification(
     if (id !== null) await ordered(deps, "notification", () => deps.gateway.updateComment(id, messages.withMarker(item.key, item.body)));
     return;
   }
+  // A reply answers its command (`reply-<comment id>-…`, `status-<comment id>`): no 👀 for it later.
+  const answers = /^(?:reply|status)-(\d+)/.exec(item.key);
+  if (answers) deps.gateway.markAnswered(Number(answers[1]));
   if (item.once) {
     const key = `${epicKey(ref.owner, ref.repo, ref.issueNumber)}:${item.key}`;
     if (await deps.reported.get(key)) return;
@@ -345,8 +434,12 @@ async function sendNotification(
     await deps.reported.set(key, "1");
     return;
   }
+  await ordered(deps, "notification", () => deps.gateway.createComment(item.target ?? ref.issueNumber, commentText(ref, snapshot, decision, plan, item, deps)));
+}
+
+function commentText(ref: EpicRef, snapshot: Snapshot, decision: Decision, plan: Plan, item: { key: string; body: string }, deps: ReconcileDeps): string {
   const body = item.body.includes(statusTablePlaceholder)
     ? item.body.replace(statusTablePlaceholder, renderStatusTable(statusView(ref, snapshot, decision, plan, deps)))
     : item.body;
-  await ordered(deps, "notification", () => deps.gateway.createComment(item.target ?? ref.issueNumber, messages.withMarker(item.key, body)));
+  return messages.withMarker(item.key, body);
 }

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { applyPatch, parseBody, type WriteTrust } from "./checklist.js";
 import type { IssueRead } from "../github/gateway.js";
+import type { WriteOp, WriteOutcome } from "../github/write-batch.js";
 import { createStateSigner } from "./trust/state-mac.js";
 import { commentOnce } from "./comment-once.js";
 import * as messages from "./messages.js";
@@ -27,6 +28,16 @@ function isEmptyPatch(patch: PlanPatch): boolean {
   );
 }
 
+/** What goes out with a body write, in its request. */
+export interface AlongWrites {
+  /** Called with the plan the write produces, before it is sent: what may ride with it is deferred now. */
+  before?: (plan: Plan) => void;
+  /** Writes sent after the body in its request (the completion comment, closing the issue). */
+  ops?: (plan: Plan, issueId: string) => WriteOp[];
+  /** Their outcomes, in order; not called when the body did not change (nothing was sent). */
+  sent?: (outcomes: WriteOutcome[]) => void;
+}
+
 /**
  * Applies only Orchestra's own changes to the body as it is now, so a person's edit made
  * meanwhile survives: read again unless the snapshot (or this reconcile's last write) is known to
@@ -40,6 +51,7 @@ export async function writeBody(
   log: Logger,
   current?: Plan,
   accept: Pick<WriteTrust, "acceptAll" | "believeUnsigned"> = {},
+  along: AlongWrites = {},
 ): Promise<Plan> {
   if (current && isEmptyPatch(patch)) return current;
   // Nothing has told of an edit since the snapshot (or Orchestra's last write): no read first.
@@ -50,12 +62,36 @@ export async function writeBody(
     throw new Error(`cannot write the plan: ${result.error}`);
   }
   if (result.changed) {
-    await ordered(deps, "body", () => deps.gateway.updateIssueBody(ref.issueNumber, result.body));
+    const plan = parsePlan(result.body);
+    along.before?.(plan);
+    const outcomes = await sendBody(ref, fresh.id, result.body, along.ops?.(plan, fresh.id) ?? [], deps);
     wrote(deps, fresh, result.body, [{ patch, accept }]);
+    along.sent?.(outcomes);
     if (result.folded) await commentOnce(deps, ref.issueNumber, "details-folded", messages.detailsFolded());
     log.info({ status: patch.status, tasks: patch.tasks?.map((t) => `${t.id}:${t.state ?? "~"}`) }, "plan written");
   }
   return parsePlan(result.body);
+}
+
+/**
+ * The body write, with `extra` writes after it and the epic's deferred writes that may ride (a
+ * status edit, a merged branch's deletion) in the same GraphQL request; alone, over REST, when
+ * there is nothing to carry. Throws the body's own refusal; returns the outcomes of `extra`.
+ */
+async function sendBody(ref: EpicRef, issueId: string, body: string, extra: WriteOp[], deps: ReconcileDeps): Promise<WriteOutcome[]> {
+  const batch = async (rides: Array<{ op: WriteOp; settle: (outcome: WriteOutcome) => void }>): Promise<WriteOutcome[]> => {
+    if (rides.length === 0 && extra.length === 0) {
+      await deps.gateway.updateIssueBody(ref.issueNumber, body);
+      return [];
+    }
+    const outcomes = await deps.gateway.writeBatch([{ kind: "update-issue", issueId, body }, ...extra, ...rides.map((ride) => ride.op)]);
+    rides.forEach((ride, i) => ride.settle(outcomes[1 + extra.length + i]!));
+    const own = outcomes[0]!;
+    if (!own.ok) throw own.error;
+    return outcomes.slice(1, 1 + extra.length);
+  };
+  if (deps.writes?.carry) return deps.writes.carry("body", batch);
+  return ordered(deps, "body", () => batch([]));
 }
 
 /** Orchestra's write is what the body is now, and what its webhook will be checked against. */

@@ -15,10 +15,16 @@ export function applyIntent(p: DecisionDraft, intent: Intent): void {
   }
   if (intent.kind !== "command") return;
   const { command, commentId, target } = intent;
-  const reply = (text: string) =>
+  // One comment may hold several commands: each reaction once.
+  const react = (content: "rocket" | "confused") => {
+    const already = p.decision.notify.some((item) => item.kind === "react" && item.commentId === commentId && item.content === content);
+    if (commentId && !already) p.decision.notify.push({ kind: "react", commentId, content, ...(intent.commentNodeId ? { subjectId: intent.commentNodeId } : {}) });
+  };
+  const done = () => react("rocket");
+  // A command that cannot be carried out: its reply says why, 😕 marks it answered.
+  const reply = (text: string) => {
     p.comment(`reply-${commentId ?? "none"}-${command.line}`, messages.commandReply(command.line, text), target);
-  const done = () => {
-    if (commentId) p.decision.notify.push({ kind: "react", commentId, content: "rocket" });
+    react("confused");
   };
   switch (command.name) {
     case "start":
@@ -52,6 +58,9 @@ export function applyIntent(p: DecisionDraft, intent: Intent): void {
       }
       return;
     case "help":
+      // The reply is the answer: no reaction besides.
+      p.comment(`reply-${commentId ?? "none"}-${command.line}`, messages.commandReply(command.line, helpText()), target);
+      return;
     case "unknown":
       return reply(helpText());
   }

@@ -174,7 +174,7 @@ function unansweredFollowup(p: DecisionDraft, task: Task, pr: PullRequestView): 
 function deleteMergedBranch(p: DecisionDraft, pr: PullRequestView): void {
   // A repository that deletes merged head branches itself needs no request for it.
   if (p.config.deleteBranch && pr.sameRepo && !p.snapshot.repo.deleteBranchOnMerge) {
-    p.decision.steps.push({ effect: { kind: "delete-branch", branch: pr.headRef }, soft: true });
+    p.decision.steps.push({ effect: { kind: "delete-branch", branch: pr.headRef, ...(pr.headRefId ? { refId: pr.headRefId } : {}) }, soft: true });
   }
 }
 

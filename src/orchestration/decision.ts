@@ -9,7 +9,7 @@ import { ACTIVE_STATES, type EpicStatus, type PlanPatch, type Task, type TaskPat
 export type Notification =
   /** `once`: a condition that lasts (a foreign PR): posted only if no comment with its key exists. */
   | { kind: "comment"; key: string; body: string; target?: number; once?: boolean }
-  | { kind: "react"; commentId: number; content: "rocket" | "confused" }
+  | { kind: "react"; commentId: number; content: "rocket" | "confused"; subjectId?: string }
   /** Rewrites the comment with this key on `target`, if there is one (a sub-issue's pointer once its task ended). */
   | { kind: "comment-edit"; key: string; body: string; target: number };
 
@@ -38,7 +38,7 @@ export type Effect =
       epic: { number: number; title: string; text: string };
       checks: CheckResult[];
     }
-  | { kind: "delete-branch"; branch: string }
+  | { kind: "delete-branch"; branch: string; refId?: string }
   | { kind: "close-pr"; pr: number }
   /** A sub-issue whose task was merged, still open: closed as completed. */
   | { kind: "close-issue"; issue: number }

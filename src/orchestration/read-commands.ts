@@ -70,7 +70,7 @@ export async function readCommands(
     if (comment.bot || !comment.author) continue; // bots, Orchestra included, never steer an epic
     const commands = parseCommands(comment.body);
     if (commands.length === 0) continue;
-    const where = { commentId: comment.id, ...(pr ? { target: pr } : {}), ...(comment.createdAt ? { at: comment.createdAt } : {}) };
+    const where = { commentId: comment.id, ...(comment.nodeId ? { commentNodeId: comment.nodeId } : {}), ...(pr ? { target: pr } : {}), ...(comment.createdAt ? { at: comment.createdAt } : {}) };
     // Others' commands were answered when their webhook came; here they are passed over. A failed
     // lookup throws: the reconcile is retried and the cursor has not moved.
     if (!(await deps.canWrite(comment.author))) continue;

@@ -37,6 +37,8 @@ export interface PullRequestView {
   url: string;
   state: "open" | "closed" | "merged";
   headRef: string;
+  /** The head branch's GraphQL node id, while it exists (absent from older reads). */
+  headRefId?: string;
   headSha: string;
   /** The branch the PR would merge into. */
   baseRef: string;
@@ -119,6 +121,8 @@ export type Intent =
       command: Command;
       actor: string;
       commentId?: number;
+      /** The comment's GraphQL node id, when read: its reaction may then ride in a batched write. */
+      commentNodeId?: string;
       /** Where the command was written: the epic, or a task's pull request (then `prTaskId`). */
       target?: number;
       prTaskId?: string;

@@ -12,6 +12,13 @@ import type { EpicWrites } from "../runtime/epic-write-queue.js";
 const STATUS_WRITE = "status-comment";
 
 /**
+ * A status edit that only shows progress (nothing for a person to do) waits this long for a
+ * write to ride with before it goes alone; one that announces a pause, a failure or the end goes
+ * once the epic is quiet.
+ */
+export const PROGRESS_PATIENCE_MS = 30_000;
+
+/**
  * The epic's one status comment: what it shows, and editing it only when that changed. A status
  * comment someone deleted is posted again. Returns whether it is up to date.
  */
@@ -53,6 +60,43 @@ export function statusView(
   };
 }
 
+/**
+ * The status edit for `plan`, deferred when it can be without a request (the comment is known
+ * and this process last wrote it); true when it was (or GitHub already shows it). Called right
+ * before a body write, so that the edit rides in the body's request.
+ */
+export function deferStatusRefresh(
+  ref: EpicRef,
+  snapshot: Snapshot,
+  decision: Decision,
+  plan: Plan,
+  config: OrchestraConfig,
+  deps: ReconcileDeps,
+): boolean {
+  const id = plan.statusComment;
+  if (!id || !deps.writes || !deps.statusCache.get(id)) return false;
+  const body = renderStatusComment(statusView(ref, snapshot, decision, plan, deps, config.budget.agentRuns, config.budget.llmTokens));
+  if (deps.statusCache.get(id) === body) {
+    deps.writes.cancel(STATUS_WRITE);
+    return true;
+  }
+  deferStatusEdit(deps, deps.writes, id, body, onlyProgress(plan, decision));
+  return true;
+}
+
+/** What a task routinely waits for while an epic runs: nothing there for a person to act on. */
+const ROUTINE_WAITS = /^(agent working|agent|checks|merge|pull request|waiting for a free slot|waiting for [\w, -]+)$/;
+
+/** Nothing in the status a person needs to act on or would wait for. */
+function onlyProgress(plan: Plan, decision: Decision): boolean {
+  return (
+    plan.status === "running" &&
+    !decision.pause &&
+    !plan.tasks.some((task) => task.state === "failed") &&
+    Object.values(decision.waiting).every((text) => ROUTINE_WAITS.test(text))
+  );
+}
+
 export async function refreshStatusComment(
   ref: EpicRef,
   snapshot: Snapshot,
@@ -72,7 +116,7 @@ export async function refreshStatusComment(
     // Deferred only when this process last wrote it (so it exists): otherwise the edit is made now,
     // and a deleted comment is posted again and recorded within this reconcile.
     if (id && id === plan.statusComment && deps.writes && deps.statusCache.get(id)) {
-      deferStatusEdit(deps, deps.writes, id, body);
+      deferStatusEdit(deps, deps.writes, id, body, onlyProgress(plan, decision));
       return true;
     }
     if (id && !(await deps.gateway.updateComment(id, body))) id = undefined; // someone deleted it
@@ -92,8 +136,10 @@ export async function refreshStatusComment(
  * cache says what GitHub shows only once the edit is made: on failure (or a deleted comment) it
  * is cleared, so the next reconcile draws the comment again (or posts it anew).
  */
-function deferStatusEdit(deps: ReconcileDeps, writes: EpicWrites, id: number, body: string): void {
+function deferStatusEdit(deps: ReconcileDeps, writes: EpicWrites, id: number, body: string, patient: boolean): void {
   const { gateway, statusCache, log } = deps;
+  // Its node id is known once this process wrote it (REST answers it): then it may ride.
+  const nodeId = gateway.commentNodeId(id);
   writes.defer(
     STATUS_WRITE,
     "status",
@@ -104,6 +150,22 @@ function deferStatusEdit(deps: ReconcileDeps, writes: EpicWrites, id: number, bo
     (error) => {
       statusCache.set(id, "");
       log.warn({ err: error }, "status comment not updated; the next reconcile tries again");
+    },
+    {
+      ...(nodeId
+        ? {
+            ride: {
+              op: { kind: "update-comment" as const, commentId: nodeId, body },
+              rode: (outcome) => {
+                if (outcome.ok) return void statusCache.set(id, body);
+                // Deleted meanwhile: the next reconcile posts it again, as after a REST 404.
+                if (outcome.error.status === 404) return void statusCache.set(id, "");
+                throw outcome.error;
+              },
+            },
+          }
+        : {}),
+      ...(patient ? { patientMs: PROGRESS_PATIENCE_MS } : {}),
     },
   );
 }

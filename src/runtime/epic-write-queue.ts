@@ -9,7 +9,13 @@
  * queued, `settleMs` since its last activity; past `maxDelayMs`, as soon as no reconcile runs). Writes run one
  * at a time per epic, the most important first; a failed write rejects its own promise (or calls
  * its `onError`) and the queue goes on with the next: nothing queued is lost.
+ *
+ * A deferred write that can also be said as a GraphQL mutation (a status edit, a branch deletion)
+ * rides along in the request of the next write that carries others (`carry`: the body write),
+ * instead of costing a request of its own later. A ride's outcome is handled as the write's own.
+ * A patient deferred write (a status edit that only shows progress) waits longer for a ride.
  */
+import type { WriteOp, WriteOutcome } from "../github/write-batch.js";
 
 /** Most important first. */
 export const WRITE_PRIORITIES = ["merge", "launch", "body", "notification", "status", "cleanup"] as const;
@@ -28,6 +34,30 @@ interface Job {
   seq: number;
   write: () => Promise<unknown>;
   done: (error: unknown, value?: unknown) => void;
+  /** The same write as a mutation, and what it does with the mutation's outcome. */
+  ride?: RideOption;
+  /** A deferred write is not sent alone before this (it may ride before). */
+  readyAt?: number;
+  /** A carrier: the deferred rides go in its request. */
+  carry?: (rides: Ride[]) => Promise<unknown>;
+}
+
+export interface RideOption {
+  op: WriteOp;
+  /** Hears the outcome when the write rode in another's request (a refusal included: handle it as the write's own). */
+  rode: (outcome: WriteOutcome) => void;
+}
+
+/** A deferred write riding in a carrier's request: the carrier sends `op` and settles it with its outcome. */
+export interface Ride {
+  op: WriteOp;
+  settle: (outcome: WriteOutcome) => void;
+}
+
+export interface DeferOptions {
+  ride?: RideOption;
+  /** Not sent alone before this many ms (a ride may take it before): for edits nobody acts on. */
+  patientMs?: number;
 }
 
 interface EpicState {
@@ -87,15 +117,51 @@ export class EpicWriteQueue {
   }
 
   /**
+   * Like `run`, for a write that can carry the epic's deferred writes that may ride: `write` gets
+   * them, sends their ops in its own request and settles each with its outcome. A ride it does not
+   * settle (it failed before sending) is deferred again: nothing is lost.
+   */
+  carry<T>(epic: string, priority: WritePriority, write: (rides: Ride[]) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const state = this.state(epic);
+      const job: Job = {
+        rank: rankOf(priority),
+        seq: this.seq++,
+        write: () => Promise.reject(new Error("a carrier runs with its rides")),
+        carry: write as (rides: Ride[]) => Promise<unknown>,
+        done: (error, value) => (error === undefined ? resolve(value as T) : reject(error)),
+      };
+      state.queued.push(job);
+      state.queued.sort(byRankThenSeq);
+      this.pump(epic);
+    });
+  }
+
+  /**
    * Defers a cosmetic write; a pending write with the same key is replaced (never sent). `onError`
    * hears a failure: no one awaits a deferred write.
    */
-  defer(epic: string, key: string, priority: WritePriority, write: () => Promise<unknown>, onError: (error: unknown) => void): void {
+  defer(
+    epic: string,
+    key: string,
+    priority: WritePriority,
+    write: () => Promise<unknown>,
+    onError: (error: unknown) => void,
+    options: DeferOptions = {},
+  ): void {
     const state = this.state(epic);
-    state.lastActivity = this.now();
-    state.deferredSince ??= this.now();
+    const now = this.now();
+    state.lastActivity = now;
+    state.deferredSince ??= now;
     state.deferred.delete(key);
-    state.deferred.set(key, { rank: rankOf(priority), seq: this.seq++, write, done: (error) => error !== undefined && onError(error) });
+    state.deferred.set(key, {
+      rank: rankOf(priority),
+      seq: this.seq++,
+      write,
+      done: (error) => error !== undefined && onError(error),
+      ...(options.ride ? { ride: options.ride } : {}),
+      ...(options.patientMs ? { readyAt: now + options.patientMs } : {}),
+    });
     this.pump(epic);
   }
 
@@ -151,7 +217,7 @@ export class EpicWriteQueue {
     }
     let job = state.queued.shift();
     if (!job && state.deferred.size > 0) {
-      const wait = this.deferredWaitMs(state);
+      const wait = Math.max(this.deferredWaitMs(state), this.patienceMs(state));
       if (wait > 0) {
         state.timer = setTimeout(() => {
           delete state.timer;
@@ -160,24 +226,78 @@ export class EpicWriteQueue {
         state.timer.unref?.();
         return;
       }
-      job = [...state.deferred.values()].sort(byRankThenSeq)[0]!;
+      job = [...state.deferred.values()].filter((candidate) => this.ready(state, candidate)).sort(byRankThenSeq)[0]!;
       for (const [key, candidate] of state.deferred) if (candidate === job) state.deferred.delete(key);
       if (state.deferred.size === 0) delete state.deferredSince;
     }
     if (!job) return this.release(epic, state);
     state.inFlight = true;
+    const rides = job.carry ? this.takeRides(state) : [];
     const finish = (error: unknown, value?: unknown) => {
       state.inFlight = false;
       job.done(error, value);
       this.pump(epic);
     };
+    const run = job.carry ? () => job.carry!(rides.map((ride) => ride.ride)).finally(() => this.unsettled(state, rides)) : job.write;
     // A write that throws synchronously fails like one that rejects.
     Promise.resolve()
-      .then(job.write)
+      .then(run)
       .then(
         (value) => finish(undefined, value),
         (error: unknown) => finish(error ?? new Error("write failed")),
       );
+  }
+
+  /** The deferred writes that may ride, taken out of the deferred ones; each settles its own job. */
+  private takeRides(state: EpicState): Array<{ key: string; job: Job; ride: Ride; settled: boolean }> {
+    const taken: Array<{ key: string; job: Job; ride: Ride; settled: boolean }> = [];
+    for (const [key, job] of [...state.deferred].sort((a, b) => byRankThenSeq(a[1], b[1]))) {
+      if (!job.ride) continue;
+      state.deferred.delete(key);
+      const entry = {
+        key,
+        job,
+        settled: false,
+        ride: {
+          op: job.ride.op,
+          settle: (outcome: WriteOutcome) => {
+            if (entry.settled) return;
+            entry.settled = true;
+            try {
+              job.ride!.rode(outcome);
+              job.done(undefined);
+            } catch (error) {
+              job.done(error ?? new Error("write failed"));
+            }
+          },
+        },
+      };
+      taken.push(entry);
+    }
+    if (state.deferred.size === 0 && taken.length > 0) delete state.deferredSince;
+    return taken;
+  }
+
+  /** Rides the carrier did not settle go back to wait (unless a newer write of their key came meanwhile). */
+  private unsettled(state: EpicState, rides: Array<{ key: string; job: Job; settled: boolean }>): void {
+    for (const ride of rides) {
+      if (ride.settled || state.deferred.has(ride.key)) continue;
+      state.deferredSince ??= this.now();
+      state.deferred.set(ride.key, ride.job);
+    }
+  }
+
+  private ready(state: EpicState, job: Job): boolean {
+    return state.deferredSince === -Infinity || job.readyAt === undefined || job.readyAt <= this.now();
+  }
+
+  /** How long until a deferred write may go alone, counting patience; 0 when one may now. */
+  private patienceMs(state: EpicState): number {
+    if (state.deferredSince === -Infinity) return 0;
+    const now = this.now();
+    let soonest = Infinity;
+    for (const job of state.deferred.values()) soonest = Math.min(soonest, (job.readyAt ?? now) - now);
+    return Math.max(0, soonest);
   }
 
   /**
@@ -212,14 +332,16 @@ function byRankThenSeq(a: Job, b: Job): number {
 /** The queue as one epic's reconcile sees it. */
 export interface EpicWrites {
   run<T>(priority: WritePriority, write: () => Promise<T>): Promise<T>;
-  defer(key: string, priority: WritePriority, write: () => Promise<unknown>, onError: (error: unknown) => void): void;
+  carry?<T>(priority: WritePriority, write: (rides: Ride[]) => Promise<T>): Promise<T>;
+  defer(key: string, priority: WritePriority, write: () => Promise<unknown>, onError: (error: unknown) => void, options?: DeferOptions): void;
   cancel(key: string): boolean;
 }
 
 export function epicWrites(queue: EpicWriteQueue, epic: string): EpicWrites {
   return {
     run: (priority, write) => queue.run(epic, priority, write),
-    defer: (key, priority, write, onError) => queue.defer(epic, key, priority, write, onError),
+    carry: (priority, write) => queue.carry(epic, priority, write),
+    defer: (key, priority, write, onError, options) => queue.defer(epic, key, priority, write, onError, options),
     cancel: (key) => queue.cancel(epic, key),
   };
 }

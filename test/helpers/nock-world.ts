@@ -222,6 +222,7 @@ export class NockWorld {
       .post("/graphql")
       .reply((_uri, request) => {
         const query = (request as { query: string }).query;
+        if (query.includes("mutation OrchestraWritesMutation")) return [200, this.writeBatch(request as { query: string; variables: Record<string, Record<string, string>> })];
         if (query.includes("query OrchestraIssue")) {
           // The re-read before a write.
           this.record("GET issue");
@@ -445,6 +446,39 @@ export class NockWorld {
       target: { branchName: agent.branch, ...(agent.prUrl ? { prUrl: agent.prUrl } : {}), autoCreatePr: true },
       createdAt: "2026-01-01T00:00:00Z",
     };
+  }
+
+  /** Orchestra's batched writes, recorded like the REST writes they stand for. */
+  private writeBatch(request: { query: string; variables: Record<string, Record<string, string>> }) {
+    const data: Record<string, unknown> = {};
+    const mutations = [...request.query.matchAll(/(w\d+): (\w+)\(input: \$i\d+\)/g)];
+    // One request: one line for it, then what each of its writes did.
+    this.record(`graphql OrchestraWritesMutation: ${mutations.map(([, , field]) => field).join(", ")}`);
+    for (const [, alias, field] of mutations) {
+      const input = request.variables[`i${alias!.slice(1)}`]!;
+      if (field === "updateIssue") {
+        this.body = input.body!;
+        this.recordEdit({ login: `${APP_SLUG}[bot]`, type: "Bot" });
+        this.record("PATCH issue body");
+      } else if (field === "closeIssue") {
+        this.issueState = "CLOSED";
+        this.record("PATCH issue state=closed");
+      } else if (field === "addComment") {
+        const comment = { id: this.nextId++, body: input.body!, byApp: true, issue: 1 };
+        this.comments.push(comment);
+        this.record(`POST comment on #1: ${firstLine(comment.body)}`);
+        data[alias!] = { commentEdge: { node: { databaseId: comment.id } } };
+        continue;
+      } else if (field === "updateIssueComment") {
+        const comment = this.comments.find((c) => `IC_${c.id}` === input.id);
+        this.record("PATCH status comment");
+        if (comment) comment.body = input.body!;
+      } else if (field === "deleteRef") {
+        this.record(`DELETE branch ${input.refId}`);
+      }
+      data[alias!] = { clientMutationId: null };
+    }
+    return { data };
   }
 
   private issueJson() {

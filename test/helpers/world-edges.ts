@@ -2,7 +2,8 @@ import type { CreateAgentInput, CursorAgent, CursorClient } from "../../src/curs
 import { CursorApiError } from "../../src/cursor/errors.js";
 import { classifyMergeRefusal, type GitHubGateway, type IssueRead, type MergeOutcome } from "../../src/github/gateway.js";
 import type { Effect } from "../../src/orchestration/decide.js";
-import type { World } from "./world.js";
+import type { WriteOp, WriteOutcome } from "../../src/github/write-batch.js";
+import { ISSUE, type World } from "./world.js";
 
 /**
  * The edges `act()` and the writers talk to, in memory, over a simulated World: what GitHub and
@@ -26,6 +27,10 @@ export type WorldGitHubCalls = Pick<
   | "closePull"
   | "closeIssue"
   | "openPullsForBranch"
+  | "writeBatch"
+  | "commentNodeId"
+  | "markAnswered"
+  | "answered"
 >;
 
 /** What act() calls on Cursor. */
@@ -137,6 +142,32 @@ export class WorldGitHub implements WorldGitHubCalls {
 
   async reactToComment(commentId: number, content: "eyes" | "rocket" | "confused"): Promise<void> {
     this.world.reactions.push({ commentId, content });
+  }
+
+  /** The writes of one request, in order, as the single writes above do them. */
+  async writeBatch(ops: WriteOp[]): Promise<WriteOutcome[]> {
+    const outcomes: WriteOutcome[] = [];
+    for (const op of ops) {
+      if (op.kind === "update-issue") await this.updateIssueBody(ISSUE, op.body);
+      else if (op.kind === "close-issue") await this.closeIssue();
+      else if (op.kind === "add-comment") {
+        outcomes.push({ ok: true, commentId: await this.createComment(ISSUE, op.body) });
+        continue;
+      } else this.world.violations.push(`a batched ${op.kind} the simulated world cannot name a target of`);
+      outcomes.push({ ok: true });
+    }
+    return outcomes;
+  }
+
+  /** The world's comments have no node ids: their edits go alone. */
+  commentNodeId(): string | undefined {
+    return undefined;
+  }
+
+  markAnswered(): void {}
+
+  answered(): boolean {
+    return false;
   }
 
   /** GitHub's answers: 409 when the head moved, 405 when it cannot merge (already merged included). */

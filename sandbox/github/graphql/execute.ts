@@ -3,7 +3,7 @@
  * graphql-js and answers like GitHub: HTTP 200 with `{ data, errors }`, each error carrying
  * GitHub's `type` (e.g. NOT_FOUND) next to its message, locations and path.
  */
-import { buildSchema, graphql } from "graphql";
+import { buildSchema, graphql, Kind, parse } from "graphql";
 import type { GraphQLError, GraphQLSchema } from "graphql";
 import { GITHUB_GRAPHQL_SUBSET } from "./schema.js";
 import { rootValue } from "./resolvers.js";
@@ -30,6 +30,19 @@ function formatError(error: GraphQLError): Record<string, unknown> {
   if (error.locations) formatted.locations = error.locations;
   if (!type && !error.path) formatted.extensions = { code: "graphqlParseOrValidationFailed" };
   return formatted;
+}
+
+/** The top-level fields of the mutation a request runs (addComment, updateIssue, …), one per use; none for a query or an unparsable document. */
+export function mutationFields(body: GraphqlRequestBody): string[] {
+  if (typeof body.query !== "string") return [];
+  try {
+    const operations = parse(body.query).definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION);
+    const chosen = typeof body.operationName === "string" ? operations.find((operation) => operation.name?.value === body.operationName) : operations[0];
+    if (!chosen || chosen.operation !== "mutation") return [];
+    return chosen.selectionSet.selections.flatMap((selection) => (selection.kind === Kind.FIELD ? [selection.name.value] : []));
+  } catch {
+    return [];
+  }
 }
 
 export async function executeGraphql(body: GraphqlRequestBody, context: GraphqlContext): Promise<Record<string, unknown>> {

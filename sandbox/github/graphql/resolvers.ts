@@ -5,6 +5,8 @@
  */
 import { GraphQLError } from "graphql";
 import { ApiError } from "../errors.js";
+import * as issueOps from "../issue-ops.js";
+import * as pullOps from "../pull-ops.js";
 import * as subIssueOps from "../sub-issue-ops.js";
 import type { World } from "../world.js";
 import type { Account, CheckRun, Commit, CommitStatus, Issue, Pull, Repo, Review, ReviewComment, StructureEvent } from "../state.js";
@@ -330,6 +332,42 @@ function issueByNodeId(context: GraphqlContext, id: string): { repo: Repo; issue
   throw notFound(`Could not resolve to a node with the global id of '${id}'`);
 }
 
+/** The issue comment with this node id in a repository the installation can see. */
+function commentByNodeId(context: GraphqlContext, id: string): { repo: Repo; issue: Issue; commentId: number } {
+  for (const repo of context.world.state.repos.values()) {
+    if (context.installationOwner !== null && repo.owner.login.toLowerCase() !== context.installationOwner.toLowerCase()) continue;
+    for (const issue of repo.issues.values()) {
+      const comment = issue.comments.find((entry) => entry.nodeId === id);
+      if (comment) return { repo, issue, commentId: comment.id };
+    }
+  }
+  throw notFound(`Could not resolve to a node with the global id of '${id}'`);
+}
+
+/** The branch of a Ref node id (see refNode) that still exists in a repository the installation can see. */
+function refByNodeId(context: GraphqlContext, id: string): { repo: Repo; branch: string } {
+  const match = /^0:Ref(\d+):refs\/heads\/(.+)$/.exec(Buffer.from(id, "base64").toString("utf8"));
+  const repo = match ? [...context.world.state.repos.values()].find((candidate) => candidate.id === Number(match[1])) : undefined;
+  const visible = repo && (context.installationOwner === null || repo.owner.login.toLowerCase() === context.installationOwner.toLowerCase());
+  if (!match || !repo || !visible || !repo.branches.has(match[2]!)) throw notFound(`Could not resolve to a node with the global id of '${id}'`);
+  return { repo, branch: match[2]! };
+}
+
+/** A REST refusal of the same write, as GitHub's GraphQL reports it: its type next to its message. */
+function asGraphqlError(error: unknown): unknown {
+  if (!(error instanceof ApiError)) return error;
+  const type = error.status === 404 ? "NOT_FOUND" : error.status === 403 ? "FORBIDDEN" : "UNPROCESSABLE";
+  return new GraphQLError(error.errors?.[0]?.message ?? error.message, { extensions: { type } });
+}
+
+function refused<T>(write: () => T): T {
+  try {
+    return write();
+  } catch (error) {
+    throw asGraphqlError(error);
+  }
+}
+
 /** An issue's (or a pull request's) comments; the viewer is the installation's bot, the token Orchestra reads with. */
 function commentConnection(world: World, issue: Issue, args: PageArgs) {
   const viewer = world.state.app.bot.id;
@@ -445,6 +483,11 @@ class PullRequestNode {
   }
   get isDraft(): boolean {
     return this.pull.draft;
+  }
+  headRef() {
+    const sha = this.repo.branches.get(this.pull.headRef);
+    const commit = sha ? this.repo.commits.get(sha) : undefined;
+    return commit ? refNode(this.world, this.repo, this.pull.headRef, commit) : null;
   }
   get headRefName(): string {
     return this.pull.headRef;
@@ -653,6 +696,61 @@ export function rootValue(context: GraphqlContext) {
         issue: new IssueNode(context.world, parent.repo, parent.issue),
         subIssue: new IssueNode(context.world, parent.repo, child),
       };
+    },
+    addComment(args: { input: { subjectId: string; body: string; clientMutationId?: string | null } }) {
+      const { input } = args;
+      const { repo, issue } = issueByNodeId(context, input.subjectId);
+      const comment = refused(() => issueOps.createComment(context.world, repo, issue.number, context.world.state.app.bot, input.body));
+      const node = commentConnection(context.world, issue, { last: 1 }).nodes[0];
+      return {
+        clientMutationId: input.clientMutationId ?? null,
+        commentEdge: { cursor: Buffer.from(`cursor:v2:${issue.comments.indexOf(comment)}`).toString("base64"), node },
+        subject: new IssueNode(context.world, repo, issue),
+      };
+    },
+    addReaction(args: { input: { subjectId: string; content: string; clientMutationId?: string | null } }) {
+      const { input } = args;
+      const content = ({ THUMBS_UP: "+1", THUMBS_DOWN: "-1" } as Record<string, string>)[input.content] ?? input.content.toLowerCase();
+      let target: { reactions: Issue["reactions"] };
+      try {
+        const { issue, commentId } = commentByNodeId(context, input.subjectId);
+        target = issue.comments.find((comment) => comment.id === commentId)!;
+      } catch {
+        target = issueByNodeId(context, input.subjectId).issue;
+      }
+      refused(() => issueOps.addReaction(context.world, target, context.world.state.app.bot, content as Parameters<typeof issueOps.addReaction>[3]));
+      return { clientMutationId: input.clientMutationId ?? null };
+    },
+    closeIssue(args: { input: { issueId: string; stateReason?: "COMPLETED" | "DUPLICATE" | "NOT_PLANNED" | null; clientMutationId?: string | null } }) {
+      const { input } = args;
+      const { repo, issue } = issueByNodeId(context, input.issueId);
+      const reason = input.stateReason === "NOT_PLANNED" || input.stateReason === "DUPLICATE" ? "not_planned" : "completed";
+      refused(() => issueOps.updateIssue(context.world, repo, issue.number, context.world.state.app.bot, { state: "closed", state_reason: reason }));
+      return { clientMutationId: input.clientMutationId ?? null, issue: new IssueNode(context.world, repo, issue) };
+    },
+    deleteRef(args: { input: { refId: string; clientMutationId?: string | null } }) {
+      const { input } = args;
+      const { repo, branch } = refByNodeId(context, input.refId);
+      refused(() => pullOps.deleteRef(context.world, repo, `refs/heads/${branch}`, context.world.state.app.bot));
+      return { clientMutationId: input.clientMutationId ?? null };
+    },
+    updateIssue(args: { input: { id: string; body?: string | null; title?: string | null; state?: "OPEN" | "CLOSED" | null; clientMutationId?: string | null } }) {
+      const { input } = args;
+      const { repo, issue } = issueByNodeId(context, input.id);
+      const patch: issueOps.IssuePatch = {
+        ...(input.body != null ? { body: input.body } : {}),
+        ...(input.title != null ? { title: input.title } : {}),
+        ...(input.state ? { state: input.state === "CLOSED" ? ("closed" as const) : ("open" as const) } : {}),
+      };
+      refused(() => issueOps.updateIssue(context.world, repo, issue.number, context.world.state.app.bot, patch));
+      return { clientMutationId: input.clientMutationId ?? null, issue: new IssueNode(context.world, repo, issue), actor: new ActorNode(context.world, context.world.state.app.bot) };
+    },
+    updateIssueComment(args: { input: { id: string; body: string; clientMutationId?: string | null } }) {
+      const { input } = args;
+      const { repo, issue, commentId } = commentByNodeId(context, input.id);
+      refused(() => issueOps.editComment(context.world, repo, commentId, context.world.state.app.bot, input.body));
+      const index = issue.comments.findIndex((comment) => comment.id === commentId);
+      return { clientMutationId: input.clientMutationId ?? null, issueComment: commentConnection(context.world, issue, { first: 1, after: index > 0 ? Buffer.from(`cursor:v2:${index - 1}`).toString("base64") : null }).nodes[0] };
     },
     rateLimit() {
       return { cost: 1, limit: 5000, nodeCount: 0, remaining: 4999, resetAt: new Date(Date.now() + 3_600_000).toISOString(), used: 1 };

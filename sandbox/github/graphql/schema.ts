@@ -273,8 +273,110 @@ type SubIssuesSummary {
 }
 
 type Mutation {
+  "Adds a comment to an Issue or Pull Request."
+  addComment(input: AddCommentInput!): AddCommentPayload
+  "Adds a reaction to a subject."
+  addReaction(input: AddReactionInput!): AddReactionPayload
   "Adds a sub-issue to a given issue"
   addSubIssue(input: AddSubIssueInput!): AddSubIssuePayload
+  "Close an issue."
+  closeIssue(input: CloseIssueInput!): CloseIssuePayload
+  "Delete a Git Ref."
+  deleteRef(input: DeleteRefInput!): DeleteRefPayload
+  "Updates an Issue."
+  updateIssue(input: UpdateIssueInput!): UpdateIssuePayload
+  "Updates an IssueComment object."
+  updateIssueComment(input: UpdateIssueCommentInput!): UpdateIssueCommentPayload
+}
+
+input AddReactionInput {
+  clientMutationId: String
+  content: ReactionContent!
+  subjectId: ID!
+}
+
+type AddReactionPayload {
+  clientMutationId: String
+}
+
+enum ReactionContent {
+  CONFUSED
+  EYES
+  HEART
+  HOORAY
+  LAUGH
+  ROCKET
+  THUMBS_DOWN
+  THUMBS_UP
+}
+
+input AddCommentInput {
+  body: String!
+  clientMutationId: String
+  subjectId: ID!
+}
+
+type AddCommentPayload {
+  clientMutationId: String
+  commentEdge: IssueCommentEdge
+  subject: Node
+}
+
+type IssueCommentEdge {
+  cursor: String!
+  node: IssueComment
+}
+
+enum IssueClosedStateReason {
+  COMPLETED
+  DUPLICATE
+  NOT_PLANNED
+}
+
+input CloseIssueInput {
+  clientMutationId: String
+  duplicateIssueId: ID
+  issueId: ID!
+  stateReason: IssueClosedStateReason
+}
+
+type CloseIssuePayload {
+  clientMutationId: String
+  issue: Issue
+}
+
+input DeleteRefInput {
+  clientMutationId: String
+  refId: ID!
+}
+
+type DeleteRefPayload {
+  clientMutationId: String
+}
+
+input UpdateIssueInput {
+  body: String
+  clientMutationId: String
+  id: ID!
+  state: IssueState
+  title: String
+}
+
+type UpdateIssuePayload {
+  actor: Actor
+  clientMutationId: String
+  issue: Issue
+}
+
+input UpdateIssueCommentInput {
+  body: String!
+  clientMutationId: String
+  id: ID!
+}
+
+type UpdateIssueCommentPayload {
+  clientMutationId: String
+  issueComment: IssueComment
 }
 
 input AddSubIssueInput {
@@ -425,6 +527,7 @@ type PullRequest implements Node {
   mergeStateStatus: MergeStateStatus!
   reviewDecision: PullRequestReviewDecision
   isDraft: Boolean!
+  headRef: Ref
   headRefName: String!
   headRefOid: GitObjectID!
   baseRef: Ref
