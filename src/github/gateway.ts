@@ -21,7 +21,7 @@ import {
 } from "./snapshot-query.js";
 import type { PullRequestView } from "../orchestration/snapshot.js";
 import { buildChildHistoryQuery, toChildHistory, type ChildHistory, type ChildRead, type GqlChildHistory } from "./sub-issues-query.js";
-import { toComment, toSnapshotRead, type SnapshotSource } from "./snapshot-read.js";
+import { toComment, toIssueRead, toSnapshotRead, type SnapshotSource } from "./snapshot-read.js";
 import type { ContentEdit, EditHistory } from "../orchestration/trust/attribution.js";
 import type { EditCounts } from "../orchestration/types.js";
 import { commentNodeId, rememberCommentNodeId, sendWriteBatch, type WriteOp, type WriteOutcome } from "./write-batch.js";
@@ -246,16 +246,7 @@ export class GitHubGateway {
    * REST: it is one request either way, and it leaves the REST budget to writes.
    */
   async getIssue(issueNumber: number): Promise<IssueRead> {
-    const issue = await this.readIssue<GqlIssue>(ISSUE_QUERY, issueNumber);
-    return {
-      id: issue.id,
-      number: issue.number,
-      title: issue.title,
-      body: issue.body,
-      state: issue.state === "OPEN" ? "open" : "closed",
-      createdAt: issue.createdAt,
-      counts: { edits: issue.userContentEdits.totalCount, renames: issue.timelineItems.totalCount },
-    };
+    return toIssueRead(await this.readIssue<GqlIssue>(ISSUE_QUERY, issueNumber));
   }
 
   /** `repository.issue` of a query about one issue; an error when GitHub does not show it. */

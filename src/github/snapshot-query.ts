@@ -152,7 +152,7 @@ export const ISSUE_QUERY = `query OrchestraIssue($owner: String!, $repo: String!
 }`;
 
 /** The fields of an issue both the snapshot and the re-read before a write ask for. */
-interface GqlIssueFields {
+export interface GqlIssueFields {
   id: string;
   number: number;
   title: string;

@@ -1,7 +1,7 @@
 import { toPullRequestView } from "./pull-request-view.js";
-import { PULLS_PER_BRANCH, type GqlComment, type GqlSnapshot } from "./snapshot-query.js";
+import { PULLS_PER_BRANCH, type GqlComment, type GqlIssueFields, type GqlSnapshot } from "./snapshot-query.js";
 import { inRepository, toChildRead } from "./sub-issues-query.js";
-import type { CommentRead, SnapshotRead } from "./gateway.js";
+import type { CommentRead, IssueRead, SnapshotRead } from "./gateway.js";
 import type { PullRequestView } from "../orchestration/snapshot.js";
 
 /** GitHub's answer to the snapshot query, every check context read, with what it was asked for. */
@@ -9,6 +9,19 @@ export interface SnapshotSource {
   data: GqlSnapshot;
   branches: string[];
   ownAppId?: number;
+}
+
+/** The issue's own fields, as the snapshot and the read before a write both ask for them. */
+export function toIssueRead(issue: GqlIssueFields & { userContentEdits?: { totalCount: number }; timelineItems?: { totalCount: number } }): IssueRead {
+  return {
+    id: issue.id,
+    number: issue.number,
+    title: issue.title,
+    body: issue.body,
+    state: issue.state === "OPEN" ? "open" : "closed",
+    createdAt: issue.createdAt,
+    ...(issue.userContentEdits && issue.timelineItems ? { counts: { edits: issue.userContentEdits.totalCount, renames: issue.timelineItems.totalCount } } : {}),
+  };
 }
 
 export function toComment(node: GqlComment): CommentRead {
@@ -41,16 +54,8 @@ export function toSnapshotRead(source: SnapshotSource): SnapshotRead {
     defaultBranch: repository.defaultBranchRef?.name ?? "main",
     deleteBranchOnMerge: repository.deleteBranchOnMerge,
     issue: issue && {
-      id: issue.id,
-      number: issue.number,
-      title: issue.title,
-      body: issue.body,
-      state: issue.state === "OPEN" ? "open" : "closed",
-      createdAt: issue.createdAt,
+      ...toIssueRead(issue),
       labels: (issue.labels?.nodes ?? []).map((label) => label.name),
-      ...(issue.userContentEdits && issue.timelineItems
-        ? { counts: { edits: issue.userContentEdits.totalCount, renames: issue.timelineItems.totalCount } }
-        : {}),
       ...(issue.subIssues ? { children: issue.subIssues.nodes.filter((node) => inRepository(node, repository.nameWithOwner)).map(toChildRead) } : {}),
     },
     pulls,
