@@ -43,8 +43,6 @@ export function registerIssueHandlers(app: Probot, orchestra: Orchestra): void {
     const { issue, sender, changes } = context.payload;
     const ref = epicRefOf(context as Context, issue.number);
     if (!ref) return;
-    // Before any request (a permission look-up): the next pass must not start from the body before this edit.
-    if (!isBot(sender)) orchestra.forgetSnapshot(ref);
     if (isBot(sender)) {
       // Orchestra's own write: did it overwrite someone's edit? Another app's edit steers nothing,
       // but Orchestra's next write must start from it.
@@ -55,6 +53,8 @@ export function registerIssueHandlers(app: Probot, orchestra: Orchestra): void {
       }
       return;
     }
+    // Before any request (a permission look-up): the next pass must not start from the body before this edit.
+    orchestra.forgetSnapshot(ref);
     // Only Orchestra's own signed state is believed, here as everywhere: a marker someone typed
     // cannot name an agent to stop.
     const verifier = createStateSigner(orchestra.stateKeys, issue.node_id);

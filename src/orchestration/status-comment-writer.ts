@@ -75,13 +75,18 @@ export function deferStatusRefresh(
 ): boolean {
   const id = plan.statusComment;
   if (!id || !deps.writes || !deps.statusCache.get(id)) return false;
-  const body = renderStatusComment(statusView(ref, snapshot, decision, plan, deps, config.budget.agentRuns, config.budget.llmTokens));
+  const body = statusBody(ref, snapshot, decision, plan, config, deps);
   if (deps.statusCache.get(id) === body) {
     deps.writes.cancel(STATUS_WRITE);
     return true;
   }
   deferStatusEdit(deps, deps.writes, id, body, onlyProgress(plan, decision));
   return true;
+}
+
+/** The status comment's text for `plan`. */
+function statusBody(ref: EpicRef, snapshot: Snapshot, decision: Decision, plan: Plan, config: OrchestraConfig, deps: ReconcileDeps): string {
+  return renderStatusComment(statusView(ref, snapshot, decision, plan, deps, config.budget.agentRuns, config.budget.llmTokens));
 }
 
 /** What a task routinely waits for while an epic runs: nothing there for a person to act on. */
@@ -105,7 +110,7 @@ export async function refreshStatusComment(
   config: OrchestraConfig,
   deps: ReconcileDeps,
 ): Promise<boolean> {
-  const body = renderStatusComment(statusView(ref, snapshot, decision, plan, deps, config.budget.agentRuns, config.budget.llmTokens));
+  const body = statusBody(ref, snapshot, decision, plan, config, deps);
   try {
     let id = plan.statusComment ?? (await deps.gateway.findComment(ref.issueNumber, STATUS_MARKER)) ?? undefined;
     if (id && id === plan.statusComment && deps.statusCache.get(id) === body) {
