@@ -32,7 +32,10 @@ describe("notifications and the token budget, end to end", { ...E2E_OPTIONS, tim
 
     const tokens = Number(/<!-- orchestra:plan [^>]*\btokens=(\d+)/.exec(costlyBody())?.[1]);
     expect(tokens).toBeGreaterThan(1);
-    const pauses = github.comments(costly, over).filter((comment) => comment.author === "orchestra[bot]" && comment.body.includes("The epic is paused"));
+    const pausesNow = () => github.comments(costly, over).filter((comment) => comment.author === "orchestra[bot]" && comment.body.includes("The epic is paused"));
+    // The comment follows the body write that pauses the epic, and may come after the other epic closed.
+    await e2e.until(() => pausesNow().length > 0, "the pause comment");
+    const pauses = pausesNow();
     expect(pauses).toHaveLength(1);
     expect(pauses[0]!.body).toContain(`the epic has spent ${tokens.toLocaleString("en-US")} LLM tokens`);
     expect(e2e.sandbox.cursor.requestCount("POST /v0/agents")).toBe(2); // the first epic's two; none for the paused one
